@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make demo` and `make test`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit e2e nvim vscode bench eval e2e-vscode clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/codeswitch demo
+
+test: $(STAMP) lint typecheck
+	$(BIN)/pytest -q
+	$(MAKE) vscode
+
+lint: $(STAMP)
+	$(BIN)/ruff check codeswitch tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+vscode:
+	@if [ -f editors/vscode/package.json ]; then cd editors/vscode && npm ci --no-audit --no-fund && npm test && npm run package; fi
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+eval: $(STAMP)
+	$(BIN)/python bench/eval_scope.py
+
+e2e-vscode: $(STAMP)
+	bash editors/vscode/e2e/run.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from codeswitch.cli import main
+
+raise SystemExit(main())

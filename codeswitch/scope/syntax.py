@@ -1,0 +1,139 @@
+"""Grammars and the incrementally maintained syntax tree.
+
+This package is the only importer of ``tree_sitter``. Everything outside ``scope/`` sees a
+:class:`SyntaxTree` as an opaque handle that can be edited and reparsed, plus plain data.
+
+Grammars come from the per-language wheels (``tree-sitter-python`` and friends), which ship
+compiled parsers and need no network at run time.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import PurePath
+
+import tree_sitter as ts
+
+#: Reads source for the parser: (byte offset, (row, byte column)) -> UTF-8 bytes from there.
+ReadCallback = Callable[[int, tuple[int, int]], bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Grammar:
+    name: str  # canonical language name, e.g. "python", "tsx"
+    module: str  # the grammar wheel's module
+    entry: str  # function in that module returning the language pointer
+    extensions: tuple[str, ...]
+    language_ids: tuple[str, ...]  # LSP languageId values
+
+
+GRAMMARS: tuple[Grammar, ...] = (
+    Grammar("python", "tree_sitter_python", "language", (".py", ".pyi"), ("python",)),
+    Grammar("javascript", "tree_sitter_javascript", "language", (".js", ".mjs", ".cjs", ".jsx"),
+            ("javascript", "javascriptreact")),
+    Grammar("typescript", "tree_sitter_typescript", "language_typescript", (".ts", ".mts", ".cts"),
+            ("typescript",)),
+    Grammar("tsx", "tree_sitter_typescript", "language_tsx", (".tsx",), ("typescriptreact",)),
+    Grammar("go", "tree_sitter_go", "language", (".go",), ("go",)),
+    Grammar("rust", "tree_sitter_rust", "language", (".rs",), ("rust",)),
+    Grammar("java", "tree_sitter_java", "language", (".java",), ("java",)),
+    Grammar("c", "tree_sitter_c", "language", (".c", ".h"), ("c",)),
+    Grammar("cpp", "tree_sitter_cpp", "language", (".cc", ".cpp", ".cxx", ".hpp", ".hh", ".hxx"), ("cpp",)),
+    Grammar("lua", "tree_sitter_lua", "language", (".lua",), ("lua",)),
+    Grammar("ruby", "tree_sitter_ruby", "language", (".rb",), ("ruby",)),
+)
+
+_BY_NAME = {g.name: g for g in GRAMMARS}
+_BY_ID = {lid: g.name for g in GRAMMARS for lid in g.language_ids}
+_BY_EXT = {ext: g.name for g in GRAMMARS for ext in g.extensions}
+
+
+def language_for(language_id: str | None, path: str | PurePath | None) -> str | None:
+    """Canonical language name from an LSP languageId, falling back to the file extension."""
+    if language_id and language_id in _BY_ID:
+        return _BY_ID[language_id]
+    if language_id and language_id in _BY_NAME:
+        return language_id
+    if path is not None:
+        return _BY_EXT.get(PurePath(path).suffix.lower())
+    return None
+
+
+@cache
+def grammar(name: str) -> ts.Language | None:
+    """The tree-sitter language for a canonical name, or None when no grammar is installed."""
+    spec = _BY_NAME.get(name)
+    if spec is None:
+        return None
+    try:
+        module = importlib.import_module(spec.module)
+    except ImportError:
+        return None
+    return ts.Language(getattr(module, spec.entry)())
+
+
+def loaded_grammars() -> dict[str, str]:
+    """Canonical name -> 'ok' or the reason it cannot be loaded (for `codeswitch doctor`)."""
+    out: dict[str, str] = {}
+    for g in GRAMMARS:
+        try:
+            out[g.name] = "ok" if grammar(g.name) is not None else "not installed"
+        except Exception as exc:  # a broken wheel must not take doctor down
+            out[g.name] = f"error: {exc}"
+    return out
+
+
+class SyntaxTree:
+    """A tree-sitter tree for one document version; edit() then reparse() for the next version.
+
+    Points are (row, UTF-8 byte column); offsets are UTF-8 byte offsets into the document.
+    """
+
+    __slots__ = ("_parser", "language", "tree")
+
+    def __init__(self, language: str, parser: ts.Parser, tree: ts.Tree) -> None:
+        self.language = language
+        self._parser = parser
+        self.tree = tree
+
+    @classmethod
+    def parse(cls, language: str, read: ReadCallback | bytes) -> SyntaxTree | None:
+        lang = grammar(language)
+        if lang is None:
+            return None
+        parser = ts.Parser(lang)
+        tree = parser.parse(read, encoding="utf8") if callable(read) else parser.parse(read)
+        if tree is None:
+            return None
+        return cls(language, parser, tree)
+
+    def edit(self, start_byte: int, old_end_byte: int, new_end_byte: int,
+             start_point: tuple[int, int], old_end_point: tuple[int, int],
+             new_end_point: tuple[int, int]) -> None:
+        """Tell the old tree about an edit (call before :meth:`reparse`)."""
+        self.tree.edit(start_byte=start_byte, old_end_byte=old_end_byte, new_end_byte=new_end_byte,
+                       start_point=start_point, old_end_point=old_end_point, new_end_point=new_end_point)
+
+    def reparse(self, read: ReadCallback | bytes) -> SyntaxTree:
+        """Parse the new text reusing the edited old tree; returns the new tree (self is unchanged)."""
+        if callable(read):
+            tree = self._parser.parse(read, old_tree=self.tree, encoding="utf8")
+        else:
+            tree = self._parser.parse(read, old_tree=self.tree)
+        assert tree is not None
+        return SyntaxTree(self.language, self._parser, tree)
+
+    @property
+    def root(self) -> ts.Node:
+        return self.tree.root_node
+
+    @property
+    def has_error(self) -> bool:
+        return self.root.has_error
+
+    def sexp(self) -> str:
+        """The tree as an S-expression (for tests comparing incremental and fresh parses)."""
+        return str(self.root)
