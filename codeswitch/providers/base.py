@@ -1,0 +1,155 @@
+"""Shared machinery of the HTTP clients: send, time out, map errors, close on cancel.
+
+Subclasses only say how to build the request (`build`) and how to turn response lines into
+StreamEvents (`parse`). The three timeouts are enforced here: httpx's own connect timeout for
+connect, and `asyncio.timeout_at` around each read for first-token (absolute, from the moment the
+request is sent) and idle (per read, once the first content event has been yielded).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from .errmap import error_from_response
+from .errors import (
+    ConnectTimeout,
+    FirstTokenTimeout,
+    IdleTimeout,
+    MalformedStream,
+    ProviderConnectionError,
+    ProviderError,
+)
+from .types import CompletionRequest, StreamEvent, TextDelta, Timeouts, ToolUse
+
+
+@dataclass(slots=True)
+class _Clock:
+    first_deadline: float | None
+    idle_s: float | None
+    got_first: bool = False
+
+    def deadline(self, loop: asyncio.AbstractEventLoop) -> float | None:
+        if not self.got_first:
+            return self.first_deadline
+        return None if self.idle_s is None else loop.time() + self.idle_s
+
+
+class _LineTimeout(Exception):
+    """Internal: a read missed its deadline (converted to First/IdleTimeout by the caller)."""
+
+
+class HttpProvider:
+    """Base class: one httpx.AsyncClient (kept for connection reuse) per configured endpoint."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        api: str,
+        base_url: str,
+        api_key: str | None,
+        timeouts: Timeouts,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.name = name
+        self.api = api
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.timeouts = timeouts
+        self._extra_headers = dict(headers or {})
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(connect=timeouts.connect_s, read=None, write=30.0, pool=timeouts.connect_s),
+            trust_env=False,
+        )
+
+    def __repr__(self) -> str:
+        # Never includes the key.
+        return f"{type(self).__name__}(name={self.name!r}, api={self.api!r}, base_url={self.base_url!r})"
+
+    # -- subclass hooks -------------------------------------------------------------------------
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+
+    def build(self, req: CompletionRequest) -> tuple[str, dict[str, object]]:
+        """(url path, JSON body) for this request."""
+        raise NotImplementedError
+
+    def parse(self, lines: AsyncIterator[str], req: CompletionRequest) -> AsyncIterator[StreamEvent]:
+        """Turn response lines into events; must end with Finish or raise."""
+        raise NotImplementedError
+
+    # -- helpers for subclasses -----------------------------------------------------------------
+
+    def error(self, cls: type[ProviderError], message: str, model: str | None) -> ProviderError:
+        return cls(message, provider=self.name, model=model, secret=self._api_key)
+
+    def malformed(self, message: str, model: str | None) -> ProviderError:
+        return self.error(MalformedStream, message, model)
+
+    # -- the stream -----------------------------------------------------------------------------
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def stream(self, req: CompletionRequest) -> AsyncIterator[StreamEvent]:
+        path, body = self.build(req)
+        headers = {"Accept": "text/event-stream", **self._extra_headers, **self.auth_headers()}
+        request = self._client.build_request("POST", self.base_url + path, json=body, headers=headers)
+        loop = asyncio.get_running_loop()
+        ft = self.timeouts.first_token_s
+        clock = _Clock(None if ft is None else loop.time() + ft, self.timeouts.idle_s)
+        model = req.model_id
+        response: httpx.Response | None = None
+        try:
+            try:
+                async with asyncio.timeout_at(clock.first_deadline):
+                    response = await self._client.send(request, stream=True)
+                    if response.status_code >= 400:
+                        raw = await response.aread()
+                        raise error_from_response(
+                            response.status_code,
+                            response.headers,
+                            raw.decode("utf-8", "replace"),
+                            provider=self.name,
+                            model=model,
+                            secret=self._api_key,
+                        )
+            except TimeoutError:
+                raise self.error(FirstTokenTimeout, "no response before the first-token timeout", model) from None
+            async for ev in self.parse(self._timed_lines(response, clock), req):
+                if isinstance(ev, TextDelta | ToolUse):
+                    clock.got_first = True
+                yield ev
+        except _LineTimeout:
+            if clock.got_first:
+                raise self.error(IdleTimeout, "stream stalled between chunks", model) from None
+            raise self.error(FirstTokenTimeout, "no token before the first-token timeout", model) from None
+        except httpx.ConnectTimeout:
+            raise self.error(ConnectTimeout, "connect timed out", model) from None
+        except httpx.TimeoutException as e:
+            raise self.error(ProviderConnectionError, f"transport timeout: {type(e).__name__}", model) from None
+        except (httpx.TransportError, httpx.StreamError) as e:
+            raise self.error(ProviderConnectionError, f"connection failed: {type(e).__name__}: {e}", model) from None
+        finally:
+            if response is not None:
+                await response.aclose()
+
+    async def _timed_lines(self, response: httpx.Response, clock: _Clock) -> AsyncIterator[str]:
+        loop = asyncio.get_running_loop()
+        it = response.aiter_lines().__aiter__()
+        while True:
+            try:
+                async with asyncio.timeout_at(clock.deadline(loop)):
+                    line = await it.__anext__()
+            except StopAsyncIteration:
+                return
+            except TimeoutError:
+                raise _LineTimeout() from None
+            yield line
