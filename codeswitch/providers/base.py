@@ -122,7 +122,9 @@ class HttpProvider:
                             secret=self._api_key,
                         )
             except TimeoutError:
-                raise self.error(FirstTokenTimeout, "no response before the first-token timeout", model) from None
+                raise self.error(
+                    FirstTokenTimeout, "no response before the first-token timeout", model
+                ) from None
             async for ev in self.parse(self._timed_lines(response, clock), req):
                 if isinstance(ev, TextDelta | ToolUse):
                     clock.got_first = True
@@ -134,9 +136,13 @@ class HttpProvider:
         except httpx.ConnectTimeout:
             raise self.error(ConnectTimeout, "connect timed out", model) from None
         except httpx.TimeoutException as e:
-            raise self.error(ProviderConnectionError, f"transport timeout: {type(e).__name__}", model) from None
+            raise self.error(
+                ProviderConnectionError, f"transport timeout: {type(e).__name__}", model
+            ) from None
         except (httpx.TransportError, httpx.StreamError) as e:
-            raise self.error(ProviderConnectionError, f"connection failed: {type(e).__name__}: {e}", model) from None
+            raise self.error(
+                ProviderConnectionError, f"connection failed: {type(e).__name__}: {e}", model
+            ) from None
         finally:
             if response is not None:
                 await response.aclose()

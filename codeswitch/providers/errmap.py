@@ -191,4 +191,6 @@ def error_from_event(
         typ = t if isinstance(t, str) and t != "error" else None
         code = str(c) if c is not None else None
     cls = _class_for(None, typ, code)
-    return cls(msg or "error event in stream", provider=provider, model=model, code=code or typ, secret=secret)
+    return cls(
+        msg or "error event in stream", provider=provider, model=model, code=code or typ, secret=secret
+    )

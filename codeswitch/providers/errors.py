@@ -9,8 +9,8 @@
     ├── BadRequest         "bad_request"       400 (incl. a trailing assistant message). Not retried.
     ├── QuotaExhausted     "quota"             429 insufficient_quota / billing. Not retried.
     ├── RateLimited        "rate_limited"      429. Retryable after .retry_after_s (from retry-after,
-    │                                          retry-after-ms, x-ratelimit-reset-*, anthropic-ratelimit-*-reset).
-    ├── Overloaded         "overloaded"        529 / overloaded_error (HTTP or in-stream). Retryable with backoff.
+    │                                          retry-after-ms, x-ratelimit-reset-*, anthropic-*-reset).
+    ├── Overloaded         "overloaded"        529 / overloaded_error (HTTP or in-stream). Retryable.
     ├── ServerError        "server_error"      other 5xx, response.failed, in-stream api_error. Retryable.
     ├── ProviderTimeout    "timeout"           base of the three timeouts; all retryable.
     │   ├── ConnectTimeout      "connect_timeout"      TCP/TLS connect took longer than Timeouts.connect_s.

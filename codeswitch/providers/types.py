@@ -13,7 +13,13 @@ from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
 Role: TypeAlias = Literal["user", "assistant"]
 ApiName: TypeAlias = Literal[
-    "openai_responses", "openai_chat", "anthropic", "fim_mistral", "fim_deepseek", "fim_llamacpp", "fim_ollama"
+    "openai_responses",
+    "openai_chat",
+    "anthropic",
+    "fim_mistral",
+    "fim_deepseek",
+    "fim_llamacpp",
+    "fim_ollama",
 ]
 API_NAMES: tuple[str, ...] = (
     "openai_responses",
