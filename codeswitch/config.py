@@ -1,0 +1,394 @@
+"""Typed configuration, merged from layers: defaults < user file < workspace file < client settings.
+
+Every setting has a default, so an empty or missing file is a full configuration. The layers are
+(DESIGN.md "Configuration"):
+
+1. built-in defaults (the dataclasses below);
+2. ``$XDG_CONFIG_HOME/codeswitch/config.toml`` (``~/.config/...`` when unset);
+3. ``<workspace>/.codeswitch.toml``;
+4. LSP ``initializationOptions`` / ``workspace/didChangeConfiguration`` (a dict with the same keys).
+
+A bad layer never stops the server: a TOML syntax error, a wrong type, an unknown key or an
+unknown model in a chain becomes a ``ConfigProblem`` naming the file and the key, and that value
+keeps what the lower layers said. API keys are read on demand and never kept in a repr.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shlex
+import subprocess
+import tomllib
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+from codeswitch.catalog import Catalog, CatalogError, load_catalog
+
+TIERS: tuple[str, ...] = ("inline", "function", "workspace")
+USER_FILE = Path("codeswitch") / "config.toml"
+WORKSPACE_FILE = ".codeswitch.toml"
+CLIENT_SOURCE = "initializationOptions"
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigProblem:
+    """One bad setting: where it came from, which key, and what was wrong with it."""
+
+    source: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.source}: {self.key}" if self.key else self.source
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutsConfig:
+    """Seconds; the same three limits as ``providers.Timeouts`` (connect, first token, idle gap)."""
+
+    connect_s: float = 5.0
+    first_token_s: float = 30.0
+    idle_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    """One endpoint. ``base_url`` None means the vendor default (or ``OPENAI_BASE_URL`` /
+    ``ANTHROPIC_BASE_URL``, filled in by ``load_config``). ``local`` providers need no key."""
+
+    base_url: str | None = None
+    api_key_env: str | None = None
+    api_key_cmd: str | None = field(default=None, repr=False)
+    key_cmd_timeout_s: float = 10.0
+    local: bool = False
+    timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
+
+    def api_key(self, env: Mapping[str, str] | None = None) -> str | None:
+        """The key from ``api_key_env``, else the first line ``api_key_cmd`` prints; None if neither.
+
+        The command runs without a shell, with a timeout; its failures return None and never
+        echo its output (which would be the key). The result is not cached on purpose: a rotated
+        key takes effect on the next request.
+        """
+        environ = os.environ if env is None else env
+        if self.api_key_env:
+            value = environ.get(self.api_key_env, "").strip()
+            if value:
+                return value
+        if self.api_key_cmd:
+            try:
+                done = subprocess.run(
+                    shlex.split(self.api_key_cmd),
+                    capture_output=True,
+                    text=True,
+                    timeout=self.key_cmd_timeout_s,
+                    check=False,
+                )
+            except (OSError, ValueError, subprocess.TimeoutExpired):
+                return None
+            lines = done.stdout.strip().splitlines()
+            if done.returncode == 0 and lines and lines[0].strip():
+                return lines[0].strip()
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class TierConfig:
+    """How one tier is served: the model chain (catalog keys, tried in order) and its limits."""
+
+    chain: tuple[str, ...] = ()
+    latency_budget_ms: int = 10_000
+    max_output_tokens: int = 1024
+    hedge_after_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetConfig:
+    """Dollar limits; None disables a limit."""
+
+    per_request_usd: float | None = 2.0
+    daily_usd: float | None = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class InlineConfig:
+    debounce_ms: int = 0
+    max_prefix_tokens: int = 1500
+    max_suffix_tokens: int = 500
+    cache_size: int = 256
+
+
+@dataclass(frozen=True, slots=True)
+class TeamConfig:
+    """Limits for the workspace agent team (lead + teammates)."""
+
+    max_teammates: int = 3
+    max_turns: int = 12
+    max_tokens: int = 400_000
+    max_usd: float = 5.0
+
+
+def _providers() -> dict[str, ProviderConfig]:
+    def p(env: str | None, local: bool = False) -> ProviderConfig:
+        return ProviderConfig(api_key_env=env, local=local)
+
+    return {
+        "openai": p("OPENAI_API_KEY"),
+        "anthropic": p("ANTHROPIC_API_KEY"),
+        "cerebras": p("CEREBRAS_API_KEY"),
+        "mistral": p("MISTRAL_API_KEY"),
+        "deepseek": p("DEEPSEEK_API_KEY"),
+        "llamacpp": p(None, local=True),
+        "ollama": p(None, local=True),
+    }
+
+
+def _tiers() -> dict[str, TierConfig]:
+    return {
+        "inline": TierConfig(
+            chain=("gpt-5.3-codex-spark", "codestral", "cerebras-gpt-oss-120b", "gpt-5.1-codex-mini",
+                   "deepseek-chat-fim", "claude-haiku-4-5"),
+            latency_budget_ms=1500,
+            max_output_tokens=256,
+            hedge_after_ms=400,
+        ),
+        "function": TierConfig(
+            chain=("gpt-5.3-codex", "claude-sonnet-4-5", "claude-opus-4-6", "gpt-5.1-codex-mini"),
+            latency_budget_ms=60_000,
+            max_output_tokens=8192,
+        ),
+        "workspace": TierConfig(
+            chain=("claude-opus-4-6", "gpt-5.3-codex", "claude-sonnet-4-5"),
+            latency_budget_ms=600_000,
+            max_output_tokens=32_000,
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class Config:
+    """The merged configuration. ``sources`` lists the layers that were read, lowest first."""
+
+    providers: dict[str, ProviderConfig] = field(default_factory=_providers)
+    tiers: dict[str, TierConfig] = field(default_factory=_tiers)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
+    exclude: tuple[str, ...] = ()
+    inline: InlineConfig = field(default_factory=InlineConfig)
+    team: TeamConfig = field(default_factory=TeamConfig)
+    catalog_path: str | None = None
+    sources: tuple[str, ...] = field(default=(), compare=False)
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def user_config_path(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CONFIG_HOME/codeswitch/config.toml`` (``~/.config`` when the variable is unset)."""
+    base = _env(env).get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / USER_FILE
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_DATA_HOME/codeswitch`` (``~/.local/share`` when unset): where the ledger lives."""
+    base = _env(env).get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "codeswitch"
+
+
+def config_files(root: str | Path | None, env: Mapping[str, str] | None = None) -> list[Path]:
+    """The config files that exist, lowest layer first (what ``codeswitch doctor`` lists)."""
+    candidates = [user_config_path(env)]
+    if root is not None:
+        candidates.append(Path(root) / WORKSPACE_FILE)
+    return [p for p in candidates if p.is_file()]
+
+
+def _read_toml(path: Path, problems: list[ConfigProblem]) -> dict[str, object] | None:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        problems.append(ConfigProblem(str(path), "", f"cannot read: {exc.strerror or exc}"))
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(ConfigProblem(str(path), "", f"TOML syntax error: {exc}; file ignored"))
+    return None
+
+
+def _client_layer(options: object, problems: list[ConfigProblem]) -> dict[str, object] | None:
+    if options is None:
+        return None
+    if not isinstance(options, Mapping):
+        problems.append(ConfigProblem(CLIENT_SOURCE, "", "expected an object; ignored"))
+        return None
+    inner = options.get("codeswitch")
+    if len(options) == 1 and isinstance(inner, Mapping):  # VS Code style: {"codeswitch": {...}}
+        options = inner
+    return {str(k): v for k, v in options.items()}
+
+
+class _Bad(ValueError):
+    """A value of the wrong type or range (the message says what was expected)."""
+
+
+def _coerce(value: object, hint: Any) -> object:
+    """``value`` converted to ``hint`` (the few shapes config fields use), or _Bad."""
+    origin = get_origin(hint)
+    if origin in (Union, types.UnionType):
+        args = get_args(hint)
+        if value is None and type(None) in args:
+            return None
+        (inner,) = [a for a in args if a is not type(None)]
+        return _coerce(value, inner)
+    if origin is tuple:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise _Bad("expected a list of strings")
+        return tuple(value)
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise _Bad("expected true or false")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise _Bad("expected a string")
+        return value
+    if hint in (int, float):
+        ok = isinstance(value, int) if hint is int else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok:
+            raise _Bad(f"expected {'an integer' if hint is int else 'a number'}")
+        if value < 0:  # type: ignore[operator]
+            raise _Bad("must not be negative")
+        return hint(value)
+    raise _Bad(f"unsupported setting type {hint!r}")  # pragma: no cover - a field type this file lacks
+
+
+def _apply(obj: Any, layer: Mapping[str, object], source: str, prefix: str,
+           problems: list[ConfigProblem], blame: dict[str, str]) -> Any:
+    """``obj`` (a config dataclass) with the settings of one layer applied, field by field.
+
+    A bad key or value is reported and skipped, so the lower layers' value stays.
+    """
+    hints = get_type_hints(type(obj))
+    changes: dict[str, object] = {}
+    for key, value in layer.items():
+        dotted = f"{prefix}{key}"
+        if key not in hints or key == "sources":
+            problems.append(ConfigProblem(source, dotted, "unknown key; ignored"))
+            continue
+        hint, current = hints[key], getattr(obj, key)
+        if dataclasses.is_dataclass(current) or get_origin(hint) is dict:
+            if not isinstance(value, Mapping):
+                problems.append(ConfigProblem(source, dotted, "expected a table; ignored"))
+                continue
+            if dataclasses.is_dataclass(current):
+                changes[key] = _apply(current, value, source, f"{dotted}.", problems, blame)
+                continue
+            merged = dict(current)
+            for name, sub in value.items():
+                if name not in merged:
+                    problems.append(ConfigProblem(source, f"{dotted}.{name}", f"unknown {key} name; ignored"))
+                elif not isinstance(sub, Mapping):
+                    problems.append(ConfigProblem(source, f"{dotted}.{name}", "expected a table; ignored"))
+                else:
+                    merged[name] = _apply(merged[name], sub, source, f"{dotted}.{name}.", problems, blame)
+            changes[key] = merged
+            continue
+        try:
+            changes[key] = _coerce(value, hint)
+        except _Bad as exc:
+            problems.append(ConfigProblem(source, dotted, f"{exc} (got {value!r}); keeping {current!r}"))
+            continue
+        blame[dotted] = source
+    return replace(obj, **changes)
+
+
+def _check_chains(config: Config, catalog: Catalog, defaults: Config,
+                  problems: list[ConfigProblem], blame: Mapping[str, str]) -> Config:
+    tiers = dict(config.tiers)
+    for name, tier in config.tiers.items():
+        bad = [key for key in tier.chain if key not in catalog]
+        if not bad:
+            continue
+        source = blame.get(f"tiers.{name}.chain", "config")
+        for key in bad:
+            problems.append(ConfigProblem(source, f"tiers.{name}.chain", f"unknown model {key!r}; skipped"))
+        kept = tuple(key for key in tier.chain if key in catalog)
+        if not kept:
+            kept = defaults.tiers[name].chain
+            problems.append(
+                ConfigProblem(source, f"tiers.{name}.chain", "no known model left; using the default")
+            )
+        tiers[name] = replace(tier, chain=kept)
+    return replace(config, tiers=tiers)
+
+
+def _base_urls_from_env(config: Config, env: Mapping[str, str]) -> Config:
+    """Like the official SDKs: OPENAI_BASE_URL / ANTHROPIC_BASE_URL when the config sets none."""
+    providers = dict(config.providers)
+    for name, var in (("openai", "OPENAI_BASE_URL"), ("anthropic", "ANTHROPIC_BASE_URL")):
+        current = providers.get(name)
+        url = env.get(var, "").strip()
+        if current is not None and current.base_url is None and url:
+            providers[name] = replace(current, base_url=url.rstrip("/"))
+    return replace(config, providers=providers)
+
+
+def load_config(
+    workspace_root: str | Path | None,
+    init_options: object = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    catalog: Catalog | None = None,
+) -> tuple[Config, list[ConfigProblem]]:
+    """Merge every layer into one Config; never raises on bad configuration.
+
+    ``init_options`` is the client's settings dict (``initializationOptions`` or the payload of
+    ``didChangeConfiguration``, optionally wrapped as ``{"codeswitch": {...}}``). ``catalog``
+    validates the chains (default: the configured or shipped catalog).
+    """
+    environ = _env(env)
+    problems: list[ConfigProblem] = []
+    defaults = Config()
+    config = defaults
+    sources: list[str] = ["defaults"]
+    blame: dict[str, str] = {}
+    layers: list[tuple[str, dict[str, object] | None]] = [
+        (str(user_config_path(environ)), _read_toml(user_config_path(environ), problems)),
+    ]
+    if workspace_root is not None:
+        ws = Path(workspace_root) / WORKSPACE_FILE
+        layers.append((str(ws), _read_toml(ws, problems)))
+    layers.append((CLIENT_SOURCE, _client_layer(init_options, problems)))
+    for source, layer in layers:
+        if layer is None:
+            continue
+        config = _apply(config, layer, source, "", problems, blame)
+        sources.append(source)
+    if catalog is None:
+        catalog = _catalog_for(config, problems, blame)
+    config = _check_chains(config, catalog, defaults, problems, blame)
+    config = _base_urls_from_env(config, environ)
+    return replace(config, sources=tuple(sources)), problems
+
+
+def _catalog_for(config: Config, problems: list[ConfigProblem], blame: Mapping[str, str]) -> Catalog:
+    if config.catalog_path:
+        try:
+            return load_catalog(config.catalog_path)
+        except CatalogError as exc:
+            problems.append(ConfigProblem(blame.get("catalog_path", "config"), "catalog_path",
+                                          f"{exc}; using the shipped catalog"))
+    return load_catalog()
+
+
+def available_providers(config: Config, env: Mapping[str, str] | None = None) -> frozenset[str]:
+    """Providers that can be called: local ones, and those whose key resolves (env or command)."""
+    return frozenset(
+        name for name, provider in config.providers.items() if provider.local or provider.api_key(env)
+    )
