@@ -1,0 +1,27 @@
+"""Test helpers that users can use too: a loopback model provider and pytest fixtures.
+
+    from codeswitch.testing import Emulator, Reply, ToolCall, Fault
+
+    async with Emulator() as emu:
+        emu.script("gpt-5.3-codex", "def f(): ...").fault("claude-opus-4-6", "overloaded")
+        base = emu.base_url("openai_responses")          # http://127.0.0.1:PORT/v1
+
+The pytest plugin (`pytest_plugins = ["codeswitch.testing.pytest_plugin"]`) adds the `emulator`
+fixture and friends.
+"""
+
+from __future__ import annotations
+
+from .core import Emulator
+from .script import FAULT_KINDS, PROFILES, Fault, LatencyProfile, RecordedRequest, Reply, ToolCall
+
+__all__ = [
+    "FAULT_KINDS",
+    "PROFILES",
+    "Emulator",
+    "Fault",
+    "LatencyProfile",
+    "RecordedRequest",
+    "Reply",
+    "ToolCall",
+]

@@ -1,0 +1,3 @@
+"""Shared pytest setup: the emulator fixtures are a public plugin of the package."""
+
+pytest_plugins = ["codeswitch.testing.pytest_plugin"]
