@@ -9,7 +9,7 @@ request is sent) and idle (per read, once the first content event has been yield
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -98,7 +98,7 @@ class HttpProvider:
     async def aclose(self) -> None:
         await self._client.aclose()
 
-    async def stream(self, req: CompletionRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, req: CompletionRequest) -> AsyncGenerator[StreamEvent, None]:
         path, body = self.build(req)
         headers = {"Accept": "text/event-stream", **self._extra_headers, **self.auth_headers()}
         request = self._client.build_request("POST", self.base_url + path, json=body, headers=headers)

@@ -7,7 +7,7 @@ frozen dataclasses: a request can be retried or sent to a fallback model unchang
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TypeAlias, runtime_checkable
 
@@ -178,7 +178,7 @@ class Provider(Protocol):
     name: str
     api: str
 
-    def stream(self, req: CompletionRequest) -> AsyncIterator[StreamEvent]: ...
+    def stream(self, req: CompletionRequest) -> AsyncGenerator[StreamEvent, None]: ...
 
     async def aclose(self) -> None: ...
 

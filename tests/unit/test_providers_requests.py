@@ -106,7 +106,9 @@ def test_chat_body_uses_tool_role_and_usage_option() -> None:
     assert path == "/chat/completions"
     assert body["stream_options"] == {"include_usage": True}
     assert body["max_tokens"] == 256 and body["stop"] == ["\n\n"]
-    roles = [m["role"] for m in body["messages"]]  # type: ignore[union-attr]
+    messages = body["messages"]
+    assert isinstance(messages, list)
+    roles = [m["role"] for m in messages]
     assert roles == ["system", "user", "assistant", "tool", "user"]
     _, official = build("openai_chat", req, "https://api.openai.com/v1")
     assert "max_completion_tokens" in official and "max_tokens" not in official
