@@ -1,0 +1,215 @@
+"""The workspace index: who defines and who references a name, in which files.
+
+Built from the tag queries, file by file. ``build`` fills fresh dictionaries and swaps them in
+at the end, so it can run in a background thread while requests read the old index; updates
+that arrive during a build are replayed on top of the new one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .ignore import SKIP_DIRS, IgnoreRules, is_virtualenv
+from .model import Symbol
+from .syntax import SyntaxTree, language_for
+from .tags import extract_tags
+
+#: files larger than this are not indexed (generated code, bundles, data)
+MAX_FILE_BYTES = 1_000_000
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FileTags:
+    definitions: tuple[Symbol, ...]
+    references: tuple[Symbol, ...]
+
+
+def looks_binary(data: bytes) -> bool:
+    """A NUL byte in the first 8 KiB, as git decides."""
+    return b"\x00" in data[:8192]
+
+
+class _Tables:
+    """Per-file tags plus name -> symbols maps; mutated only under the index lock."""
+
+    __slots__ = ("defs", "files", "refs")
+
+    def __init__(self) -> None:
+        self.files: dict[str, FileTags] = {}
+        self.defs: dict[str, tuple[Symbol, ...]] = {}
+        self.refs: dict[str, tuple[Symbol, ...]] = {}
+
+    def put(self, path: str, tags: FileTags | None) -> None:
+        old = self.files.pop(path, None)
+        touched_d = {s.name for s in old.definitions} if old else set()
+        touched_r = {s.name for s in old.references} if old else set()
+        if tags is not None:
+            self.files[path] = tags
+            touched_d |= {s.name for s in tags.definitions}
+            touched_r |= {s.name for s in tags.references}
+        for table, names, attr in ((self.defs, touched_d, "definitions"),
+                                   (self.refs, touched_r, "references")):
+            for name in names:
+                kept = tuple(s for s in table.get(name, ()) if s.path != path)
+                if tags is not None:
+                    kept += tuple(s for s in getattr(tags, attr) if s.name == name)
+                if kept:
+                    table[name] = kept  # a new tuple: readers holding the old one are unaffected
+                else:
+                    table.pop(name, None)
+
+
+class WorkspaceIndex:
+    """Definitions and references of a workspace, kept fresh by the server."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root: Path | None = Path(root).resolve() if root is not None else None
+        self.ignore = IgnoreRules()
+        self._tables = _Tables()
+        self._lock = threading.Lock()
+        self._pending: dict[str, FileTags | None] | None = None  # updates made during a build
+        self.ready = False
+
+    # --- building --------------------------------------------------------------------------
+
+    def build(self, root: str | Path, exclude: Sequence[str] = (), progress: Progress | None = None) -> int:
+        """Index every source file under ``root``; returns how many files were indexed.
+
+        ``exclude`` holds extra gitignore-style patterns (from the config). ``progress(done,
+        total)`` is called as files are parsed. Safe to call from a background thread.
+        """
+        root_path = Path(root).resolve()
+        rules = IgnoreRules()
+        rules.add_lines(list(exclude))
+        with self._lock:
+            self.root = root_path
+            self.ignore = rules
+            self._pending = {}
+        files = list(self._walk(root_path, rules))
+        tables = _Tables()
+        total = len(files)
+        for done, (rel, language) in enumerate(files, 1):
+            tags = self._read_and_tag(root_path / rel, rel, language)
+            if tags is not None:
+                tables.put(rel, tags)
+            if progress is not None:
+                progress(done, total)
+        with self._lock:
+            for rel, tags in (self._pending or {}).items():
+                tables.put(rel, tags)
+            self._pending = None
+            self._tables = tables
+            self.ready = True
+        return len(tables.files)
+
+    def _walk(self, root: Path, rules: IgnoreRules) -> Iterable[tuple[str, str]]:
+        for dirpath, dirnames, filenames in os.walk(root):
+            here = Path(dirpath)
+            base = here.relative_to(root).as_posix()
+            base = "" if base == "." else base
+            if ".gitignore" in filenames:
+                rules.add_file(here / ".gitignore", base)
+            kept = []
+            for d in sorted(dirnames):
+                rel = f"{base}/{d}" if base else d
+                if d in SKIP_DIRS or rules.matches(rel, True) or is_virtualenv(here / d):
+                    continue
+                if (here / d).is_symlink():
+                    continue
+                kept.append(d)
+            dirnames[:] = kept
+            for f in sorted(filenames):
+                rel = f"{base}/{f}" if base else f
+                language = language_for(None, f)
+                if language is None or rules.matches(rel, False):
+                    continue
+                yield rel, language
+
+    @staticmethod
+    def _read_and_tag(path: Path, rel: str, language: str) -> FileTags | None:
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                return None
+            data = path.read_bytes()
+        except OSError:
+            return None
+        if looks_binary(data):
+            return None
+        return _tag(language, data, rel)
+
+    # --- keeping fresh ---------------------------------------------------------------------
+
+    def relative(self, path: str | Path) -> str:
+        """A root-relative "/" path for an absolute or relative path."""
+        p = Path(path)
+        if p.is_absolute() and self.root is not None:
+            try:
+                return p.resolve().relative_to(self.root).as_posix()
+            except ValueError:
+                return p.as_posix()
+        return p.as_posix().removeprefix("./")
+
+    def _put(self, rel: str, tags: FileTags | None) -> None:
+        with self._lock:
+            if self._pending is not None:
+                self._pending[rel] = tags
+            self._tables.put(rel, tags)
+
+    def update_text(self, path: str | Path, text: str, language: str | None = None,
+                    tree: SyntaxTree | None = None) -> None:
+        """Re-index one file from its current text (an open document), replacing what was there."""
+        rel = self.relative(path)
+        language = language or language_for(None, rel)
+        data = text.encode("utf-8", errors="surrogatepass")
+        if language is None or len(data) > MAX_FILE_BYTES:
+            self._put(rel, None)
+            return
+        self._put(rel, _tag(language, data, rel, tree))
+
+    def update_file(self, path: str | Path) -> None:
+        """Re-read one file from disk (a watched-file change); drops it when gone or ignored."""
+        rel = self.relative(path)
+        language = language_for(None, rel)
+        if self.root is None or language is None or self.ignore.ignores(rel):
+            self._put(rel, None)
+            return
+        self._put(rel, self._read_and_tag(self.root / rel, rel, language))
+
+    def remove(self, path: str | Path) -> None:
+        self._put(self.relative(path), None)
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def definitions(self, name: str) -> list[Symbol]:
+        return list(self._tables.defs.get(name, ()))
+
+    def references(self, name: str) -> list[Symbol]:
+        return list(self._tables.refs.get(name, ()))
+
+    def files_referencing(self, name: str) -> set[str]:
+        return {s.path for s in self._tables.refs.get(name, ())}
+
+    def symbols_in(self, path: str | Path) -> list[Symbol]:
+        """Definitions of one file, in source order."""
+        tags = self._tables.files.get(self.relative(path))
+        return list(tags.definitions) if tags else []
+
+    def references_in(self, path: str | Path) -> list[Symbol]:
+        tags = self._tables.files.get(self.relative(path))
+        return list(tags.references) if tags else []
+
+    def files(self) -> list[str]:
+        return sorted(self._tables.files)
+
+    def __len__(self) -> int:
+        return len(self._tables.files)
+
+
+def _tag(language: str, data: bytes, rel: str, tree: SyntaxTree | None = None) -> FileTags:
+    defs, refs = extract_tags(language, data, rel, tree)
+    return FileTags(tuple(defs), tuple(refs))
