@@ -1,0 +1,121 @@
+"""Parsers against byte streams cut at arbitrary places, through the transport seam (no sockets)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from codeswitch.providers import (
+    Collected,
+    CompletionRequest,
+    Finish,
+    MalformedStream,
+    Message,
+    ToolUse,
+    Usage,
+    collect,
+    make_provider,
+)
+
+ANTHROPIC_STREAM = (
+    b'event: message_start\r\ndata: {"type":"message_start","message":{"id":"m","usage":'
+    b'{"input_tokens":10,"cache_read_input_tokens":90,"cache_creation_input_tokens":5,"output_tokens":1}}}\r\n\r\n'
+    b": proxy keep-alive\r\n\r\n"
+    b'event: content_block_start\r\ndata: {"type":"content_block_start","index":0,'
+    b'"content_block":{"type":"text","text":""}}\r\n\r\n'
+    b'event: ping\r\ndata: {"type": "ping"}\r\n\r\n'
+    b'event: content_block_delta\r\ndata: {"type":"content_block_delta","index":0,'
+    b'"delta":{"type":"text_delta","text":"h\xc3\xa9llo "}}\r\n\r\n'
+    b'event: content_block_delta\r\ndata: {"type":"content_block_delta","index":0,'
+    b'"delta":{"type":"text_delta","text":"w\xc3\xb6rld \xf0\x9f\x8c\x8d"}}\r\n\r\n'
+    b'event: content_block_stop\r\ndata: {"type":"content_block_stop","index":0}\r\n\r\n'
+    b'event: content_block_start\r\ndata: {"type":"content_block_start","index":1,'
+    b'"content_block":{"type":"tool_use","id":"tu1","name":"edit","input":{}}}\r\n\r\n'
+    b'event: content_block_delta\r\ndata: {"type":"content_block_delta","index":1,'
+    b'"delta":{"type":"input_json_delta","partial_json":"{\\"path\\": \\"a"}}\r\n\r\n'
+    b'event: content_block_delta\r\ndata: {"type":"content_block_delta","index":1,'
+    b'"delta":{"type":"input_json_delta","partial_json":".py\\"}"}}\r\n\r\n'
+    b'event: content_block_stop\r\ndata: {"type":"content_block_stop","index":1}\r\n\r\n'
+    b'event: message_delta\r\ndata: {"type":"message_delta","delta":{"stop_reason":"tool_use"},'
+    b'"usage":{"output_tokens":7}}\r\n\r\n'
+    b'event: message_delta\r\ndata: {"type":"message_delta","delta":{},"usage":{"output_tokens":9}}\r\n\r\n'
+    b'event: message_stop\r\ndata: {"type":"message_stop"}\r\n\r\n'
+)
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts = parts
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for p in self.parts:
+            yield p
+
+
+def _run(data: bytes, cuts: list[int], api: str = "anthropic", status: int = 200) -> Collected:
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    parts = [data[a:b] for a, b in itertools.pairwise(points)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, headers={"content-type": "text/event-stream"}, stream=_Body(parts))
+
+    async def go() -> Collected:
+        p = make_provider("t", api, "http://emu.invalid", "k", transport=httpx.MockTransport(handler))
+        try:
+            req = CompletionRequest("claude-opus-4-6", messages=[Message("user", "x")])
+            return await collect(p.stream(req))
+        finally:
+            await p.aclose()
+
+    return asyncio.run(go())
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=10_000), max_size=25))
+def test_anthropic_stream_survives_any_chunking(cuts: list[int]) -> None:
+    got = _run(ANTHROPIC_STREAM, cuts)
+    assert got.text == "héllo wörld 🌍"
+    assert got.tool_uses == [ToolUse("tu1", "edit", {"path": "a.py"})]
+    # message_delta usage is cumulative: the last value (9) wins, it is not summed (7 + 9).
+    assert got.usage == Usage(
+        input_tokens=105, cached_input_tokens=90, output_tokens=9, cache_write_input_tokens=5
+    )
+    assert got.finish == Finish("tool_use", "tool_use")
+
+
+def test_truncated_stream_is_malformed() -> None:
+    cut = ANTHROPIC_STREAM.index(b"event: message_stop")
+    try:
+        _run(ANTHROPIC_STREAM[:cut], [])
+    except MalformedStream as e:
+        assert "message_stop" in str(e)
+    else:
+        raise AssertionError("a stream without message_stop must not look complete")
+
+
+def test_chat_stream_with_fragmented_tool_arguments_and_deepseek_cache_usage() -> None:
+    def call(fn: dict[str, object], **extra: object) -> dict[str, object]:
+        return {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": fn, **extra}]}}]}
+
+    events: list[object] = [
+        call({"name": "grep", "arguments": ""}, id="c1", type="function"),
+        call({"arguments": '{"q":'}),
+        call({"arguments": "1}"}),
+        {"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]},
+        {
+            "choices": [],
+            "usage": {"prompt_tokens": 50, "completion_tokens": 4, "prompt_cache_hit_tokens": 32},
+        },
+    ]
+    chunks = [f"data: {json.dumps(e)}\n\n".encode() for e in events] + [b"data: [DONE]\n\n"]
+    got = _run(b"".join(chunks), [7, 100, 333], api="openai_chat")
+    assert got.text == ""
+    assert got.tool_uses == [ToolUse("c1", "grep", {"q": 1})]
+    assert got.usage == Usage(input_tokens=50, cached_input_tokens=32, output_tokens=4)
+    assert got.finish == Finish("tool_use", "tool_calls")
