@@ -1,0 +1,123 @@
+"""``codeswitch doctor``: what this installation can do, and what is wrong with it.
+
+Lists the tree-sitter grammars, the config files found and their problems, which providers have
+an API key (never the key itself), where the ledger lives, and each tier's model chain after
+dropping models without a key. Exit status 1 when there is a config problem or a tier has no
+model left, so scripts can check an installation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codeswitch.catalog import CatalogError, load_catalog
+from codeswitch.config import (
+    TIERS,
+    Config,
+    ConfigProblem,
+    available_providers,
+    config_files,
+    data_dir,
+    load_config,
+    user_config_path,
+)
+from codeswitch.routing import Budget, Health, route
+
+LEDGER_FILE = "ledger.sqlite3"
+
+
+@dataclass(frozen=True, slots=True)
+class _Probe:
+    """A typical request of one tier, to show the chain a real request would get."""
+
+    scope: str
+    context_tokens: int = 4000
+    confidence: float = 1.0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("doctor", help="check grammars, config, keys and model chains",
+                       description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--root", default=".", help="workspace root whose .codeswitch.toml to read")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=run)
+
+
+def _key_source(name: str, config: Config, env: Mapping[str, str]) -> str:
+    provider = config.providers[name]
+    if provider.local:
+        return "local, no key needed"
+    if provider.api_key_env and env.get(provider.api_key_env, "").strip():
+        return f"key set (from ${provider.api_key_env})"
+    if provider.api_key_cmd and provider.api_key(env):
+        return "key set (from api_key_cmd)"
+    hint = f"${provider.api_key_env}" if provider.api_key_env else "api_key_env"
+    return f"no key (set {hint} or api_key_cmd)"
+
+
+def report(root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Everything doctor shows, as plain data (never holds a key)."""
+    from codeswitch.scope.syntax import loaded_grammars
+
+    environ = os.environ if env is None else env
+    config, problems = load_config(root, None, env=environ)
+    try:
+        catalog = load_catalog(config.catalog_path)
+    except CatalogError as exc:
+        problems.append(ConfigProblem("catalog", "", f"{exc}; using the shipped catalog"))
+        catalog = load_catalog()
+    keys = available_providers(config, environ)
+    tiers: dict[str, Any] = {}
+    budget = Budget.from_config(config)
+    for tier in TIERS:
+        d = route(_Probe(tier), config, catalog, Health(), budget, keys)
+        tiers[tier] = {"chain": list(d.chain), "skipped": [list(s) for s in d.skipped], "cause": d.cause}
+    found = set(config_files(root, environ))
+    candidates = [user_config_path(environ), root / ".codeswitch.toml"]
+    ledger = data_dir(environ) / LEDGER_FILE
+    return {
+        "grammars": loaded_grammars(),
+        "config_files": [{"path": str(p), "found": p in found} for p in candidates],
+        "problems": [str(p) for p in problems],
+        "providers": {
+            name: {"status": _key_source(name, config, environ), "available": name in keys,
+                   "base_url": p.base_url or "(vendor default)"}
+            for name, p in config.providers.items()
+        },
+        "ledger": {"path": str(ledger), "exists": ledger.is_file()},
+        "catalog": {"models": len(catalog.models), "path": config.catalog_path or "(shipped)"},
+        "tiers": tiers,
+    }
+
+
+def render(data: Mapping[str, Any]) -> str:
+    lines = ["grammars"]
+    lines += [f"  {name:<11} {status}" for name, status in data["grammars"].items()]
+    lines.append("config files (lowest layer first, after the built-in defaults)")
+    lines += [f"  {'found    ' if f['found'] else 'not found'}  {f['path']}" for f in data["config_files"]]
+    lines.append("config problems" + ("" if data["problems"] else ": none"))
+    lines += [f"  {p}" for p in data["problems"]]
+    lines.append("providers")
+    for name, p in data["providers"].items():
+        lines.append(f"  {name:<10} {p['status']}; base_url {p['base_url']}")
+    ledger = data["ledger"]
+    lines.append(f"ledger\n  {ledger['path']} ({'exists' if ledger['exists'] else 'not created yet'})")
+    lines.append(f"catalog\n  {data['catalog']['models']} models, {data['catalog']['path']}")
+    lines.append("model chains (models without a key dropped)")
+    for tier, t in data["tiers"].items():
+        chain = " -> ".join(t["chain"]) if t["chain"] else "(none: no provider key for this tier)"
+        lines.append(f"  {tier:<10} {chain}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    data = report(Path(args.root))
+    print(json.dumps(data, indent=2) if args.json else render(data))
+    empty = any(not t["chain"] for t in data["tiers"].values())
+    return 1 if data["problems"] or empty else 0
