@@ -180,3 +180,12 @@ async def test_sdks_see_faults_as_their_own_errors(
     with pytest.raises(anthropic.APIStatusError) as info:
         await claude.messages.create(model="m", max_tokens=10, messages=[{"role": "user", "content": "x"}])
     assert info.value.status_code == 529
+
+
+async def test_models_listing_in_both_dialects(
+    emulator: Emulator, oai: openai.AsyncOpenAI, claude: anthropic.AsyncAnthropic
+) -> None:
+    emulator.script("gpt-5.3-codex", "x").script("claude-opus-4-6", "y")
+    openai_ids = [m.id async for m in oai.models.list()]
+    claude_ids = [m.id async for m in claude.models.list()]
+    assert openai_ids == claude_ids == ["gpt-5.3-codex", "claude-opus-4-6"]
