@@ -220,7 +220,13 @@ class Emulator:
                 if req is None:
                     break
                 resp = Responder(reader, writer)
-                await self._serve(req, resp)
+                try:
+                    await self._serve(req, resp)
+                except Exception as e:  # a bug must not kill the server; tell the client
+                    if resp.started:
+                        break
+                    msg = f"emulator failed: {type(e).__name__}: {e}"
+                    await resp.send_json(500, {"error": {"message": msg, "type": "emulator_error"}})
                 if resp.aborted or resp.gone or not req.keep_alive:
                     break
         except asyncio.CancelledError:
@@ -270,7 +276,13 @@ class Emulator:
             await resp.send_json(status, payload, headers)
             record.finished_at = time.monotonic()
             return
-        reply = self._next_reply(script, record)
+        try:
+            reply = self._next_reply(script, record)
+        except Exception as e:  # a test's responder raised: answer 500 and say why
+            record.status, record.finished_at = 500, time.monotonic()
+            msg = f"emulator responder failed: {type(e).__name__}: {e}"
+            await resp.send_json(500, {"error": {"message": msg, "type": "server_error", "code": None}})
+            return
         ctx = RenderCtx.make(model, reply, req.body)
         if not wants_stream(api, body):
             record.status = 200

@@ -85,6 +85,7 @@ class Responder:
         self._watch: asyncio.Task[bytes] | None = None
         self.disconnected_at: float | None = None
         self.aborted = False
+        self.started = False
 
     @property
     def gone(self) -> bool:
@@ -98,6 +99,7 @@ class Responder:
     async def send_json(self, status: int, obj: object, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(obj).encode()
         head = {"content-type": "application/json", "content-length": str(len(body)), **(headers or {})}
+        self.started = True
         self._writer.write(self._head(status, head) + body)
         await self._drain()
 
@@ -110,6 +112,7 @@ class Responder:
             "cache-control": "no-cache",
             **(headers or {}),
         }
+        self.started = True
         self._writer.write(self._head(status, head))
         await self._drain()
         self._watch = asyncio.ensure_future(self._reader.read(1))

@@ -9,6 +9,7 @@ from codeswitch.providers import (
     CompletionRequest,
     Finish,
     Message,
+    ServerError,
     TextDelta,
     ToolResultBlock,
     ToolUseBlock,
@@ -145,3 +146,16 @@ def test_emulator_in_a_background_thread_for_sync_tests(emulator_thread: Emulato
 
     assert asyncio.run(go()) == "from a thread"
     assert emulator_thread.requests[0].headers["x-api-key"] == "k"
+
+
+async def test_a_failing_responder_gives_a_500_not_a_dead_server(
+    emulator: Emulator, emulator_provider: ProviderFactory
+) -> None:
+    def broken(rec: RecordedRequest) -> Reply:
+        raise KeyError("oops")
+
+    emulator.respond("m", broken)
+    with pytest.raises(ServerError, match="responder failed: KeyError"):
+        await collect(emulator_provider("openai_chat").stream(request()))
+    emulator.respond("m", None)
+    assert (await collect(emulator_provider("openai_chat").stream(request()))).text
