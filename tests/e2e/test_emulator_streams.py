@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from codeswitch.providers import (
@@ -131,8 +133,6 @@ async def test_default_reply_and_models_listing(
 
 
 def test_emulator_in_a_background_thread_for_sync_tests(emulator_thread: Emulator) -> None:
-    import asyncio
-
     from codeswitch.providers import make_provider
 
     emulator_thread.script("m", "from a thread")
@@ -159,3 +159,22 @@ async def test_a_failing_responder_gives_a_500_not_a_dead_server(
         await collect(emulator_provider("openai_chat").stream(request()))
     emulator.respond("m", None)
     assert (await collect(emulator_provider("openai_chat").stream(request()))).text
+
+
+async def test_concurrent_streams_are_served_independently(
+    emulator: Emulator, emulator_provider: ProviderFactory
+) -> None:
+    """Hedged requests run two streams at once: a slow one must not hold up a fast one."""
+    emulator.set_profile("slow", LatencyProfile(0.3, 50.0)).script("slow", "a b c d e")
+    emulator.set_profile("fast", "instant").script("fast", "quick answer")
+    p = emulator_provider("openai_chat")
+    order: list[str] = []
+
+    async def run(model: str) -> str:
+        text = (await collect(p.stream(request(model)))).text
+        order.append(model)
+        return text
+
+    slow, fast = await asyncio.gather(run("slow"), run("fast"))
+    assert (slow, fast) == ("a b c d e", "quick answer")
+    assert order == ["fast", "slow"]
