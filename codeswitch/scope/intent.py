@@ -109,8 +109,8 @@ def _looks_like_code(word: str, called: bool) -> bool:
     return any(c.isupper() for c in word[1:]) and any(c.islower() for c in word)
 
 
-_FILE_OR_URL = re.compile(r"\S+\.(py|pyi|js|ts|tsx|go|rs|java|c|h|cpp|hpp|lua|rb|md|rst|txt|toml|cfg|ini|"
-                         r"json|ya?ml|exe|sh|org|com|io|net|html)\b|\w+://\S+|#\d+", re.IGNORECASE)
+_FILE_OR_URL = re.compile(r"\w+://\S+|\S+\.(py|pyi|js|ts|tsx|go|rs|java|c|h|cpp|hpp|lua|rb|md|rst|txt|"
+                         r"toml|cfg|ini|json|ya?ml|exe|sh|org|com|io|net|html)\b|#\d+", re.IGNORECASE)
 
 
 def mentioned_names(instruction: str) -> tuple[str, ...]:

@@ -167,6 +167,11 @@ def _strip_code(text: str, language: str | None) -> str:
             j = n if j < 0 else j + 2
             out[i:j] = [c if c == "\n" else " " for c in text[i:j]]
             i = j
+        elif text.startswith(('"""', "'''"), i) and language == "python":
+            j = text.find(text[i:i + 3], i + 3)
+            j = n if j < 0 else j + 3
+            out[i:j] = [c if c == "\n" else " " for c in text[i:j]]
+            i = j
         elif ch in "\"'`":
             j = i + 1
             while j < n and text[j] != ch and text[j] != "\n":

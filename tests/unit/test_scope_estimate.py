@@ -1,0 +1,225 @@
+"""estimate_scope for edits: selections, intent, cross-file references, auto kind, purity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from codeswitch.documents import Pos, Snapshot, Span
+
+from codeswitch.scope import Scope, ScopeRequest, WorkspaceIndex, estimate_scope
+
+CORE = '''\
+"""Users."""
+import json
+
+from .db import connect
+
+
+def fetch_user(uid, timeout=1):
+    conn = connect(timeout)
+    row = conn.get(uid)
+    return json.loads(row)
+
+
+def helper(x):
+    total = 0
+    for i in range(x):
+        total += i
+    return total
+
+
+class Store:
+    def __init__(self, path):
+        self.path = path
+
+    def get(self, key):
+        value = fetch_user(key)
+        return value
+'''
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> tuple[Path, WorkspaceIndex, Snapshot]:
+    root = tmp_path / "proj"
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "core.py").write_text(CORE)
+    (root / "pkg" / "db.py").write_text("def connect(timeout):\n    return object()\n")
+    (root / "pkg" / "api.py").write_text("from .core import fetch_user, Store\n\n\n"
+                                         "def handler(req):\n    return fetch_user(req.uid)\n\n\n"
+                                         "def make():\n    return Store('x')\n")
+    (root / "pkg" / "cli.py").write_text("from .core import fetch_user\n\nprint(fetch_user(1))\n")
+    index = WorkspaceIndex()
+    index.build(root)
+    path = root / "pkg" / "core.py"
+    return root, index, Snapshot.from_text(CORE, path=path, uri=path.as_uri())
+
+
+def at(snap: Snapshot, needle: str) -> Pos:
+    for i in range(snap.line_count):
+        col = snap.line(i).find(needle)
+        if col >= 0:
+            return Pos(i, col)
+    raise AssertionError(needle)
+
+
+def edit(snap: Snapshot, index: WorkspaceIndex | None, where: Pos | Span, instruction: str | None,
+         kind: str = "edit") -> Scope:
+    span = where if isinstance(where, Span) else Span(where, where)
+    return estimate_scope(snap, ScopeRequest(kind, span, instruction), index)  # type: ignore[arg-type]
+
+
+def test_local_fix_is_function_scope(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "total += i"), "fix the off-by-one in this loop")
+    assert scope.scope == "function"
+    assert (scope.anchor_kind, scope.anchor_name) == ("function", "helper")
+    assert scope.files == ("pkg/core.py",)
+    assert scope.anchor == Span(Pos(12, 0), Pos(16, 16))
+    assert scope.inline_shape is None
+    assert 0.0 <= scope.confidence <= 1.0 and scope.confidence >= 0.6
+    assert any("helper" in r for r in scope.reasons)
+
+
+def test_signature_change_of_a_function_other_files_call_is_workspace(
+        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "row = conn.get(uid)"), "add a retries parameter")
+    assert scope.scope == "workspace"
+    assert scope.symbol == "fetch_user"
+    assert set(scope.files) == {"pkg/core.py", "pkg/api.py", "pkg/cli.py"}
+    assert any("used in 2 other files" in r for r in scope.reasons)
+
+
+def test_signature_change_without_callers_elsewhere_stays_function(
+        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "total += i"), "add a start parameter")
+    assert scope.scope == "function"
+    assert scope.anchor_name == "helper"
+
+
+def test_constructor_change_follows_the_class(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "self.path = path"), "add a mode argument")
+    assert scope.scope == "workspace"
+    assert scope.symbol == "Store"
+    assert "pkg/api.py" in scope.files
+
+
+def test_same_body_change_without_interface_change_is_function(
+        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "row = conn.get(uid)"), "log the row before decoding it")
+    assert scope.scope == "function"
+    assert scope.anchor_name == "fetch_user"
+    assert any("does not seem to change" in r for r in scope.reasons)
+
+
+def test_rename_is_workspace_with_definition_and_callers(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "value = fetch_user(key)"), "rename fetch_user to load_user")
+    assert scope.scope == "workspace"
+    assert scope.symbol == "fetch_user"
+    assert set(scope.files) >= {"pkg/core.py", "pkg/api.py", "pkg/cli.py"}
+
+
+def test_everywhere_wording_is_workspace_even_without_index(
+        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, _, snap = ws
+    scope = edit(snap, None, at(snap, "total += i"), "use logging instead of print everywhere")
+    assert scope.scope == "workspace"
+    assert any("everywhere" in r for r in scope.reasons)
+
+
+def test_selection_over_two_top_level_definitions_is_workspace(
+        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    span = Span(at(snap, "conn = connect"), at(snap, "total += i"))
+    scope = edit(snap, index, span, "add type hints")
+    assert scope.scope == "workspace"
+    assert any("spans 2 top-level definitions" in r and "`fetch_user`" in r for r in scope.reasons)
+
+
+def test_selection_of_one_whole_definition_is_function(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    start = at(snap, "def helper")
+    end = Pos(start.line + 4, len(snap.line(start.line + 4)))
+    scope = edit(snap, index, Span(start, end), "make it iterative")
+    assert scope.scope == "function"
+    assert scope.anchor_name == "helper"
+
+
+def test_selection_inside_a_method_keeps_the_method(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    start = at(snap, "value = fetch_user(key)")
+    scope = edit(snap, index, Span(start, Pos(start.line + 1, 20)), "cache the value")
+    assert (scope.scope, scope.anchor_kind, scope.anchor_name) == ("function", "method", "get")
+
+
+def test_instruction_naming_code_defined_elsewhere_is_workspace(
+        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "total += i"), "call connect() with the timeout here too")
+    assert scope.scope == "workspace"
+    assert "pkg/db.py" in scope.files
+
+
+def test_typo_inside_a_function_is_inline(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "total = 0"), "fix the typo")
+    assert scope.scope == "inline"
+    assert scope.anchor_name == "helper"
+
+
+def test_import_lines(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    adding = edit(snap, index, at(snap, "import json"), "decode with orjson")
+    assert adding.scope == "workspace"
+    assert any("imports" in r for r in adding.reasons)
+    tidy = edit(snap, index, at(snap, "import json"), "remove the unused import")
+    assert tidy.scope == "function"
+
+
+def test_auto_kind(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    pos = at(snap, "total += i")
+    assert edit(snap, index, pos, None, kind="auto").scope == "inline"
+    assert edit(snap, index, pos, "   ", kind="auto").scope == "inline"
+    assert edit(snap, index, pos, "rename helper to summed", kind="auto").scope == "workspace"
+
+
+def test_context_tokens_grow_with_scope(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    pos = at(snap, "row = conn.get(uid)")
+    small = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), index)
+    func = edit(snap, index, pos, "log the row")
+    wide = edit(snap, index, pos, "rename fetch_user to load_user")
+    assert 0 < func.context_tokens < wide.context_tokens
+    assert small.context_tokens > 0
+
+
+def test_positions_past_the_end_are_clamped(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, Pos(10_000, 500), "fix")
+    assert scope.scope in ("inline", "function", "workspace")
+
+
+def test_estimate_is_pure(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    before = (index.files(), index.files_referencing("fetch_user"))
+    request = ScopeRequest("edit", Span(at(snap, "row ="), at(snap, "row =")), "add a retries parameter")
+    first = estimate_scope(snap, request, index)
+    second = estimate_scope(snap, request, index)
+    assert first == second
+    assert (index.files(), index.files_referencing("fetch_user")) == before
+
+
+def test_unknown_language_edit_uses_indentation(tmp_path: Path) -> None:
+    text = "proc main {\n    set x 1\n    puts $x\n}\n"
+    path = tmp_path / "s.tcl"
+    snap = Snapshot.from_text(text, path=path, uri=path.as_uri())
+    scope = edit(snap, None, Pos(1, 4), "print twice")
+    assert scope.scope == "function"
+    assert scope.anchor_name == "main"
+    assert any("no grammar" in r for r in scope.reasons)
