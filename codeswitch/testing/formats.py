@@ -68,7 +68,7 @@ def plan(api: str, body: dict[str, object], ctx: RenderCtx) -> tuple[list[Chunk]
     usage = isinstance(opts, dict) and bool(opts.get("include_usage"))
     sse_ct = "text/event-stream; charset=utf-8"
     if api == "openai_responses":
-        return wo.render_responses(ctx), wo.responses_stream_error(), MALFORMED_SSE, sse_ct
+        return wo.render_responses(ctx), wo.responses_stream_error(ctx), MALFORMED_SSE, sse_ct
     if api == "openai_chat":
         return wo.render_chat(ctx, usage), wo.chat_stream_error(), MALFORMED_SSE, sse_ct
     if api == "fim_mistral":

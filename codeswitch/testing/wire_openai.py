@@ -116,16 +116,11 @@ def responses_nonstream(ctx: RenderCtx) -> dict[str, object]:
     return resp
 
 
-def responses_stream_error() -> bytes:
-    return sse(
-        {
-            "type": "error",
-            "code": "server_is_overloaded",
-            "message": "The server is overloaded.",
-            "param": None,
-        },
-        "error",
-    )
+def responses_stream_error(ctx: RenderCtx) -> bytes:
+    """`response.failed`: how the Responses API reports a generation that broke mid-way."""
+    resp = _response_obj(ctx, new_id("resp"), "failed", [])
+    resp["error"] = {"code": "server_error", "message": "The model failed to generate a response."}
+    return sse({"type": "response.failed", "sequence_number": 10_000, "response": resp}, "response.failed")
 
 
 def _chat_chunk(ctx: RenderCtx, cid: str, obj: str, choices: list[object], **extra: object) -> bytes:

@@ -140,13 +140,11 @@ async def test_in_stream_error_event(
     assert info.value.retryable and info.value.status is None
 
 
-async def test_responses_in_stream_error_event(
-    emulator: Emulator, emulator_provider: ProviderFactory
-) -> None:
+async def test_responses_failed_event(emulator: Emulator, emulator_provider: ProviderFactory) -> None:
     emulator.script("m", REQ_TEXT).fault("m", "stream_error", after_tokens=1)
-    with pytest.raises(ProviderError) as info:
+    with pytest.raises(ServerError, match="failed to generate") as info:
         await collect(emulator_provider("openai_responses").stream(request("openai_responses")))
-    assert info.value.retryable
+    assert info.value.retryable and info.value.code == "server_error"
 
 
 async def test_permanent_fault_repeats(emulator: Emulator, emulator_provider: ProviderFactory) -> None:

@@ -17,6 +17,7 @@ from codeswitch.providers import (
     Finish,
     MalformedStream,
     Message,
+    RateLimited,
     ToolUse,
     Usage,
     collect,
@@ -119,3 +120,46 @@ def test_chat_stream_with_fragmented_tool_arguments_and_deepseek_cache_usage() -
     assert got.tool_uses == [ToolUse("c1", "grep", {"q": 1})]
     assert got.usage == Usage(input_tokens=50, cached_input_tokens=32, output_tokens=4)
     assert got.finish == Finish("tool_use", "tool_calls")
+
+
+def test_responses_top_level_error_event() -> None:
+    events = [
+        {"type": "response.created", "sequence_number": 0, "response": {"id": "r"}},
+        {"type": "response.output_text.delta", "sequence_number": 1, "delta": "par"},
+        {
+            "type": "error",
+            "sequence_number": 2,
+            "code": "rate_limit_exceeded",
+            "message": "slow down",
+            "param": None,
+        },
+    ]
+    data = b"".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n".encode() for e in events)
+    try:
+        _run(data, [], api="openai_responses")
+    except RateLimited as e:
+        assert e.code == "rate_limit_exceeded" and "slow down" in str(e)
+    else:
+        raise AssertionError("an error event must raise")
+
+
+def test_responses_incomplete_is_length() -> None:
+    events = [
+        {"type": "response.output_text.delta", "delta": "cut"},
+        {
+            "type": "response.incomplete",
+            "response": {
+                "incomplete_details": {"reason": "max_output_tokens"},
+                "usage": {
+                    "input_tokens": 9,
+                    "input_tokens_details": {"cached_tokens": 0},
+                    "output_tokens": 1,
+                },
+            },
+        },
+    ]
+    data = b"".join(f"data: {json.dumps(e)}\n\n".encode() for e in events)
+    got = _run(data, [3], api="openai_responses")
+    assert got.text == "cut"
+    assert got.finish == Finish("length", "max_output_tokens")
+    assert got.usage == Usage(9, 0, 1)
