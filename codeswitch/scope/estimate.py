@@ -135,7 +135,7 @@ def estimate_scope(snapshot: Snapshot, request: ScopeRequest, index: WorkspaceIn
         return _inline(snapshot, end, path, request.kind == "auto")
     chain: list[Definition] = []
     if tree is not None and language is not None:
-        chain = definitions_at(tree.root, language, snapshot.line, start, end)
+        chain = definitions_at(tree.root, language, snapshot.line, start, end, snapshot.line_count)
     if not chain and (tree is None or tree.has_error):
         # no grammar, or code the grammar cannot read (mid-edit, older dialects): indentation
         block = _text_block(snapshot, start)
@@ -150,7 +150,7 @@ def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
     reasons = ["no instruction: a completion at the cursor" if auto else "a completion request at the cursor"]
     anchor: Definition | None = None
     if tree is not None and language is not None:
-        chain = definitions_at(tree.root, language, snapshot.line, pos)
+        chain = definitions_at(tree.root, language, snapshot.line, pos, None, snapshot.line_count)
         anchor = chain[0] if chain else None
         confidence = 0.95
         size = anchor.end_byte - anchor.start_byte if anchor else 0
@@ -338,7 +338,7 @@ def enclosing_definition(snapshot: Snapshot, start: Pos, end: Pos | None = None,
     end = _clamp(end or start, snapshot)
     if tree is None or language is None:
         return _text_block(snapshot, start)
-    chain = definitions_at(tree.root, language, snapshot.line, start, end)
+    chain = definitions_at(tree.root, language, snapshot.line, start, end, snapshot.line_count)
     if innermost:
         return chain[0] if chain else None
     return _anchor_of(chain, prefer_class=False)

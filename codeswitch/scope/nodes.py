@@ -199,14 +199,18 @@ def _outer(node: ts.Node, spec: LanguageNodes) -> ts.Node:
 
 
 def definitions_at(tree_root: ts.Node, language: str, lines: LineSource, start: Pos,
-                   end: Pos | None = None) -> list[Definition]:
-    """The definitions containing ``start..end``, innermost first (empty at module level)."""
+                   end: Pos | None = None, line_count: int | None = None) -> list[Definition]:
+    """The definitions containing ``start..end``, innermost first (empty at module level).
+
+    ``line_count`` bounds the look-ahead on blank lines (default: the tree's last row + 1).
+    """
     spec = NODES.get(language)
     if spec is None:
         return []
     min_col = -1
     if end is None or end == start:
-        start, min_col = _lookup_point(language, lines, start)
+        count = line_count if line_count is not None else tree_root.end_point[0] + 1
+        start, min_col = _lookup_point(language, lines, start, count)
         end = start
     sp = point_of(lines(start.line), start.line, start.col)
     ep = point_of(lines(end.line), end.line, end.col)
@@ -229,7 +233,7 @@ def definitions_at(tree_root: ts.Node, language: str, lines: LineSource, start: 
     return out
 
 
-def _lookup_point(language: str, lines: LineSource, pos: Pos) -> tuple[Pos, int]:
+def _lookup_point(language: str, lines: LineSource, pos: Pos, line_count: int) -> tuple[Pos, int]:
     """Where to look a cursor up, and the indentation filter for blank lines.
 
     A cursor right after the last character of a definition is still in it for the user (the
@@ -252,11 +256,8 @@ def _lookup_point(language: str, lines: LineSource, pos: Pos) -> tuple[Pos, int]
         level = pos.col
         if level == 0:  # no indentation typed: the blank line belongs to the lesser of its neighbours
             level = prev_indent + 1
-            for row in range(pos.line + 1, pos.line + 200):
-                try:
-                    nxt = lines(row)
-                except IndexError:
-                    break
+            for row in range(pos.line + 1, min(pos.line + 200, line_count)):
+                nxt = lines(row)
                 if nxt.strip():
                     level = min(level, len(nxt) - len(nxt.lstrip()))
                     break
