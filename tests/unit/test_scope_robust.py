@@ -51,6 +51,7 @@ def test_any_cursor_in_damaged_code_gets_an_answer(case: tuple[Path, str], data:
 @settings(max_examples=80, deadline=None)
 @given(language=st.sampled_from([None, "python", "javascript", "go", "lua", "ruby", "c"]),
        prefix=st.text(max_size=40), completion=st.text(max_size=80))
-def test_block_exit_is_an_offset_into_the_completion(language: str | None, prefix: str, completion: str) -> None:
+def test_block_exit_is_an_offset_into_the_completion(language: str | None, prefix: str,
+                                                    completion: str) -> None:
     cut = block_exit(language, prefix, completion)
     assert cut is None or 0 <= cut <= len(completion)
