@@ -39,7 +39,7 @@ class _Clock:
 
 
 class _LineTimeout(Exception):
-    """Internal: a read missed its deadline (converted to First/IdleTimeout by the caller)."""
+    """Internal: a network read missed its deadline (converted to First/IdleTimeout by the caller)."""
 
 
 class HttpProvider:
@@ -147,15 +147,36 @@ class HttpProvider:
             if response is not None:
                 await response.aclose()
 
-    async def _timed_lines(self, response: httpx.Response, clock: _Clock) -> AsyncIterator[str]:
+    @staticmethod
+    def _timed_lines(response: httpx.Response, clock: _Clock) -> AsyncIterator[str]:
+        """Response lines, with the first-token / idle deadline applied to each network read.
+
+        The deadline wraps the raw byte reads (not every line), so lines already received in one
+        chunk cost nothing extra, and a timeout is only ever pending while we wait for the network.
+        """
+        inner = response.stream
+        assert isinstance(inner, httpx.AsyncByteStream)
+        response.stream = _TimedByteStream(inner, clock)
+        return response.aiter_lines()
+
+
+class _TimedByteStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, clock: _Clock) -> None:
+        self._inner = inner
+        self._clock = clock
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
-        it = response.aiter_lines().__aiter__()
+        it = self._inner.__aiter__()
         while True:
             try:
-                async with asyncio.timeout_at(clock.deadline(loop)):
-                    line = await it.__anext__()
+                async with asyncio.timeout_at(self._clock.deadline(loop)):
+                    chunk = await it.__anext__()
             except StopAsyncIteration:
                 return
             except TimeoutError:
                 raise _LineTimeout() from None
-            yield line
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
