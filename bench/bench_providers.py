@@ -4,7 +4,8 @@
 
 Prints, from one run on this machine:
 - per-request time of our streaming client vs. a bare httpx streaming request to the same
-  zero-latency emulator endpoint (median, p99, ratio of medians), per API;
+  zero-latency emulator endpoint, and vs. bare httpx that also json-decodes each line (median,
+  p99, ratio of medians), per API; a 40-token reply;
 - how long after `aclose()` the emulator observes the client hanging up (median, p99).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import time
 
@@ -33,7 +35,7 @@ def fmt(xs: list[float]) -> str:
 
 
 async def overhead(emu: Emulator, api: str, n: int) -> None:
-    emu.script("*", *([Reply(TEXT)] * (2 * n + 20)))
+    emu.script("*", *([Reply(TEXT)] * (3 * n + 40)))
     provider = make_provider("bench", api, emu.base_url(api), "k")
     probe = make_provider("probe", api, emu.base_url(api), "k")
     path, body = probe.build(CompletionRequest("m", messages=[Message("user", "hi")], prompt="a", suffix="b"))  # type: ignore[attr-defined]
@@ -42,6 +44,7 @@ async def overhead(emu: Emulator, api: str, n: int) -> None:
     req = CompletionRequest("m", messages=[Message("user", "hi")], prompt="a", suffix="b")
     ours: list[float] = []
     bare: list[float] = []
+    parsed: list[float] = []
     async with httpx.AsyncClient(trust_env=False) as client:
         for i in range(n + 10):
             t0 = time.perf_counter()
@@ -51,14 +54,22 @@ async def overhead(emu: Emulator, api: str, n: int) -> None:
                 async for _ in r.aiter_lines():
                     pass
             t2 = time.perf_counter()
+            async with client.stream("POST", url, json=body, headers={"Authorization": "Bearer k"}) as r:
+                async for line in r.aiter_lines():
+                    payload = line[6:] if line.startswith("data: ") else line
+                    if payload.startswith("{"):
+                        json.loads(payload)
+            t3 = time.perf_counter()
             assert got.text == TEXT
             if i >= 10:  # warm-up
                 ours.append(t1 - t0)
                 bare.append(t2 - t1)
+                parsed.append(t3 - t2)
     await provider.aclose()
-    ratio = statistics.median(ours) / statistics.median(bare)
-    print(f"{api:17s} ours  {fmt(ours)}")
-    print(f"{api:17s} httpx {fmt(bare)}   ratio of medians {ratio:.2f}")
+    med = statistics.median(ours)
+    print(f"{api:17s} ours        {fmt(ours)}")
+    print(f"{api:17s} httpx       {fmt(bare)}   ours/this {med / statistics.median(bare):.2f}")
+    print(f"{api:17s} httpx+json  {fmt(parsed)}   ours/this {med / statistics.median(parsed):.2f}")
 
 
 async def cancel_latency(emu: Emulator, api: str, n: int) -> None:
