@@ -1,0 +1,506 @@
+"""Run a RouteDecision's chain: retries, fallback, circuit breakers, hedging, cancellation.
+
+The router picks an ordered chain of models; this module is what makes that chain survive the
+real world. For each model in turn it builds the request, streams it and collects the result.
+Failures are handled by kind (see providers/errors.py):
+
+- retryable (429, 5xx, 529, timeouts, resets, malformed streams): retry the same model with
+  jittered exponential backoff (a provider's retry-after is a floor) while the request's latency
+  budget allows, then fall back to the next model;
+- auth / quota: the provider is skipped from now on and the user is told once (``take_notices``);
+- model_not_found: the model is marked unavailable for the session and skipped;
+- bad_request: the next model is tried (another wire format may accept the request).
+
+Per-(provider, model) circuit breakers (breakers.py) stop repeated calls to a failing endpoint and
+feed ``health()``, which the router reads. With ``hedge_after_ms`` set on the tier, the next model
+is started when the current one has produced no token after that delay; the first to produce a
+token wins and the other stream is closed before anything reaches the editor. Once text has been
+handed to a streaming consumer (``on_text``) the request never switches model.
+
+Cancelling the task awaiting ``complete`` closes the provider stream at once (the vendor stops
+generating and billing) and the ledger records the call as cancelled with the tokens so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from codeswitch.breakers import BreakerBoard, BreakerPolicy, RetryPolicy, backoff_delay
+from codeswitch.catalog import Catalog, ModelInfo
+from codeswitch.config import Config, ProviderConfig
+from codeswitch.dispatch_call import Call, close_stream, estimate_input_tokens, read_until
+from codeswitch.ledger import Ledger, LedgerError, RequestRow
+from codeswitch.providers import (
+    AuthError,
+    CompletionRequest,
+    FirstTokenTimeout,
+    ModelNotFound,
+    Provider,
+    ProviderError,
+    QuotaExhausted,
+    RateLimited,
+    Timeouts,
+    ToolUse,
+    Usage,
+    make_provider,
+)
+from codeswitch.routing import Health, RouteDecision
+
+log = logging.getLogger(__name__)
+
+ProviderFactory = Callable[[ModelInfo], Provider]
+BuildRequest = Callable[[ModelInfo], CompletionRequest]
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    """Retry and breaker settings (the defaults suit real vendors; tests shrink the delays)."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One model that did not serve the request: an error kind, or why it was skipped
+    (``breaker_open``, ``unavailable``, ``provider_disabled``, ``unknown_model``, ``latency_budget``)."""
+
+    model_key: str
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should hear about once (a bad key, an exhausted quota, a missing model)."""
+
+    provider: str
+    model_key: str | None
+    kind: str
+    message: str
+
+
+class AllModelsFailed(ProviderError):
+    """No model in the chain served the request; `attempts` says what happened to each."""
+
+    kind = "all_models_failed"
+
+    def __init__(self, message: str, attempts: list[Attempt], *, partial_text: str = "") -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.partial_text = partial_text
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The served result. `ttft_ms`/`total_ms` are measured from the start of `complete` (what the
+    user waited); `cost_usd` is the serving call's cost (None when its price is unknown);
+    `fallbacks` lists (model key, error kind) for every model tried or skipped before it."""
+
+    text: str
+    tool_uses: tuple[ToolUse, ...]
+    usage: Usage
+    model_key: str
+    provider: str
+    request_id: str
+    fallbacks: tuple[tuple[str, str], ...]
+    ttft_ms: float | None
+    total_ms: float
+    finish_reason: str
+    cost_usd: float | None
+    hedged: bool = False
+
+
+@dataclass(slots=True)
+class _Ctx:
+    decision: RouteDecision
+    build: BuildRequest
+    kind: str
+    scope: str
+    parent_id: str | None
+    role: str | None
+    request_id: str
+    on_text: Callable[[str], None] | None
+    on_attempt: Callable[[str], None] | None
+    started: float
+    calls: list[Call] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    tries: dict[str, int] = field(default_factory=dict)
+    delivered: bool = False
+    hedged: bool = False
+
+
+def config_provider_factory(config: Config) -> ProviderFactory:
+    """Providers built from the config: base URL, key (env or command) and timeouts per provider."""
+
+    def make(model: ModelInfo) -> Provider:
+        pc = config.providers.get(model.provider) or ProviderConfig()
+        t = pc.timeouts
+        timeouts = Timeouts(t.connect_s, t.first_token_s, t.idle_s)
+        return make_provider(model.provider, model.api, pc.base_url, pc.api_key(), timeouts)
+
+    return make
+
+
+class Dispatcher:
+    """Runs route decisions against providers; one per server process (it holds session state)."""
+
+    def __init__(
+        self,
+        config: Config,
+        catalog: Catalog,
+        ledger: Ledger | None = None,
+        provider_factory: ProviderFactory | None = None,
+        *,
+        policy: DispatchPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.catalog = catalog
+        self.ledger = ledger
+        self.policy = policy or DispatchPolicy()
+        self._factory = provider_factory or config_provider_factory(config)
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._providers: dict[tuple[str, str], Provider] = {}
+        self.breakers = BreakerBoard(self.policy.breaker, clock)
+        self._unavailable: dict[str, str] = {}
+        self._disabled: dict[str, str] = {}
+        self._notices: list[Notice] = []
+        self._noticed: set[tuple[str, str | None, str]] = set()
+
+    # -- session state ------------------------------------------------------------------------
+
+    def health(self) -> Health:
+        """What the router must avoid: unavailable models (and disabled providers'), open breakers."""
+        unavailable = set(self._unavailable)
+        for provider in self._disabled:
+            unavailable.update(m.key for m in self.catalog.by_provider(provider))
+        return Health(unavailable=frozenset(unavailable), cooling=self.breakers.cooling())
+
+    def take_notices(self) -> list[Notice]:
+        """Notices not yet shown; each (provider, model, kind) is reported once per session."""
+        out, self._notices = self._notices, []
+        return out
+
+    async def reconfigure(self, config: Config, provider_factory: ProviderFactory | None = None) -> None:
+        """New settings or keys: rebuild providers and give disabled providers another chance."""
+        self.config = config
+        self._factory = provider_factory or config_provider_factory(config)
+        self._disabled.clear()
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        providers, self._providers = list(self._providers.values()), {}
+        for p in providers:
+            await p.aclose()
+
+    def _provider(self, model: ModelInfo) -> Provider:
+        key = (model.provider, model.api)
+        p = self._providers.get(key)
+        if p is None:
+            p = self._providers[key] = self._factory(model)
+        return p
+
+    def _notice(self, provider: str, model_key: str | None, kind: str, message: str) -> None:
+        if (provider, model_key, kind) not in self._noticed:
+            self._noticed.add((provider, model_key, kind))
+            self._notices.append(Notice(provider, model_key, kind, message))
+
+    # -- the request --------------------------------------------------------------------------
+
+    async def complete(
+        self,
+        decision: RouteDecision,
+        build: BuildRequest,
+        *,
+        request_kind: str,
+        scope: str,
+        parent_id: str | None = None,
+        role: str | None = None,
+        request_id: str | None = None,
+        on_text: Callable[[str], None] | None = None,
+        on_attempt: Callable[[str], None] | None = None,
+    ) -> Completion:
+        """Serve `decision` with the first model that works; raises AllModelsFailed otherwise.
+
+        `build(model)` makes the request for one model (prompt shape may differ per API).
+        `on_text` receives text as it streams (a streaming consumer: no fallback after the first
+        piece); `on_attempt(model_key)` is called as each call starts (progress reporting).
+        """
+        ctx = _Ctx(decision, build, request_kind, scope, parent_id, role, request_id or uuid.uuid4().hex,
+                   on_text, on_attempt, self._clock())
+        served: Call | None = None
+        try:
+            served = await self._run(ctx)
+            return self._completion(ctx, served)
+        finally:
+            self._record(ctx, served)
+
+    async def _run(self, ctx: _Ctx) -> Call:
+        chain = ctx.decision.chain
+        if not chain:
+            raise AllModelsFailed(f"no model to try: {ctx.decision.cause}", [])
+        i = 0
+        while i < len(chain):
+            key = chain[i]
+            why = self._skip_reason(key)
+            if why is not None:
+                ctx.attempts.append(Attempt(key, why, f"{key}: skipped ({why})"))
+                i += 1
+                continue
+            if self._remaining(ctx) <= 0:
+                ctx.attempts.append(Attempt(key, "latency_budget", "the request's latency budget is spent"))
+                break
+            call, consumed = await self._first_token(ctx, i)
+            if call is None:
+                i = consumed + 1
+                continue
+            try:
+                await read_until(call, ctx.on_text, finish=True, on_delivered=lambda: _set_delivered(ctx))
+            except ProviderError as err:
+                self._failed(ctx, call, err)
+                if ctx.delivered:
+                    raise AllModelsFailed(
+                        f"{key} failed after streaming had started: {err}", ctx.attempts,
+                        partial_text=call.text,
+                    ) from None
+                delay = self._retry_delay(ctx, call.model.key, err)
+                if delay is not None:
+                    await self._sleep(delay)
+                    i = chain.index(call.model.key)
+                else:
+                    i = max(consumed, chain.index(call.model.key)) + 1
+                continue
+            finally:
+                await close_stream(call)
+            call.outcome = "ok"
+            call.ended = self._clock()
+            self.breakers.get(call.model.provider, call.model.key).record_success()
+            return call
+        summary = "; ".join(f"{a.model_key}: {a.kind}" for a in ctx.attempts)
+        raise AllModelsFailed(f"every model failed ({summary})", ctx.attempts)
+
+    def _remaining(self, ctx: _Ctx) -> float:
+        return ctx.decision.latency_budget_ms / 1000 - (self._clock() - ctx.started)
+
+    def _skip_reason(self, key: str) -> str | None:
+        model = self.catalog.models.get(key)
+        if model is None:
+            return "unknown_model"
+        if key in self._unavailable:
+            return "unavailable"
+        if model.provider in self._disabled:
+            return "provider_disabled"
+        breaker = self.breakers.get(model.provider, key)
+        if breaker.state == "open" or (breaker.state == "half_open" and breaker.probing):
+            return "breaker_open"
+        return None
+
+    def _partner(self, ctx: _Ctx, i: int) -> int | None:
+        if ctx.decision.hedge_after_ms is None:
+            return None
+        chain = ctx.decision.chain
+        for j in range(i + 1, len(chain)):
+            if self._skip_reason(chain[j]) is None:
+                return j
+        return None
+
+    async def _first_token(self, ctx: _Ctx, i: int) -> tuple[Call | None, int]:
+        """Open chain[i] (hedged with the next usable model when the tier asks for it) until the
+        first token. Returns the live call and the last chain index it used up."""
+        chain = ctx.decision.chain
+        j = self._partner(ctx, i)
+        if j is None or ctx.decision.hedge_after_ms is None:
+            return await self._open_with_retries(ctx, chain[i]), i
+        primary = asyncio.create_task(self._open_with_retries(ctx, chain[i]))
+        tasks = {primary}
+        winner: Call | None = None
+        try:
+            done, _ = await asyncio.wait(tasks, timeout=ctx.decision.hedge_after_ms / 1000)
+            if done:
+                return primary.result(), i
+            ctx.hedged = True
+            tasks.add(asyncio.create_task(self._open_with_retries(ctx, chain[j])))
+            pending = set(tasks)
+            while pending and winner is None:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for call in [c for t in done if (c := t.result()) is not None]:
+                    if winner is None:
+                        winner = call
+                    else:
+                        await self._abandon(call)
+            if winner is None:
+                return None, j
+            return winner, i if winner.model.key == chain[i] else j
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if winner is not None:
+                for call in ctx.calls:
+                    if call is not winner and call.outcome is None:
+                        await self._abandon(call)
+
+    async def _abandon(self, call: Call) -> None:
+        """A hedged call that lost the race: close it, record it as cancelled."""
+        await close_stream(call)
+        call.outcome, call.error_kind, call.ended = "cancelled", "hedge_lost", self._clock()
+        self.breakers.get(call.model.provider, call.model.key).release()
+
+    async def _open_with_retries(self, ctx: _Ctx, key: str) -> Call | None:
+        model = self.catalog.get(key)
+        while True:
+            if not self.breakers.get(model.provider, key).allow():
+                ctx.attempts.append(Attempt(key, "breaker_open", f"{key}: circuit breaker open"))
+                return None
+            try:
+                return await self._open(ctx, model)
+            except ProviderError as err:
+                delay = self._retry_delay(ctx, key, err)
+                if delay is None:
+                    return None
+                await self._sleep(delay)
+
+    async def _open(self, ctx: _Ctx, model: ModelInfo) -> Call:
+        """Send the request and read until the first token (or the end of an empty answer)."""
+        req = ctx.build(model)
+        call = Call(model, self._clock(), estimate_input_tokens(req), clock=self._clock)
+        ctx.calls.append(call)
+        ctx.tries[model.key] = ctx.tries.get(model.key, 0) + 1
+        if ctx.on_attempt is not None:
+            ctx.on_attempt(model.key)
+        call.stream = self._provider(model).stream(req)
+        try:
+            async with asyncio.timeout(max(self._remaining(ctx), 0.0)):
+                await read_until(call, None, finish=False)
+        except TimeoutError:
+            await close_stream(call)
+            err = FirstTokenTimeout("no first token within the request's latency budget",
+                                    provider=model.provider, model=model.model_id)
+            self._failed(ctx, call, err)
+            raise err from None
+        except ProviderError as err:
+            await close_stream(call)
+            self._failed(ctx, call, err)
+            raise
+        except BaseException:
+            await close_stream(call)
+            raise
+        return call
+
+    def _failed(self, ctx: _Ctx, call: Call, err: ProviderError) -> None:
+        """Book-keeping for one failed call: attempts, breaker, notices, session state."""
+        model = call.model
+        call.outcome, call.error_kind, call.ended = "failed", err.kind, self._clock()
+        ctx.attempts.append(Attempt(model.key, err.kind, str(err)))
+        breaker = self.breakers.get(model.provider, model.key)
+        if err.retryable:
+            breaker.record_failure()
+            if isinstance(err, RateLimited) and err.retry_after_s:
+                breaker.hold(err.retry_after_s)
+        else:
+            breaker.release()
+        if isinstance(err, AuthError | QuotaExhausted):
+            self._disabled[model.provider] = err.kind
+            what = "rejected the API key" if isinstance(err, AuthError) else "reports the quota is used up"
+            self._notice(model.provider, None, err.kind,
+                         f"{model.provider} {what}; its models are skipped until the settings change")
+        elif isinstance(err, ModelNotFound):
+            self._unavailable[model.key] = err.message
+            self._notice(model.provider, model.key, err.kind,
+                         f"{model.key} is not available to this account; using the next model instead")
+        log.info("dispatch %s: %s failed (%s)", ctx.request_id, model.key, err.kind)
+
+    def _retry_delay(self, ctx: _Ctx, key: str, err: ProviderError) -> float | None:
+        """Seconds to wait before retrying `key`, or None to move on to the next model.
+
+        A retry must fit in the remaining latency budget; when another model is ready, a retry
+        that would eat more than half of what is left goes to that model instead.
+        """
+        tries = ctx.tries.get(key, 0)
+        if not err.retryable or tries > self.policy.retry.max_retries:
+            return None
+        delay = backoff_delay(tries, self.policy.retry, err.retry_after_s, self._rng)
+        remaining = self._remaining(ctx)
+        if delay >= remaining:
+            return None
+        chain = ctx.decision.chain
+        later = chain[chain.index(key) + 1 :] if key in chain else ()
+        if delay > remaining / 2 and any(self._skip_reason(k) is None for k in later):
+            return None
+        return delay
+
+    # -- results ------------------------------------------------------------------------------
+
+    def _completion(self, ctx: _Ctx, call: Call) -> Completion:
+        first = call.first_at
+        return Completion(
+            text=call.text,
+            tool_uses=tuple(call.tool_uses),
+            usage=call.usage or Usage(call.input_estimate, 0, call.deltas),
+            model_key=call.model.key,
+            provider=call.model.provider,
+            request_id=ctx.request_id,
+            fallbacks=tuple((a.model_key, a.kind) for a in ctx.attempts),
+            ttft_ms=None if first is None else (first - ctx.started) * 1000,
+            total_ms=(self._clock() - ctx.started) * 1000,
+            finish_reason=call.finish.reason if call.finish is not None else "other",
+            cost_usd=call.cost_usd(),
+            hedged=ctx.hedged,
+        )
+
+    def _record(self, ctx: _Ctx, served: Call | None) -> None:
+        """Write every call of the request to the ledger (also when cancelled: runs in finally)."""
+        failed = [c for c in ctx.calls if c.outcome == "failed"]
+        last_failed = failed[-1] if failed and served is None else None
+        now = time.time()
+        rows = []
+        for call in ctx.calls:
+            if call.outcome is None:
+                call.outcome = "cancelled"
+                call.ended = self._clock()
+            outcome = call.outcome
+            if outcome == "failed":
+                outcome = "error" if call is last_failed else "fallback"
+            inp, cached, out, estimated = call.tokens()
+            rows.append(RequestRow(
+                ts=now, request_id=ctx.request_id, kind=ctx.kind, scope=ctx.scope, tier=ctx.decision.tier,
+                provider=call.model.provider, model_key=call.model.key, input_tokens=inp,
+                cached_input_tokens=cached, output_tokens=out, cost_usd=call.cost_usd(),
+                ttft_ms=call.ttft_ms(), total_ms=call.total_ms(), outcome=outcome,
+                error_kind=call.error_kind, parent_id=ctx.parent_id, role=ctx.role,
+                tokens_estimated=estimated,
+            ))
+        if self.ledger is None or not rows:
+            return
+        try:
+            self.ledger.record_many(rows)
+        except LedgerError as exc:  # the ledger must never break a request
+            log.warning("ledger write failed: %s", exc)
+
+
+def _set_delivered(ctx: _Ctx) -> None:
+    ctx.delivered = True
+
+
+__all__ = [
+    "AllModelsFailed",
+    "Attempt",
+    "BuildRequest",
+    "Completion",
+    "DispatchPolicy",
+    "Dispatcher",
+    "Notice",
+    "ProviderFactory",
+    "config_provider_factory",
+]
