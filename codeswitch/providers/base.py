@@ -9,6 +9,7 @@ request is sent) and idle (per read, once the first content event has been yield
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 
@@ -125,10 +126,12 @@ class HttpProvider:
                 raise self.error(
                     FirstTokenTimeout, "no response before the first-token timeout", model
                 ) from None
-            async for ev in self.parse(self._timed_lines(response, clock), req):
+            lines = self._timed_lines(response, clock)
+            async for ev in self.parse(lines, req):
                 if isinstance(ev, TextDelta | ToolUse):
                     clock.got_first = True
                 yield ev
+            await self._drain(lines)
         except _LineTimeout:
             if clock.got_first:
                 raise self.error(IdleTimeout, "stream stalled between chunks", model) from None
@@ -146,6 +149,17 @@ class HttpProvider:
         finally:
             if response is not None:
                 await response.aclose()
+
+    @staticmethod
+    async def _drain(lines: AsyncIterator[str], limit: int = 64) -> None:
+        """Read the few bytes after the final event (the chunked terminator) so the connection
+        goes back to the pool instead of being closed: a new TCP (and TLS) handshake per request
+        would cost more than the whole parse. Bounded, and silent: the answer is already complete."""
+        with contextlib.suppress(_LineTimeout, httpx.TransportError, httpx.StreamError):
+            async for _ in lines:
+                limit -= 1
+                if limit <= 0:
+                    return
 
     @staticmethod
     def _timed_lines(response: httpx.Response, clock: _Clock) -> AsyncIterator[str]:

@@ -52,6 +52,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ids = 0
+        self._conn_ids = 0
 
     # -- scripting ----------------------------------------------------------------------------
 
@@ -211,6 +212,8 @@ class Emulator:
         assert task is not None
         self._tasks.add(task)
         self._writers.add(writer)
+        self._conn_ids += 1
+        conn_id = self._conn_ids
         try:
             while True:
                 try:
@@ -221,7 +224,7 @@ class Emulator:
                     break
                 resp = Responder(reader, writer)
                 try:
-                    await self._serve(req, resp)
+                    await self._serve(req, resp, conn_id)
                 except Exception as e:  # a bug must not kill the server; tell the client
                     if resp.started:
                         break
@@ -237,7 +240,7 @@ class Emulator:
             with contextlib.suppress(Exception):
                 writer.close()
 
-    async def _serve(self, req: HttpRequest, resp: Responder) -> None:
+    async def _serve(self, req: HttpRequest, resp: Responder, conn_id: int = 0) -> None:
         if req.path.startswith("/_emulator/"):
             await self._control(req, resp)
             return
@@ -259,7 +262,16 @@ class Emulator:
             model = "llamacpp"
         self._ids += 1
         record = RecordedRequest(
-            self._ids, req.method, req.path, dict(req.headers), req.body, body, api, model, time.monotonic()
+            self._ids,
+            req.method,
+            req.path,
+            dict(req.headers),
+            req.body,
+            body,
+            api,
+            model,
+            time.monotonic(),
+            conn_id,
         )
         self.requests.append(record)
         if not isinstance(body, dict) or model is None:

@@ -136,6 +136,7 @@ class RecordedRequest:
     api: str | None
     model: str | None
     received_at: float
+    connection: int = 0  # which TCP connection carried it (1, 2, ...): shows pooling / reconnects
     status: int = 0
     fault: str | None = None
     tokens_sent: int = 0
@@ -169,6 +170,7 @@ class RecordedRequest:
             "body": self.body,
             "api": self.api,
             "model": self.model,
+            "connection": self.connection,
             "status": self.status,
             "fault": self.fault,
             "tokens_sent": self.tokens_sent,

@@ -178,3 +178,28 @@ async def test_concurrent_streams_are_served_independently(
     slow, fast = await asyncio.gather(run("slow"), run("fast"))
     assert (slow, fast) == ("a b c d e", "quick answer")
     assert order == ["fast", "slow"]
+
+
+@pytest.mark.parametrize("api", API_NAMES)
+async def test_a_finished_stream_returns_its_connection_to_the_pool(
+    api: str, emulator: Emulator, emulator_provider: ProviderFactory
+) -> None:
+    """Reading past the final event lets httpx reuse the connection: no handshake per request."""
+    model = "llamacpp" if api == "fim_llamacpp" else "m"
+    p = emulator_provider(api)
+    for _ in range(4):
+        assert (await collect(p.stream(request(model)))).text
+    assert [r.connection for r in emulator.requests] == [1, 1, 1, 1]
+
+
+async def test_a_stream_closed_early_does_not_poison_the_pool(
+    emulator: Emulator, emulator_provider: ProviderFactory
+) -> None:
+    emulator.set_profile("m", LatencyProfile(0.0, 100.0)).script("m", " ".join(["w"] * 50), "short")
+    p = emulator_provider("anthropic")
+    stream = p.stream(request())
+    await anext(stream)
+    await stream.aclose()
+    emulator.set_profile("m", "instant")
+    assert (await collect(p.stream(request()))).text == "short"
+    assert [r.connection for r in emulator.requests] == [1, 2]
