@@ -52,10 +52,14 @@ class LineDocument(Protocol):
 class CompletionLike(Protocol):
     """The part of ``dispatch.Completion`` the engine reads."""
 
-    text: str
-    model_key: str
-    fallbacks: Any
-    cost_usd: float | None
+    @property
+    def text(self) -> str: ...
+    @property
+    def model_key(self) -> str: ...
+    @property
+    def fallbacks(self) -> Any: ...
+    @property
+    def cost_usd(self) -> float | None: ...
 
 
 #: (decision, build, request_kind=..., scope=...) -> Completion; ``Dispatcher.complete`` fits

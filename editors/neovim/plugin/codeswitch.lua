@@ -1,0 +1,18 @@
+-- codeswitch user commands. They exist as soon as the plugin is on 'runtimepath';
+-- require('codeswitch').setup() starts the language server itself.
+if vim.g.loaded_codeswitch then
+  return
+end
+vim.g.loaded_codeswitch = true
+
+vim.api.nvim_create_user_command('CodeswitchEdit', function(cmd)
+  require('codeswitch').edit({ instruction = cmd.args, line1 = cmd.line1, line2 = cmd.line2, range = cmd.range })
+end, { nargs = '*', range = true, desc = 'codeswitch: edit the selection (or the function) with an instruction' })
+
+vim.api.nvim_create_user_command('CodeswitchRefactor', function(cmd)
+  require('codeswitch').refactor({ instruction = cmd.args })
+end, { nargs = '*', desc = 'codeswitch: refactor the workspace with an instruction' })
+
+vim.api.nvim_create_user_command('CodeswitchStats', function()
+  require('codeswitch').stats()
+end, { nargs = 0, desc = 'codeswitch: spend and inline acceptance per model' })
