@@ -64,12 +64,14 @@ def _block_json(block: object) -> dict[str, object]:
 
 
 def messages_json(messages: list[Message]) -> list[dict[str, object]]:
+    """Messages API shape. Empty text blocks are dropped: the API rejects them with a 400."""
     out: list[dict[str, object]] = []
     for msg in messages:
         if isinstance(msg.content, str):
             out.append({"role": msg.role, "content": msg.content})
         else:
-            out.append({"role": msg.role, "content": [_block_json(b) for b in msg.content]})
+            blocks = [b for b in msg.content if not (isinstance(b, TextBlock) and not b.text)]
+            out.append({"role": msg.role, "content": [_block_json(b) for b in blocks]})
     return out
 
 

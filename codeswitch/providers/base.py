@@ -17,6 +17,8 @@ import httpx
 
 from .errmap import error_from_response
 from .errors import (
+    AuthError,
+    BadRequest,
     ConnectTimeout,
     FirstTokenTimeout,
     IdleTimeout,
@@ -60,7 +62,8 @@ class HttpProvider:
         self.name = name
         self.api = api
         self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
+        # Keys read from a file or a command often end in a newline; never send that.
+        self._api_key = api_key.strip() if api_key else None
         self.timeouts = timeouts
         self._extra_headers = dict(headers or {})
         self._client = httpx.AsyncClient(
@@ -100,6 +103,9 @@ class HttpProvider:
         await self._client.aclose()
 
     async def stream(self, req: CompletionRequest) -> AsyncGenerator[StreamEvent, None]:
+        if self._api_key and not all("\x21" <= ch <= "\x7e" for ch in self._api_key):
+            # httpx would fail (and h11 would quote the value); the key must never be echoed.
+            raise self.error(AuthError, "the API key has characters that cannot be sent in a header", None)
         path, body = self.build(req)
         headers = {"Accept": "text/event-stream", **self._extra_headers, **self.auth_headers()}
         request = self._client.build_request("POST", self.base_url + path, json=body, headers=headers)
@@ -141,6 +147,11 @@ class HttpProvider:
         except httpx.TimeoutException as e:
             raise self.error(
                 ProviderConnectionError, f"transport timeout: {type(e).__name__}", model
+            ) from None
+        except httpx.LocalProtocolError:
+            # h11 quotes the offending header value, which may be the key: say nothing about it.
+            raise self.error(
+                BadRequest, "the request has an invalid header (check the API key and extra headers)", model
             ) from None
         except (httpx.TransportError, httpx.StreamError) as e:
             raise self.error(

@@ -85,3 +85,41 @@ async def test_no_key_no_auth_header(emulator: Emulator, hermetic_env: Path) -> 
             await p.aclose()
     for rec in emulator.requests:
         assert "authorization" not in rec.headers and "x-api-key" not in rec.headers
+
+
+async def test_key_with_a_trailing_newline_is_trimmed(emulator: Emulator, hermetic_env: Path) -> None:
+    p = make_provider("a", "anthropic", emulator.base_url("anthropic"), "sk-ant-KEYfromfile123\n")
+    try:
+        await collect(p.stream(CompletionRequest("m", messages=[Message("user", "x")])))
+    finally:
+        await p.aclose()
+    assert emulator.requests[0].headers["x-api-key"] == "sk-ant-KEYfromfile123"
+
+
+async def test_an_unsendable_key_is_reported_without_echoing_it(
+    emulator: Emulator, hermetic_env: Path
+) -> None:
+    for api, key in (
+        ("anthropic", "plainkey\nWITHcontrolchar"),
+        ("openai_chat", "plainkey\u00e9WITHcontrolchar"),
+    ):
+        p = make_provider("bad", api, emulator.base_url(api), key)
+        try:
+            with pytest.raises(ProviderError) as info:
+                await collect(p.stream(CompletionRequest("m", messages=[Message("user", "x")])))
+        finally:
+            await p.aclose()
+        assert info.value.kind == "auth" and not info.value.retryable
+        for text in (str(info.value), repr(info.value)):
+            assert "plainkey" not in text and "WITHcontrolchar" not in text
+    assert emulator.requests == []
+
+
+async def test_an_invalid_extra_header_is_not_echoed(emulator: Emulator, hermetic_env: Path) -> None:
+    p = make_provider("gw", "openai_chat", emulator.base_url("openai_chat"), "k", headers={"x-gw": "tok\nEN"})
+    try:
+        with pytest.raises(ProviderError) as info:
+            await collect(p.stream(CompletionRequest("m", messages=[Message("user", "x")])))
+    finally:
+        await p.aclose()
+    assert info.value.kind == "bad_request" and "tok" not in str(info.value)

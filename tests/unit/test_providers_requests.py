@@ -185,3 +185,14 @@ def test_sse_reader_round_trips_any_event_sequence(events: list[tuple[str | None
         lines.append("")
     got = _collect(lines)
     assert got == [SSEEvent(name, "\n".join(data)) for name, data in events]
+
+
+def test_anthropic_drops_empty_text_blocks() -> None:
+    msg = Message("user", [TextBlock(""), ToolResultBlock("t1", "ok", is_error=True), TextBlock("go")])
+    _, body = build("anthropic", CompletionRequest("claude-opus-4-6", messages=[msg]))
+    messages = body["messages"]
+    assert isinstance(messages, list)
+    assert messages[0]["content"] == [
+        {"type": "tool_result", "tool_use_id": "t1", "content": "ok", "is_error": True},
+        {"type": "text", "text": "go"},
+    ]
