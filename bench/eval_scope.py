@@ -11,6 +11,8 @@ the CLI has no scope command), and scored by the shared score_scope.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -27,10 +29,9 @@ if not SHARED.is_dir():
 def _cli_has_scope() -> bool:
     try:
         from codeswitch.cli import build_parser
-        build_parser().parse_args(["scope", "--batch", "x"])
-    except SystemExit:
-        return False
-    except Exception:
+        with contextlib.redirect_stderr(io.StringIO()):
+            build_parser().parse_args(["scope", "--batch", "x"])
+    except (SystemExit, Exception):
         return False
     return True
 
