@@ -39,7 +39,6 @@ def _cli_has_scope() -> bool:
 def run_direct(cases_path: Path, out_path: Path) -> None:
     """Run estimate_scope in-process with the same JSON shape as ``codeswitch scope --batch``."""
     from codeswitch.documents import Pos, Snapshot, Span
-
     from codeswitch.scope import ScopeRequest, WorkspaceIndex, estimate_scope
 
     indexes: dict[str, WorkspaceIndex] = {}
