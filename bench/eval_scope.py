@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(args.cases).is_file():
         print(f"skipped: no cases at {args.cases}")
         return 0
+    if not (SHARED / "materialize_cases.py").is_file() or not (SHARED / "score_scope.py").is_file():
+        print(f"skipped: no evaluation scripts in {SHARED} (set CODESWITCH_EVAL_DIR)")
+        return 0
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     cases = cache / "cases.jsonl"
