@@ -108,7 +108,10 @@ class HttpProvider:
             raise self.error(AuthError, "the API key has characters that cannot be sent in a header", None)
         path, body = self.build(req)
         headers = {"Accept": "text/event-stream", **self._extra_headers, **self.auth_headers()}
-        request = self._client.build_request("POST", self.base_url + path, json=body, headers=headers)
+        try:
+            request = self._client.build_request("POST", self.base_url + path, json=body, headers=headers)
+        except httpx.InvalidURL:
+            raise self.error(BadRequest, f"invalid base_url {self.base_url!r}", req.model_id) from None
         loop = asyncio.get_running_loop()
         ft = self.timeouts.first_token_s
         clock = _Clock(None if ft is None else loop.time() + ft, self.timeouts.idle_s)
@@ -148,6 +151,8 @@ class HttpProvider:
             raise self.error(
                 ProviderConnectionError, f"transport timeout: {type(e).__name__}", model
             ) from None
+        except httpx.UnsupportedProtocol:
+            raise self.error(BadRequest, f"unsupported base_url scheme in {self.base_url!r}", model) from None
         except httpx.LocalProtocolError:
             # h11 quotes the offending header value, which may be the key: say nothing about it.
             raise self.error(
@@ -162,15 +167,17 @@ class HttpProvider:
                 await response.aclose()
 
     @staticmethod
-    async def _drain(lines: AsyncIterator[str], limit: int = 64) -> None:
+    async def _drain(lines: AsyncIterator[str], limit: int = 64, within_s: float = 0.05) -> None:
         """Read the few bytes after the final event (the chunked terminator) so the connection
         goes back to the pool instead of being closed: a new TCP (and TLS) handshake per request
-        would cost more than the whole parse. Bounded, and silent: the answer is already complete."""
-        with contextlib.suppress(_LineTimeout, httpx.TransportError, httpx.StreamError):
-            async for _ in lines:
-                limit -= 1
-                if limit <= 0:
-                    return
+        would cost more than the whole parse. Bounded in lines and time, and silent: the answer
+        is already complete; a server that lingers just loses its pooled connection."""
+        with contextlib.suppress(TimeoutError, _LineTimeout, httpx.TransportError, httpx.StreamError):
+            async with asyncio.timeout(within_s):
+                async for _ in lines:
+                    limit -= 1
+                    if limit <= 0:
+                        return
 
     @staticmethod
     def _timed_lines(response: httpx.Response, clock: _Clock) -> AsyncIterator[str]:

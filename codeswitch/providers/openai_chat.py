@@ -94,7 +94,10 @@ class _PartialCall:
 class OpenAIChatProvider(HttpProvider):
     def build(self, req: CompletionRequest) -> tuple[str, dict[str, object]]:
         # api.openai.com rejects max_tokens for reasoning models; most gateways only know max_tokens.
-        host = urlsplit(self.base_url).hostname or ""
+        try:
+            host = urlsplit(self.base_url).hostname or ""
+        except ValueError:  # a malformed base_url is reported when the request is built
+            host = ""
         limit_key = "max_completion_tokens" if host.endswith("openai.com") else "max_tokens"
         body: dict[str, object] = {
             "model": req.model_id,

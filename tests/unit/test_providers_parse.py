@@ -17,6 +17,7 @@ from codeswitch.providers import (
     Finish,
     MalformedStream,
     Message,
+    ProviderError,
     RateLimited,
     ToolUse,
     Usage,
@@ -163,3 +164,44 @@ def test_responses_incomplete_is_length() -> None:
     assert got.text == "cut"
     assert got.finish == Finish("length", "max_output_tokens")
     assert got.usage == Usage(9, 0, 1)
+
+
+def test_a_server_that_lingers_after_the_last_event_does_not_hold_the_answer() -> None:
+    class Lingering(httpx.AsyncByteStream):
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            yield b'data: {"choices":[{"index":0,"delta":{"content":"done"},"finish_reason":"stop"}]}\n\n'
+            yield b"data: [DONE]\n\n"
+            await asyncio.sleep(3600)  # never ends the body
+            yield b""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Lingering())
+
+    async def go() -> Collected:
+        p = make_provider(
+            "t", "openai_chat", "http://emu.invalid/v1", "k", transport=httpx.MockTransport(handler)
+        )
+        try:
+            # wait_for is only a guard against a hang, not a speed assertion.
+            return await asyncio.wait_for(collect(p.stream(CompletionRequest("m", prompt="x"))), 30)
+        finally:
+            await p.aclose()
+
+    got = asyncio.run(go())
+    assert got.text == "done" and got.finish == Finish("stop", "stop")
+
+
+def test_bad_base_urls_are_bad_requests_not_httpx_errors() -> None:
+    async def go(base: str) -> ProviderError:
+        p = make_provider("t", "openai_chat", base, "k")
+        try:
+            await collect(p.stream(CompletionRequest("m", prompt="x")))
+        except ProviderError as e:
+            return e
+        finally:
+            await p.aclose()
+        raise AssertionError("no error")
+
+    for base in ("ftp://example.invalid/v1", "http://[::1"):
+        err = asyncio.run(go(base))
+        assert err.kind == "bad_request" and "base_url" in str(err)
