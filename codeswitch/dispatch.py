@@ -29,16 +29,28 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 
-from codeswitch.breakers import BreakerBoard, BreakerPolicy, RetryPolicy, backoff_delay
+from codeswitch.breakers import BreakerBoard, backoff_delay
 from codeswitch.catalog import Catalog, ModelInfo
 from codeswitch.config import Config, ProviderConfig
-from codeswitch.dispatch_call import Call, close_stream, estimate_input_tokens, read_until
+from codeswitch.dispatch_call import (
+    AllModelsFailed,
+    Attempt,
+    BuildRequest,
+    Call,
+    Completion,
+    DispatchPolicy,
+    Notice,
+    RequestCtx,
+    close_stream,
+    estimate_input_tokens,
+    ledger_rows,
+    make_completion,
+    read_until,
+)
 from codeswitch.ledger import Ledger, LedgerError, RequestRow
 from codeswitch.providers import (
     AuthError,
-    CompletionRequest,
     FirstTokenTimeout,
     ModelNotFound,
     Provider,
@@ -46,8 +58,6 @@ from codeswitch.providers import (
     QuotaExhausted,
     RateLimited,
     Timeouts,
-    ToolUse,
-    Usage,
     make_provider,
 )
 from codeswitch.routing import Health, RouteDecision
@@ -55,85 +65,6 @@ from codeswitch.routing import Health, RouteDecision
 log = logging.getLogger(__name__)
 
 ProviderFactory = Callable[[ModelInfo], Provider]
-BuildRequest = Callable[[ModelInfo], CompletionRequest]
-
-
-@dataclass(frozen=True, slots=True)
-class DispatchPolicy:
-    """Retry and breaker settings (the defaults suit real vendors; tests shrink the delays)."""
-
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
-
-
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One model that did not serve the request: an error kind, or why it was skipped
-    (``breaker_open``, ``unavailable``, ``provider_disabled``, ``unknown_model``, ``latency_budget``)."""
-
-    model_key: str
-    kind: str
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """Something the user should hear about once (a bad key, an exhausted quota, a missing model)."""
-
-    provider: str
-    model_key: str | None
-    kind: str
-    message: str
-
-
-class AllModelsFailed(ProviderError):
-    """No model in the chain served the request; `attempts` says what happened to each."""
-
-    kind = "all_models_failed"
-
-    def __init__(self, message: str, attempts: list[Attempt], *, partial_text: str = "") -> None:
-        super().__init__(message)
-        self.attempts = attempts
-        self.partial_text = partial_text
-
-
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """The served result. `ttft_ms`/`total_ms` are measured from the start of `complete` (what the
-    user waited); `cost_usd` is the serving call's cost (None when its price is unknown);
-    `fallbacks` lists (model key, error kind) for every model tried or skipped before it."""
-
-    text: str
-    tool_uses: tuple[ToolUse, ...]
-    usage: Usage
-    model_key: str
-    provider: str
-    request_id: str
-    fallbacks: tuple[tuple[str, str], ...]
-    ttft_ms: float | None
-    total_ms: float
-    finish_reason: str
-    cost_usd: float | None
-    hedged: bool = False
-
-
-@dataclass(slots=True)
-class _Ctx:
-    decision: RouteDecision
-    build: BuildRequest
-    kind: str
-    scope: str
-    parent_id: str | None
-    role: str | None
-    request_id: str
-    on_text: Callable[[str], None] | None
-    on_attempt: Callable[[str], None] | None
-    started: float
-    calls: list[Call] = field(default_factory=list)
-    attempts: list[Attempt] = field(default_factory=list)
-    tries: dict[str, int] = field(default_factory=dict)
-    delivered: bool = False
-    hedged: bool = False
 
 
 def config_provider_factory(config: Config) -> ProviderFactory:
@@ -237,16 +168,17 @@ class Dispatcher:
         `on_text` receives text as it streams (a streaming consumer: no fallback after the first
         piece); `on_attempt(model_key)` is called as each call starts (progress reporting).
         """
-        ctx = _Ctx(decision, build, request_kind, scope, parent_id, role, request_id or uuid.uuid4().hex,
-                   on_text, on_attempt, self._clock())
+        rid = request_id or uuid.uuid4().hex
+        ctx = RequestCtx(decision, build, request_kind, scope, parent_id, role, rid, on_text, on_attempt,
+                         self._clock())
         served: Call | None = None
         try:
             served = await self._run(ctx)
-            return self._completion(ctx, served)
+            return make_completion(ctx, served, self._clock())
         finally:
-            self._record(ctx, served)
+            self._record(ledger_rows(ctx, served, self._clock()))
 
-    async def _run(self, ctx: _Ctx) -> Call:
+    async def _run(self, ctx: RequestCtx) -> Call:
         chain = ctx.decision.chain
         if not chain:
             raise AllModelsFailed(f"no model to try: {ctx.decision.cause}", [])
@@ -290,7 +222,7 @@ class Dispatcher:
         summary = "; ".join(f"{a.model_key}: {a.kind}" for a in ctx.attempts)
         raise AllModelsFailed(f"every model failed ({summary})", ctx.attempts)
 
-    def _remaining(self, ctx: _Ctx) -> float:
+    def _remaining(self, ctx: RequestCtx) -> float:
         return ctx.decision.latency_budget_ms / 1000 - (self._clock() - ctx.started)
 
     def _skip_reason(self, key: str) -> str | None:
@@ -306,7 +238,7 @@ class Dispatcher:
             return "breaker_open"
         return None
 
-    def _partner(self, ctx: _Ctx, i: int) -> int | None:
+    def _partner(self, ctx: RequestCtx, i: int) -> int | None:
         if ctx.decision.hedge_after_ms is None:
             return None
         chain = ctx.decision.chain
@@ -315,7 +247,7 @@ class Dispatcher:
                 return j
         return None
 
-    async def _first_token(self, ctx: _Ctx, i: int) -> tuple[Call | None, int]:
+    async def _first_token(self, ctx: RequestCtx, i: int) -> tuple[Call | None, int]:
         """Open chain[i] (hedged with the next usable model when the tier asks for it) until the
         first token. Returns the live call and the last chain index it used up."""
         chain = ctx.decision.chain
@@ -357,7 +289,7 @@ class Dispatcher:
         call.outcome, call.error_kind, call.ended = "cancelled", "hedge_lost", self._clock()
         self.breakers.get(call.model.provider, call.model.key).release()
 
-    async def _open_with_retries(self, ctx: _Ctx, key: str) -> Call | None:
+    async def _open_with_retries(self, ctx: RequestCtx, key: str) -> Call | None:
         model = self.catalog.get(key)
         while True:
             if not self.breakers.get(model.provider, key).allow():
@@ -371,7 +303,7 @@ class Dispatcher:
                     return None
                 await self._sleep(delay)
 
-    async def _open(self, ctx: _Ctx, model: ModelInfo) -> Call:
+    async def _open(self, ctx: RequestCtx, model: ModelInfo) -> Call:
         """Send the request and read until the first token (or the end of an empty answer)."""
         req = ctx.build(model)
         call = Call(model, self._clock(), estimate_input_tokens(req), clock=self._clock)
@@ -398,7 +330,7 @@ class Dispatcher:
             raise
         return call
 
-    def _failed(self, ctx: _Ctx, call: Call, err: ProviderError) -> None:
+    def _failed(self, ctx: RequestCtx, call: Call, err: ProviderError) -> None:
         """Book-keeping for one failed call: attempts, breaker, notices, session state."""
         model = call.model
         call.outcome, call.error_kind, call.ended = "failed", err.kind, self._clock()
@@ -421,7 +353,7 @@ class Dispatcher:
                          f"{model.key} is not available to this account; using the next model instead")
         log.info("dispatch %s: %s failed (%s)", ctx.request_id, model.key, err.kind)
 
-    def _retry_delay(self, ctx: _Ctx, key: str, err: ProviderError) -> float | None:
+    def _retry_delay(self, ctx: RequestCtx, key: str, err: ProviderError) -> float | None:
         """Seconds to wait before retrying `key`, or None to move on to the next model.
 
         A retry must fit in the remaining latency budget; when another model is ready, a retry
@@ -440,47 +372,8 @@ class Dispatcher:
             return None
         return delay
 
-    # -- results ------------------------------------------------------------------------------
-
-    def _completion(self, ctx: _Ctx, call: Call) -> Completion:
-        first = call.first_at
-        return Completion(
-            text=call.text,
-            tool_uses=tuple(call.tool_uses),
-            usage=call.usage or Usage(call.input_estimate, 0, call.deltas),
-            model_key=call.model.key,
-            provider=call.model.provider,
-            request_id=ctx.request_id,
-            fallbacks=tuple((a.model_key, a.kind) for a in ctx.attempts),
-            ttft_ms=None if first is None else (first - ctx.started) * 1000,
-            total_ms=(self._clock() - ctx.started) * 1000,
-            finish_reason=call.finish.reason if call.finish is not None else "other",
-            cost_usd=call.cost_usd(),
-            hedged=ctx.hedged,
-        )
-
-    def _record(self, ctx: _Ctx, served: Call | None) -> None:
-        """Write every call of the request to the ledger (also when cancelled: runs in finally)."""
-        failed = [c for c in ctx.calls if c.outcome == "failed"]
-        last_failed = failed[-1] if failed and served is None else None
-        now = time.time()
-        rows = []
-        for call in ctx.calls:
-            if call.outcome is None:
-                call.outcome = "cancelled"
-                call.ended = self._clock()
-            outcome = call.outcome
-            if outcome == "failed":
-                outcome = "error" if call is last_failed else "fallback"
-            inp, cached, out, estimated = call.tokens()
-            rows.append(RequestRow(
-                ts=now, request_id=ctx.request_id, kind=ctx.kind, scope=ctx.scope, tier=ctx.decision.tier,
-                provider=call.model.provider, model_key=call.model.key, input_tokens=inp,
-                cached_input_tokens=cached, output_tokens=out, cost_usd=call.cost_usd(),
-                ttft_ms=call.ttft_ms(), total_ms=call.total_ms(), outcome=outcome,
-                error_kind=call.error_kind, parent_id=ctx.parent_id, role=ctx.role,
-                tokens_estimated=estimated,
-            ))
+    def _record(self, rows: list[RequestRow]) -> None:
+        """Write the request's calls to the ledger (also when cancelled: runs in a finally)."""
         if self.ledger is None or not rows:
             return
         try:
@@ -489,7 +382,7 @@ class Dispatcher:
             log.warning("ledger write failed: %s", exc)
 
 
-def _set_delivered(ctx: _Ctx) -> None:
+def _set_delivered(ctx: RequestCtx) -> None:
     ctx.delivered = True
 
 

@@ -1,24 +1,93 @@
-"""One model call inside a dispatch: its stream, what it has produced so far, and its cost.
+"""The data of one dispatched request: its model calls, failed attempts, result and ledger rows.
 
 Kept apart from the chain logic in dispatch.py so that the token accounting a cancelled or failed
-call leaves behind (what the ledger records) is one small, testable piece.
+call leaves behind (what the ledger records) is one small, testable piece. The public types are
+re-exported by ``codeswitch.dispatch``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from codeswitch.breakers import BreakerPolicy, RetryPolicy
 from codeswitch.catalog import ModelInfo
+from codeswitch.ledger import RequestRow
 from codeswitch.providers import (
     CompletionRequest,
     Finish,
     MalformedStream,
+    ProviderError,
     StreamEvent,
     TextDelta,
     ToolUse,
     Usage,
 )
+from codeswitch.routing import RouteDecision
+
+BuildRequest = Callable[[ModelInfo], CompletionRequest]
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    """Retry and breaker settings (the defaults suit real vendors; tests shrink the delays)."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One model that did not serve the request: an error kind, or why it was skipped
+    (``breaker_open``, ``unavailable``, ``provider_disabled``, ``unknown_model``, ``latency_budget``)."""
+
+    model_key: str
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the user should hear about once (a bad key, an exhausted quota, a missing model)."""
+
+    provider: str
+    model_key: str | None
+    kind: str
+    message: str
+
+
+class AllModelsFailed(ProviderError):
+    """No model in the chain served the request; `attempts` says what happened to each."""
+
+    kind = "all_models_failed"
+
+    def __init__(self, message: str, attempts: list[Attempt], *, partial_text: str = "") -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.partial_text = partial_text
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """The served result. `ttft_ms`/`total_ms` are measured from the start of `complete` (what the
+    user waited); `cost_usd` is the serving call's cost (None when its price is unknown);
+    `fallbacks` lists (model key, error kind) for every model tried or skipped before it."""
+
+    text: str
+    tool_uses: tuple[ToolUse, ...]
+    usage: Usage
+    model_key: str
+    provider: str
+    request_id: str
+    fallbacks: tuple[tuple[str, str], ...]
+    ttft_ms: float | None
+    total_ms: float
+    finish_reason: str
+    cost_usd: float | None
+    hedged: bool = False
+
+
 
 
 @dataclass(slots=True, eq=False)
@@ -129,3 +198,69 @@ async def read_until(
             call.usage = ev
         else:
             call.finish = ev
+
+
+@dataclass(slots=True)
+class RequestCtx:
+    """Everything one `Dispatcher.complete` call accumulates: its calls and failed attempts."""
+
+    decision: RouteDecision
+    build: BuildRequest
+    kind: str
+    scope: str
+    parent_id: str | None
+    role: str | None
+    request_id: str
+    on_text: Callable[[str], None] | None
+    on_attempt: Callable[[str], None] | None
+    started: float
+    calls: list[Call] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    tries: dict[str, int] = field(default_factory=dict)
+    delivered: bool = False
+    hedged: bool = False
+
+
+
+def make_completion(ctx: RequestCtx, call: Call, now: float) -> Completion:
+    """The result handed to the feature, timed from the start of the request."""
+    first = call.first_at
+    return Completion(
+        text=call.text,
+        tool_uses=tuple(call.tool_uses),
+        usage=call.usage or Usage(call.input_estimate, 0, call.deltas),
+        model_key=call.model.key,
+        provider=call.model.provider,
+        request_id=ctx.request_id,
+        fallbacks=tuple((a.model_key, a.kind) for a in ctx.attempts),
+        ttft_ms=None if first is None else (first - ctx.started) * 1000,
+        total_ms=(now - ctx.started) * 1000,
+        finish_reason=call.finish.reason if call.finish is not None else "other",
+        cost_usd=call.cost_usd(),
+        hedged=ctx.hedged,
+    )
+
+
+def ledger_rows(ctx: RequestCtx, served: Call | None, now: float) -> list[RequestRow]:
+    """One row per call. Calls still in flight were cancelled; a failed call is ``fallback`` unless
+    it was the last one of a request that failed (``error``)."""
+    failed = [c for c in ctx.calls if c.outcome == "failed"]
+    last_failed = failed[-1] if failed and served is None else None
+    wall = time.time()
+    rows = []
+    for call in ctx.calls:
+        if call.outcome is None:
+            call.outcome, call.ended = "cancelled", now
+        outcome = call.outcome
+        if outcome == "failed":
+            outcome = "error" if call is last_failed else "fallback"
+        inp, cached, out, estimated = call.tokens()
+        rows.append(RequestRow(
+            ts=wall, request_id=ctx.request_id, kind=ctx.kind, scope=ctx.scope, tier=ctx.decision.tier,
+            provider=call.model.provider, model_key=call.model.key, input_tokens=inp,
+            cached_input_tokens=cached, output_tokens=out, cost_usd=call.cost_usd(),
+            ttft_ms=call.ttft_ms(), total_ms=call.total_ms(), outcome=outcome,
+            error_kind=call.error_kind, parent_id=ctx.parent_id, role=ctx.role,
+            tokens_estimated=estimated,
+        ))
+    return rows
