@@ -16,6 +16,7 @@ keeps what the lower layers said. API keys are read on demand and never kept in 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import shlex
 import subprocess
@@ -262,6 +263,8 @@ def _coerce(value: object, hint: Any) -> object:
         ok = isinstance(value, int) if hint is int else isinstance(value, int | float)
         if isinstance(value, bool) or not ok:
             raise _Bad(f"expected {'an integer' if hint is int else 'a number'}")
+        if not math.isfinite(value):  # type: ignore[arg-type]
+            raise _Bad("must be a finite number")
         if value < 0:  # type: ignore[operator]
             raise _Bad("must not be negative")
         return hint(value)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codeswitch.catalog import Catalog, load_catalog
-from codeswitch.config import Config, ConfigProblem, available_providers, load_config
+from codeswitch.config import Config, ConfigProblem, ProviderConfig, available_providers, load_config
 from codeswitch.documents import Pos, PositionError, Snapshot, Span
 from codeswitch.routing import Budget, Health, RouteDecision, route
 from codeswitch.scope import Scope, ScopeRequest, Symbol, WorkspaceIndex, estimate_scope
@@ -196,6 +196,7 @@ class Pipeline:
         self.init_options = init_options
         self._configs: dict[Path, tuple[Config, list[ConfigProblem]]] = {}
         self._indexes: dict[Path, LazyIndex] = {}
+        self._keys: dict[tuple[tuple[str, ProviderConfig], ...], tuple[frozenset[str], bool]] = {}
 
     def config_for(self, root: Path) -> tuple[Config, list[ConfigProblem]]:
         if root not in self._configs:
@@ -204,7 +205,14 @@ class Pipeline:
 
     def keys_for(self, config: Config) -> tuple[frozenset[str], bool]:
         """Providers with keys; when no remote provider has one, all of them (a "what would
-        happen" route) and True, so the output can say the keys were assumed."""
+        happen" route) and True, so the output can say the keys were assumed. Cached per provider
+        settings, so an ``api_key_cmd`` runs once per batch, not once per case."""
+        settings = tuple(sorted(config.providers.items()))
+        if settings not in self._keys:
+            self._keys[settings] = self._resolve_keys(config)
+        return self._keys[settings]
+
+    def _resolve_keys(self, config: Config) -> tuple[frozenset[str], bool]:
         keys = available_providers(config, self.env)
         if any(not config.providers[name].local for name in keys):
             return keys, False

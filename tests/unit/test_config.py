@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codeswitch.config import (
     Config,
@@ -109,6 +111,8 @@ def test_toml_syntax_error_names_file_and_other_layers_apply(env: dict[str, str]
         ('exclude = "*.lock"\n', "exclude", "list of strings"),
         ('[tiers.inline]\nchain = "codestral"\n', "tiers.inline.chain", "list of strings"),
         ("budget = 3\n", "budget", "expected a table"),
+        ("[budget]\ndaily_usd = inf\n", "budget.daily_usd", "finite"),
+        ("[budget]\ndaily_usd = nan\n", "budget.daily_usd", "finite"),
     ],
 )
 def test_wrong_types_fall_back_and_name_the_key(env: dict[str, str], ws: Path, text: str, key: str,
@@ -211,3 +215,30 @@ def test_available_providers(env: dict[str, str], ws: Path) -> None:
 def test_data_dir_follows_xdg(env: dict[str, str]) -> None:
     assert data_dir(env) == Path(env["XDG_DATA_HOME"]) / "codeswitch"
     assert data_dir({}).parts[-3:] == (".local", "share", "codeswitch")
+
+
+KNOWN = ["providers", "tiers", "budget", "exclude", "inline", "team", "catalog_path", "openai", "inline",
+         "function", "chain", "latency_budget_ms", "per_request_usd", "debounce_ms", "base_url", "timeouts",
+         "idle_s", "local", "api_key_cmd", "max_teammates", "codeswitch"]
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10, 10**6) | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.sampled_from(KNOWN) | st.text(max_size=5), children, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=120, deadline=None)
+@given(options=st.dictionaries(st.sampled_from(KNOWN), json_values, max_size=5))
+def test_any_client_settings_never_raise(options: dict[str, object]) -> None:
+    env = {"XDG_CONFIG_HOME": "/nonexistent-codeswitch-test"}
+    config, problems = load_config(None, options, env=env)
+    for tier in config.tiers.values():
+        assert tier.chain and all(isinstance(k, str) for k in tier.chain)
+        assert isinstance(tier.latency_budget_ms, int) and tier.latency_budget_ms >= 0
+    for provider in config.providers.values():
+        assert provider.base_url is None or isinstance(provider.base_url, str)
+        assert isinstance(provider.local, bool)
+    assert all(p.source == "initializationOptions" for p in problems)
+    for value in (config.budget.per_request_usd, config.budget.daily_usd, config.team.max_usd):
+        assert value is None or 0 <= value < float("inf")

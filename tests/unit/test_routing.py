@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from codeswitch.catalog import load_catalog
 from codeswitch.config import BudgetConfig, Config, TierConfig
@@ -182,3 +184,49 @@ def test_decision_signals_carry_scope_facts() -> None:
     assert d.signals["confidence"] == 0.42
     assert d.signals["context_tokens"] == 1234
     assert d.signals["providers_with_keys"] == ["openai"]
+
+
+def test_accepts_the_real_scope_type() -> None:
+    from codeswitch.documents import Pos, Span
+    from codeswitch.scope import Scope
+
+    scope = Scope("workspace", Span(Pos(0, 0), Pos(3, 0)), "function", "f", None, ("a.py", "b.py"), "f",
+                  5000, 0.9, ("renames f",))
+    d = route(scope, CONFIG, CATALOG, Health(), NO_LIMIT, BOTH)
+    assert d.tier == "workspace" and d.chain[0] == "claude-opus-4-6"
+
+
+MODEL_KEYS = sorted(CATALOG.models)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    scope=st.sampled_from(["inline", "function", "workspace"]),
+    tokens=st.integers(0, 1_500_000),
+    keys=st.frozensets(st.sampled_from(sorted(CONFIG.providers))),
+    unavailable=st.frozensets(st.sampled_from(MODEL_KEYS)),
+    cooling=st.frozensets(st.sampled_from(MODEL_KEYS)),
+    per_request=st.none() | st.floats(0, 5),
+    daily=st.none() | st.floats(0, 50),
+    spent=st.floats(0, 60),
+)
+def test_every_chosen_model_passes_every_filter(scope: str, tokens: int, keys: frozenset[str],
+                                                unavailable: frozenset[str], cooling: frozenset[str],
+                                                per_request: float | None, daily: float | None,
+                                                spent: float) -> None:
+    budget = Budget(per_request, daily, spent)
+    d = route(S(scope, tokens), CONFIG, CATALOG, Health(unavailable, cooling), budget, keys)
+    assert d.cause
+    tier = CONFIG.tiers[d.tier]
+    assert len(set(d.chain)) == len(d.chain)
+    assert not set(d.chain) & {k for k, _ in d.skipped}
+    for key in d.chain:
+        model = CATALOG.get(key)
+        assert model.provider in keys
+        assert key not in unavailable and key not in cooling
+        assert model.context_window >= tokens + tier.max_output_tokens
+        cost = model.cost_usd(tokens, tier.max_output_tokens)
+        if cost is not None and cost > 0 and budget.ceiling_usd is not None:
+            assert cost <= budget.ceiling_usd
+    if d.chain and set(d.chain) - set(tier.chain):
+        assert "escalated_to" in d.signals

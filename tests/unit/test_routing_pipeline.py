@@ -129,3 +129,19 @@ def test_directory_is_refused(shop: Path, tmp_path: Path) -> None:
     with pytest.raises(CaseError) as info:
         Pipeline(env=env_for(tmp_path)).run(Case(str(shop), "web", (0, 0), (0, 0)))
     assert info.value.kind in ("bad_file", "missing_file")
+
+
+def test_api_key_cmd_runs_once_per_batch(shop: Path, tmp_path: Path) -> None:
+    import sys
+
+    count = tmp_path / "count"
+    script = tmp_path / "key.py"
+    script.write_text(f"open({str(count)!r}, 'a').write('x')\nprint('cmd-key')\n")
+    other = tmp_path / "other"
+    shutil.copytree(shop, other)
+    options = {"providers": {"openai": {"api_key_cmd": f"{sys.executable} {script}"}}}
+    pipeline = Pipeline(env=env_for(tmp_path), init_options=options)
+    for root in (shop, other, shop):
+        routed = pipeline.run(Case(str(root), "orders.py", (44, 4), (44, 4), "fix", "edit"))
+        assert not routed.keys_assumed and routed.decision.chain[0] == "gpt-5.3-codex"
+    assert count.read_text() == "x"
