@@ -270,6 +270,14 @@ def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Defin
         outside = _defined_outside(index, [n for n in intent.mentioned if n not in local], path, top)
     statement = _statement_kind(snapshot, start) if anchor is None and start == end else None
     entry = PurePath(path).name in _PACKAGE_ENTRIES
+    named_here: list[Definition] = []
+    if anchor is None and intent.mentioned and snapshot.syntax is not None and snapshot.language:
+        # at the top level, an instruction naming this file's definitions points at them
+        last = snapshot.line_count - 1
+        everything = top_level_definitions(snapshot.syntax.root, snapshot.language, snapshot.line,
+                                           Pos(0, 0), Pos(last, len(snapshot.line(last))))
+        named_here = [d for d in everything if d.name in intent.mentioned]
+        outside = {k: v for k, v in outside.items() if k not in {d.name for d in named_here}}
 
     # 3. weigh the signals, strongest first
     if selection_wide:
@@ -292,6 +300,14 @@ def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Defin
         reasons.append(f"also names `{name}`, defined in {', '.join(sorted(where)[:3])}")
         for where in outside.values():
             files |= where
+    elif len(named_here) == 1:
+        anchor = named_here[0]
+        confidence = 0.6
+        reasons.append(f"names `{anchor.name}`, defined in this file: the change is there")
+    elif len(named_here) > 1:
+        scope, confidence = "workspace", 0.6
+        reasons.append("names " + ", ".join(f"`{d.name}`" for d in named_here[:4])
+                       + ": several definitions of this file")
     elif statement == "import" and not intent.about_imports:
         scope, confidence = "workspace", 0.55
         reasons.append("starts at the imports: the code that uses them changes too")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from codeswitch.documents import Pos, Snapshot, Span
 
+from codeswitch.documents import Pos, Snapshot, Span
 from codeswitch.scope import Scope, ScopeRequest, WorkspaceIndex, estimate_scope
 
 CORE = '''\
@@ -223,3 +223,14 @@ def test_unknown_language_edit_uses_indentation(tmp_path: Path) -> None:
     assert scope.scope == "function"
     assert scope.anchor_name == "main"
     assert any("no grammar" in r for r in scope.reasons)
+
+
+def test_top_level_cursor_with_instruction_naming_this_files_definitions(
+        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    one = edit(snap, index, at(snap, "import json"), "make helper() faster")
+    assert (one.scope, one.anchor_name) == ("function", "helper")
+    assert any("defined in this file" in r for r in one.reasons)
+    two = edit(snap, index, at(snap, "import json"), "share the decoding between helper() and `Store`")
+    assert two.scope == "workspace"
+    assert any("`helper`" in r and "`Store`" in r for r in two.reasons)
