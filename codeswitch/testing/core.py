@@ -173,22 +173,32 @@ class Emulator:
         await self.stop()
 
     def start_background(self) -> Emulator:
-        """Run the server in its own thread and loop (for sync tests and the CLI)."""
+        """Run the server in its own thread and loop (for sync tests). Raises if it cannot bind."""
         ready = threading.Event()
+        failure: list[BaseException] = []
         loop = asyncio.new_event_loop()
-        self._loop = loop
 
         def run() -> None:
             asyncio.set_event_loop(loop)
-            loop.run_until_complete(self.start())
+            try:
+                loop.run_until_complete(self.start())
+            except BaseException as e:  # reported to the starting thread below
+                failure.append(e)
+                loop.close()
+                ready.set()
+                return
             ready.set()
             loop.run_forever()
             loop.run_until_complete(self.stop())
             loop.close()
 
-        self._thread = threading.Thread(target=run, name="codeswitch-emulator", daemon=True)
-        self._thread.start()
+        thread = threading.Thread(target=run, name="codeswitch-emulator", daemon=True)
+        thread.start()
         ready.wait()
+        if failure:
+            thread.join()
+            raise failure[0]
+        self._loop, self._thread = loop, thread
         return self
 
     def stop_background(self) -> None:

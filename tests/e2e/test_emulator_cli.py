@@ -106,3 +106,18 @@ def test_cli_rejects_a_bad_script(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "unknown fault 'meteor'" in out.stderr
+
+
+def test_background_start_reports_a_busy_port() -> None:
+    from codeswitch.testing import Emulator
+
+    with Emulator() as first:
+        busy = Emulator(first.port)
+        try:
+            busy.start_background()
+        except OSError:
+            pass
+        else:
+            busy.stop_background()
+            raise AssertionError("binding a busy port must fail")
+        assert first.requests == []
