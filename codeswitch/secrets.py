@@ -136,20 +136,39 @@ def _normalise(p: Path) -> str:
 
 
 def is_secret(path: str | Path, root: str | Path) -> bool:
-    """True when ``path`` (absolute, or relative to ``root``) must not leave the machine."""
+    """True when ``path`` (absolute, or relative to ``root``) must not leave the machine.
+
+    A symbolic link is judged by its own name and by its target: a link inside the workspace
+    that points at ``~/.ssh/id_rsa`` or outside the root is secret.
+    """
     root_path = Path(root)
     rel = _relative(path, root_path)
     if rel is None:
         return True
+    if _secret_rel(rel, root_path):
+        return True
+    lexical = root_path / rel
+    try:
+        real = lexical.resolve()
+        real_root = root_path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop: refuse rather than guess
+        return True
+    if real == Path(_normalise(lexical)):
+        return False
+    target = _relative(real, real_root)
+    return target is None or _secret_rel(target, root_path) or _builtin(PurePosixPath(real.as_posix()))
+
+
+def _secret_rel(rel: PurePosixPath, root: Path) -> bool:
     if rel.as_posix() == ".":
         return False
     if _builtin(rel):
         return True
     parents = [p.as_posix() for p in reversed(rel.parents) if p.as_posix() != "."]
     secret = False
-    for rule in ignore_rules(root_path):
+    for rule in ignore_rules(root):
         candidates = list(parents)
-        if not rule.dir_only or (root_path / rel).is_dir():
+        if not rule.dir_only or (root / rel).is_dir():
             candidates.append(rel.as_posix())
         if any(rule.regex.match(c) for c in candidates):
             secret = not rule.negate

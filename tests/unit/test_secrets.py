@@ -90,3 +90,26 @@ def test_character_classes(tmp_path: Path) -> None:
     assert is_secret("dump3.sql", tmp_path) and not is_secret("dumpx.sql", tmp_path)
     assert is_secret("file1.bin", tmp_path) and not is_secret("file12.bin", tmp_path)
     assert is_secret("bx.txt", tmp_path) and not is_secret("ax.txt", tmp_path)
+
+
+def test_symlinks_are_judged_by_their_target(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "src").mkdir(parents=True)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("private")
+    (root / "src" / "real.py").write_text("x = 1\n")
+    (root / "deploy.pem").write_text("-----BEGIN-----")
+    (root / "notes.txt").symlink_to(outside)
+    (root / "cert.txt").symlink_to(root / "deploy.pem")
+    (root / "alias.py").symlink_to(root / "src" / "real.py")
+    (root / "ssh").symlink_to(tmp_path)
+    assert is_secret("notes.txt", root)           # points outside the workspace
+    assert is_secret("cert.txt", root)            # points at a secret inside it
+    assert not is_secret("alias.py", root)        # an ordinary file under another name
+    assert is_secret("ssh/outside.txt", root)     # a directory link leading outside
+
+
+def test_symlink_loop_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    assert is_secret("a", tmp_path)
