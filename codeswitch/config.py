@@ -135,14 +135,16 @@ class TeamConfig:
 
 
 def _providers() -> dict[str, ProviderConfig]:
-    def p(env: str | None, local: bool = False) -> ProviderConfig:
-        return ProviderConfig(api_key_env=env, local=local)
+    def p(env: str | None, local: bool = False, url: str | None = None) -> ProviderConfig:
+        return ProviderConfig(base_url=url, api_key_env=env, local=local)
 
+    # base_url None = the wire format's default (providers.default_base_url); providers that speak
+    # another vendor's format (Cerebras: OpenAI chat; Mistral: la Plateforme key) need their own
     return {
         "openai": p("OPENAI_API_KEY"),
         "anthropic": p("ANTHROPIC_API_KEY"),
-        "cerebras": p("CEREBRAS_API_KEY"),
-        "mistral": p("MISTRAL_API_KEY"),
+        "cerebras": p("CEREBRAS_API_KEY", url="https://api.cerebras.ai/v1"),
+        "mistral": p("MISTRAL_API_KEY", url="https://api.mistral.ai/v1"),
         "deepseek": p("DEEPSEEK_API_KEY"),
         "llamacpp": p(None, local=True),
         "ollama": p(None, local=True),

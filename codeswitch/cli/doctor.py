@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codeswitch.catalog import CatalogError, load_catalog
+from codeswitch.catalog import Catalog, CatalogError, load_catalog
 from codeswitch.config import (
     TIERS,
     Config,
@@ -61,6 +61,15 @@ def _key_source(name: str, config: Config, env: Mapping[str, str]) -> str:
     return f"no key (set {hint} or api_key_cmd)"
 
 
+def _default_url(provider: str, catalog: Catalog, env: Mapping[str, str]) -> str:
+    from codeswitch.providers import default_base_url
+
+    models = catalog.by_provider(provider)
+    if not models:
+        return "(no model in the catalog)"
+    return f"{default_base_url(models[0].api, env)} (default)"
+
+
 def report(root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything doctor shows, as plain data (never holds a key)."""
     from codeswitch.scope.syntax import loaded_grammars
@@ -87,7 +96,7 @@ def report(root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "problems": [str(p) for p in problems],
         "providers": {
             name: {"status": _key_source(name, config, environ), "available": name in keys,
-                   "base_url": p.base_url or "(vendor default)"}
+                   "base_url": p.base_url or _default_url(name, catalog, environ)}
             for name, p in config.providers.items()
         },
         "ledger": {"path": str(ledger), "exists": ledger.is_file()},

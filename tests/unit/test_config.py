@@ -178,7 +178,8 @@ def test_base_url_env_honoured_only_when_config_sets_none(env: dict[str, str], w
     config, _ = load_config(ws, {"providers": {"anthropic": {"base_url": "http://127.0.0.1:3"}}}, env=env)
     assert config.providers["openai"].base_url == "http://127.0.0.1:1/v1"
     assert config.providers["anthropic"].base_url == "http://127.0.0.1:3"
-    assert config.providers["cerebras"].base_url is None
+    assert config.providers["cerebras"].base_url == "https://api.cerebras.ai/v1"  # not OpenAI's gateway
+    assert config.providers["deepseek"].base_url is None
 
 
 def test_api_key_from_env_and_never_in_repr(env: dict[str, str], ws: Path) -> None:
