@@ -1,0 +1,276 @@
+"""textDocument/inlineCompletion, textDocument/completion and the codeswitch.acceptInline command.
+
+Clients that declare ``inlineCompletion`` get ghost text through it; the others get the same
+suggestion as one ``CompletionItem`` (multi-line ``insertText`` with a ``textEdit`` over the
+word being typed). Both answer from :class:`InlineService`, which ties the feature to the
+server: supersession (a newer request or a didChange cancels the older request, which pygls
+answers with RequestCancelled -32800), routing, the dispatcher, the status notification and
+acceptance telemetry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+
+from codeswitch.catalog import Catalog
+from codeswitch.config import Config
+from codeswitch.dispatch import AllModelsFailed, Dispatcher
+from codeswitch.documents import DocumentStore, Pos, PositionError, Snapshot, Span, UnknownDocument
+from codeswitch.features.inflight import InflightRequests
+from codeswitch.features.inline import InlineEngine, InlineOutcome, Suggestion
+from codeswitch.features.prompts_inline import DefinitionSite
+from codeswitch.ledger import Ledger
+from codeswitch.routing import Budget, RouteDecision, route
+from codeswitch.scope import ScopeRequest, WorkspaceIndex, estimate_scope
+
+log = logging.getLogger(__name__)
+
+INLINE_METHOD = types.TEXT_DOCUMENT_INLINE_COMPLETION
+COMPLETION_METHOD = types.TEXT_DOCUMENT_COMPLETION
+ACCEPT_COMMAND = "codeswitch.acceptInline"
+STATUS_NOTIFICATION = "codeswitch/status"
+INLINE_OPTIONS = types.InlineCompletionOptions()
+COMPLETION_OPTIONS = types.CompletionOptions(resolve_provider=False)
+_WORD_TAIL = re.compile(r"[A-Za-z0-9_]*$")
+
+
+class InlineHost(Protocol):
+    """What the server state offers this handler (``server.State`` fits)."""
+
+    documents: DocumentStore
+    config: Config
+    catalog: Catalog
+    dispatcher: Dispatcher
+    ledger: Ledger | None
+    index: WorkspaceIndex | None
+    root: Path | None
+
+    def keys(self) -> frozenset[str]: ...
+
+
+@dataclass(slots=True)
+class ServedInfo:
+    """The last served request, for the status bar."""
+
+    model: str
+    tier: str
+    spent_today_usd: float | None
+
+
+@dataclass(slots=True)
+class InlineService:
+    """Per-server inline state: the engine (cache), requests in flight, failures already shown."""
+
+    host: InlineHost
+    engine: InlineEngine = field(init=False)
+    inflight: InflightRequests = field(default_factory=InflightRequests)
+    last: ServedInfo | None = None
+    shown_failures: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        host = self.host
+        self.engine = InlineEngine(host.config, host.catalog, root=host.root,
+                                   definitions=self._definitions if host.index is not None else None)
+        host.documents.subscribe(self._changed)
+
+    def _changed(self, uri: str, _version: int) -> None:
+        self.inflight.document_changed(uri)
+
+    def _definitions(self, name: str) -> list[DefinitionSite]:
+        index = self.host.index
+        if index is None:
+            return []
+        return [DefinitionSite(s.path, s.span.start.line, s.span.end.line) for s in index.definitions(name)]
+
+    def _rel_path(self, snap: Snapshot) -> str | None:
+        root, path = self.host.root, snap.path
+        if path is None:
+            return None
+        if root is not None:
+            try:
+                return path.resolve().relative_to(root.resolve()).as_posix()
+            except ValueError:
+                pass
+        return path.name
+
+    def plan(self, snap: Snapshot, pos: Pos) -> tuple[str | None, RouteDecision]:
+        """The inline shape at ``pos`` and the route for it (pure, sub-millisecond)."""
+        host = self.host
+        scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), host.index)
+        spent = host.ledger.spent_today() if host.ledger is not None else 0.0
+        decision = route(scope, host.config, host.catalog, host.dispatcher.health(),
+                         Budget.from_config(host.config, spent), host.keys())
+        return scope.inline_shape, decision
+
+    async def suggest(self, uri: str, line: int, character: int,
+                      notify: Callable[[str, object], None]) -> Suggestion | None:
+        """The suggestion for one request, or None; raises CancelledError when superseded or stale."""
+        store = self.host.documents
+        try:
+            snap = store.snapshot(uri)
+        except UnknownDocument:
+            return None
+        try:
+            pos = snap.to_pos(line, character)
+        except PositionError as exc:
+            raise JsonRpcInvalidParams(str(exc)) from None
+        ticket = self.inflight.begin(uri)
+        try:
+            cached = self.engine.cached(snap, pos.line, pos.col)
+            if cached is not None:
+                return cached
+            shape, decision = self.plan(snap, pos)
+            try:
+                outcome = await self.engine.complete(snap, pos.line, pos.col, shape=shape, decision=decision,
+                                                     complete=self.host.dispatcher.complete,
+                                                     rel_path=self._rel_path(snap))
+            except AllModelsFailed as exc:
+                self._show_once(notify, "all", f"codeswitch: inline completion failed: {exc}")
+                return None
+            if ticket.superseded or store.version(uri) != snap.version:
+                raise asyncio.CancelledError("the document changed while the model was answering")
+            self._report(outcome, notify)
+            return outcome.suggestion
+        finally:
+            self.inflight.end(ticket)
+
+    def _show_once(self, notify: Callable[[str, object], None], key: str, message: str) -> None:
+        if key in self.shown_failures:
+            return
+        self.shown_failures.add(key)
+        notify("window/showMessage", types.ShowMessageParams(types.MessageType.Warning, message))
+
+    def _report(self, outcome: InlineOutcome, notify: Callable[[str, object], None]) -> None:
+        if outcome.notice:
+            self._show_once(notify, outcome.notice, outcome.notice)
+        if outcome.model is None:
+            return
+        spent = self.host.ledger.spent_today() if self.host.ledger is not None else None
+        self.last = ServedInfo(outcome.model, outcome.tier, spent)
+        notify(STATUS_NOTIFICATION, {"model": outcome.model, "tier": outcome.tier,
+                                     "spentTodayUsd": None if spent is None else round(spent, 6)})
+
+    def accept(self, arguments: object) -> None:
+        """codeswitch.acceptInline: record ``[{id, model, accepted_chars, full}]`` in the ledger."""
+        items = arguments if isinstance(arguments, list | tuple) else [arguments]
+        for arg in items:
+            if not isinstance(arg, Mapping):
+                raise JsonRpcInvalidParams(f"{ACCEPT_COMMAND} expects [{{id, model, accepted_chars, full}}]")
+            rid, model = arg.get("id"), arg.get("model")
+            chars, full = arg.get("accepted_chars", 0), arg.get("full", True)
+            if not isinstance(rid, str) or not isinstance(model, str) or not isinstance(chars, int):
+                raise JsonRpcInvalidParams("codeswitch.acceptInline: id and model must be strings")
+            if self.host.ledger is not None:
+                self.host.ledger.record_acceptance(rid, model, max(0, chars), bool(full))
+
+
+# --- LSP conversion ------------------------------------------------------------------------------
+
+def _accept_command(s: Suggestion) -> types.Command:
+    return types.Command(title="codeswitch: suggestion accepted", command=ACCEPT_COMMAND,
+                         arguments=[{"id": s.item_id, "model": s.model, "accepted_chars": len(s.text),
+                                     "full": True}])
+
+
+def _lsp_position(snap: Snapshot, pos: Pos) -> types.Position:
+    line, character = snap.to_lsp(pos)
+    return types.Position(line=line, character=character)
+
+
+def inline_items(snap: Snapshot, s: Suggestion) -> types.InlineCompletionList:
+    """One plain-text item whose range is the cursor (never a snippet: clients would duplicate text)."""
+    at = _lsp_position(snap, Pos(s.line, s.col))
+    item = types.InlineCompletionItem(insert_text=s.text, range=types.Range(start=at, end=at),
+                                      command=_accept_command(s))
+    return types.InlineCompletionList(items=[item])
+
+
+def completion_items(snap: Snapshot, s: Suggestion) -> types.CompletionList:
+    """The suggestion as a completion item replacing the word being typed (so filtering matches)."""
+    row = snap.line(s.line)
+    word = _WORD_TAIL.search(row[:s.col])
+    start_col = s.col - (len(word.group()) if word else 0)
+    typed = row[start_col:s.col]
+    new_text = typed + s.text
+    rng = types.Range(start=_lsp_position(snap, Pos(s.line, start_col)),
+                      end=_lsp_position(snap, Pos(s.line, s.col)))
+    first = new_text.strip().split("\n", 1)[0]
+    label = first if len(first) <= 60 else first[:57] + "..."
+    item = types.CompletionItem(
+        label=label or new_text.strip()[:60], kind=types.CompletionItemKind.Text,
+        detail=f"codeswitch · {s.model}",
+        documentation=new_text,
+        insert_text_format=types.InsertTextFormat.PlainText, filter_text=new_text, sort_text="0",
+        text_edit=types.TextEdit(range=rng, new_text=new_text), command=_accept_command(s),
+    )
+    return types.CompletionList(is_incomplete=True, items=[item])
+
+
+def client_has_inline(caps: types.ClientCapabilities | None) -> bool:
+    """Whether the client declared textDocument.inlineCompletion (LSP 3.18)."""
+    td = caps.text_document if caps is not None else None
+    return td is not None and td.inline_completion is not None
+
+
+# --- pygls handlers --------------------------------------------------------------------------------
+
+_services: dict[int, InlineService] = {}
+
+
+def service(host: InlineHost) -> InlineService:
+    """The InlineService of a server state (made on first use)."""
+    key = id(host)
+    svc = _services.get(key)
+    if svc is None or svc.host is not host:
+        svc = InlineService(host)
+        _services[key] = svc
+    return svc
+
+
+def _notifier(ls: Any) -> Callable[[str, object], None]:
+    def notify(method: str, params: object) -> None:
+        if method == "window/showMessage" and isinstance(params, types.ShowMessageParams):
+            ls.window_show_message(params)
+        else:
+            ls.protocol.notify(method, params)
+
+    return notify
+
+
+def host_of(ls: Any) -> InlineHost:
+    """The server state behind a pygls server (``ls.state``)."""
+    state: InlineHost = ls.state
+    return state
+
+
+async def inline_completion(ls: Any, params: types.InlineCompletionParams) -> types.InlineCompletionList:
+    svc = service(host_of(ls))
+    uri = params.text_document.uri
+    s = await svc.suggest(uri, params.position.line, params.position.character, _notifier(ls))
+    if s is None:
+        return types.InlineCompletionList(items=[])
+    return inline_items(svc.host.documents.snapshot(uri), s)
+
+
+async def completion(ls: Any, params: types.CompletionParams) -> types.CompletionList | None:
+    if client_has_inline(getattr(ls, "client_capabilities", None)):
+        return None  # ghost text comes through inlineCompletion; no duplicate in the popup
+    svc = service(host_of(ls))
+    uri = params.text_document.uri
+    s = await svc.suggest(uri, params.position.line, params.position.character, _notifier(ls))
+    if s is None:
+        return types.CompletionList(is_incomplete=True, items=[])
+    return completion_items(svc.host.documents.snapshot(uri), s)
+
+
+def accept_inline(ls: Any, arguments: object) -> None:
+    service(host_of(ls)).accept(arguments)

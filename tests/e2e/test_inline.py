@@ -1,0 +1,266 @@
+"""Inline completions end to end: a real `codeswitch serve` over stdio (pytest-lsp) against the
+loopback emulator over real HTTP. Only an OpenAI key (fake) is configured, so the inline chain is
+gpt-5.3-codex-spark, then gpt-5.1-codex-mini."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from codeswitch.catalog import load_catalog
+from codeswitch.ledger import LEDGER_FILE, Ledger
+from codeswitch.testing import Emulator, Fault, LatencyProfile
+
+SPARK = "gpt-5.3-codex-spark"
+MINI = "gpt-5.1-codex-mini"
+FAKE_KEY = "sk-test-inline-0000"
+INLINE_CAPS = types.ClientCapabilities(
+    text_document=types.TextDocumentClientCapabilities(
+        inline_completion=types.InlineCompletionClientCapabilities(dynamic_registration=False),
+        completion=types.CompletionClientCapabilities(),
+        synchronization=types.TextDocumentSyncClientCapabilities(),
+    ),
+    workspace=types.WorkspaceClientCapabilities(execute_command=types.ExecuteCommandClientCapabilities()),
+    general=types.GeneralClientCapabilities(position_encodings=["utf-16"]),
+)
+PLAIN_CAPS = types.ClientCapabilities(
+    text_document=types.TextDocumentClientCapabilities(
+        completion=types.CompletionClientCapabilities(
+            completion_item=types.ClientCompletionItemOptions(snippet_support=False)),
+    ),
+)
+
+
+class Session:
+    """A started client plus what the server sent it and where its files live."""
+
+    def __init__(self, client: LanguageClient, root: Path, data: Path) -> None:
+        self.client = client
+        self.root = root
+        self.data = data
+        self.status: list[Any] = []
+        self.versions: dict[str, int] = {}
+
+    def uri(self, name: str) -> str:
+        return (self.root / name).as_uri()
+
+    def open(self, name: str, language: str, text: str) -> str:
+        (self.root / name).write_text(text, encoding="utf-8")
+        uri = self.uri(name)
+        self.versions[uri] = 1
+        self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)))
+        return uri
+
+    def type_at(self, uri: str, line: int, character: int, text: str) -> None:
+        self.versions[uri] += 1
+        at = types.Position(line, character)
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            types.VersionedTextDocumentIdentifier(uri=uri, version=self.versions[uri]),
+            [types.TextDocumentContentChangePartial(range=types.Range(at, at), text=text)]))
+
+    async def inline(self, uri: str, line: int, character: int) -> list[types.InlineCompletionItem]:
+        result = await self.client.text_document_inline_completion_async(types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
+        if result is None:
+            return []
+        return list(result.items if isinstance(result, types.InlineCompletionList) else result)
+
+
+async def _start(emulator: Emulator, tmp_path: Path, caps: types.ClientCapabilities,
+                 settings: dict[str, object] | None = None) -> AsyncIterator[Session]:
+    root, data = tmp_path / "ws", tmp_path / "data"
+    root.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+    env.update(OPENAI_API_KEY=FAKE_KEY, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(data))
+    config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"], server_env=env)
+    client: LanguageClient = await config.start()  # type: ignore[assignment]
+    session = Session(client, root, data)
+    client.feature("codeswitch/status")(lambda params: session.status.append(params))
+    options = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")}}}
+    options.update(settings or {})
+    await client.initialize_session(types.InitializeParams(
+        capabilities=caps, root_uri=root.as_uri(), initialization_options=options,
+        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
+    try:
+        yield session
+    finally:
+        await client.shutdown_session()
+        await client.stop()
+
+
+@pytest_asyncio.fixture
+async def lsp(emulator: Emulator, tmp_path: Path) -> AsyncIterator[Session]:
+    async for s in _start(emulator, tmp_path, INLINE_CAPS):
+        yield s
+
+
+@pytest_asyncio.fixture
+async def plain_lsp(emulator: Emulator, tmp_path: Path) -> AsyncIterator[Session]:
+    async for s in _start(emulator, tmp_path, PLAIN_CAPS):
+        yield s
+
+
+def _fill(text: str) -> str:
+    return f"<FILL>{text}</FILL>"
+
+
+CASES = [
+    # (file, language id, text, line, character, reply, expected)
+    ("calc.py", "python", "def area(w, h):\n    return w\n", 1, 12, " * h", " * h"),
+    ("calc.py", "python", "def area(w, h):\n    \n", 1, 4, "result = w * h\n    return result",
+     "result = w * h\n    return result"),
+    ("calc.ts", "typescript", "export function area(w: number, h: number): number {\n  return w\n}\n", 1, 10,
+     " * h;", " * h;"),
+    ("calc.ts", "typescript", "export function area(w: number, h: number): number {\n  \n}\n", 1, 2,
+     "const a = w * h;\n  return a;", "const a = w * h;\n  return a;"),
+    ("calc.go", "go", "package calc\n\nfunc Area(w, h int) int {\n\treturn w\n}\n", 3, 9, " * h", " * h"),
+    ("calc.go", "go", "package calc\n\nfunc Area(w, h int) int {\n\t\n}\n", 3, 1, "a := w * h\n\treturn a",
+     "a := w * h\n\treturn a"),
+    ("calc.rs", "rust", "pub fn area(w: u32, h: u32) -> u32 {\n    w\n}\n", 1, 5, " * h", " * h"),
+    ("calc.rs", "rust", "pub fn area(w: u32, h: u32) -> u32 {\n    \n}\n", 1, 4, "let a = w * h;\n    a",
+     "let a = w * h;\n    a"),
+]
+
+
+@pytest.mark.parametrize(("name", "lang", "text", "line", "char", "reply", "expected"), CASES,
+                         ids=[f"{c[1]}-{'block' if chr(10) in c[6] else 'line'}" for c in CASES])
+async def test_ghost_text_per_language_and_shape(lsp: Session, emulator: Emulator, name: str, lang: str,
+                                                 text: str, line: int, char: int, reply: str,
+                                                 expected: str) -> None:
+    emulator.script(SPARK, _fill(reply))
+    uri = lsp.open(name, lang, text)
+    items = await lsp.inline(uri, line, char)
+    assert len(items) == 1
+    item = items[0]
+    assert item.insert_text == expected
+    assert item.range == types.Range(types.Position(line, char), types.Position(line, char))
+    assert item.command is not None and item.command.command == "codeswitch.acceptInline"
+    assert emulator.requests[0].model == SPARK
+    prompt = str(emulator.requests[0].body)
+    assert "<FILL>" in prompt and FAKE_KEY not in prompt
+
+
+async def test_block_is_truncated_where_the_function_ends(lsp: Session, emulator: Emulator) -> None:
+    emulator.script(SPARK, _fill("total = a + b\n    return total\n\n\ndef unrelated():\n    pass"))
+    uri = lsp.open("m.py", "python", "def add(a, b):\n    \n\n\ndef other():\n    return 1\n")
+    items = await lsp.inline(uri, 1, 4)
+    assert [i.insert_text for i in items] == ["total = a + b\n    return total"]
+
+
+async def test_suffix_is_not_repeated(lsp: Session, emulator: Emulator) -> None:
+    emulator.script(SPARK, _fill('"width", "height"])'))
+    uri = lsp.open("s.py", "python", "fields = sorted([])\nnames = dict(\n")
+    # cursor inside `sorted([|])`: the reply repeats the `])` that follows
+    items = await lsp.inline(uri, 0, 17)
+    assert [i.insert_text for i in items] == ['"width", "height"']
+
+
+async def test_markdown_fences_are_stripped(lsp: Session, emulator: Emulator) -> None:
+    emulator.script(SPARK, "Here is the code:\n```python\nreturn a * b\n```\nIt multiplies.")
+    uri = lsp.open("f.py", "python", "def mul(a, b):\n    \n")
+    items = await lsp.inline(uri, 1, 4)
+    assert [i.insert_text for i in items] == ["return a * b"]
+
+
+async def test_empty_answer_gives_no_item(lsp: Session, emulator: Emulator) -> None:
+    emulator.script(SPARK, _fill("   "))
+    uri = lsp.open("e.py", "python", "x = 1\n")
+    assert await lsp.inline(uri, 1, 0) == []
+
+
+async def test_superseded_request_is_cancelled_and_stream_closed(lsp: Session, emulator: Emulator) -> None:
+    emulator.set_profile(SPARK, LatencyProfile(ttft_s=0.0, tokens_per_second=20.0))
+    emulator.script(SPARK, _fill(" ".join(f"w{i}" for i in range(400))), _fill(" + 1"))
+    uri = lsp.open("r.py", "python", "def f(x):\n    return x\n")
+    first = asyncio.ensure_future(lsp.inline(uri, 1, 12))
+    await emulator.wait_requests(1)
+    while emulator.requests[0].tokens_sent == 0:
+        await asyncio.sleep(0.005)
+    second = await lsp.inline(uri, 1, 12)
+    with pytest.raises(JsonRpcException) as err:
+        await first
+    assert err.value.code == -32800
+    assert [i.insert_text for i in second] == [" + 1"]
+    old = await emulator.wait_closed(emulator.requests[0])
+    assert old.disconnected_at is not None and old.tokens_sent < 400
+
+
+async def test_did_change_cancels_the_request_in_flight(lsp: Session, emulator: Emulator) -> None:
+    emulator.fault(SPARK, Fault("stall_first", stall_s=30.0))
+    uri = lsp.open("c.py", "python", "value = \n")
+    pending = asyncio.ensure_future(lsp.inline(uri, 0, 8))
+    await emulator.wait_requests(1)
+    lsp.type_at(uri, 0, 8, "4")
+    with pytest.raises(JsonRpcException) as err:
+        await pending
+    assert err.value.code == -32800
+    rec = await emulator.wait_closed(emulator.requests[0])
+    assert rec.disconnected_at is not None
+
+
+async def test_typing_through_a_suggestion_needs_no_new_model_call(lsp: Session, emulator: Emulator) -> None:
+    emulator.script(SPARK, _fill("return sum(values) / len(values)"))
+    uri = lsp.open("t.py", "python", "def mean(values):\n    \n")
+    first = await lsp.inline(uri, 1, 4)
+    assert first[0].insert_text == "return sum(values) / len(values)"
+    for i, ch in enumerate("return s"):
+        lsp.type_at(uri, 1, 4 + i, ch)
+    again = await lsp.inline(uri, 1, 12)
+    assert [i.insert_text for i in again] == ["um(values) / len(values)"]
+    assert again[0].range is not None and again[0].range.start == types.Position(1, 12)
+    assert len(emulator.requests) == 1
+
+
+async def test_spark_unavailable_falls_back_and_tells_the_user_once(lsp: Session, emulator: Emulator) -> None:
+    emulator.fault(SPARK, "model_not_found", times=None)
+    emulator.script(MINI, _fill(" * 2"), _fill(" * 3"))
+    uri = lsp.open("g.py", "python", "def double(x):\n    return x\n")
+    items = await lsp.inline(uri, 1, 12)
+    assert [i.insert_text for i in items] == [" * 2"]
+    lsp.type_at(uri, 1, 12, " ")
+    await lsp.inline(uri, 1, 13)
+    spark_msgs = [m for m in lsp.client.messages if SPARK in m.message]
+    assert len(spark_msgs) == 1
+    assert lsp.status and lsp.status[0].model == MINI and lsp.status[0].tier == "inline"
+    assert lsp.status[0].spentTodayUsd is not None
+
+
+async def test_acceptance_is_recorded_in_the_ledger(lsp: Session, emulator: Emulator) -> None:
+    emulator.script(SPARK, _fill(" + 1"))
+    uri = lsp.open("a.py", "python", "y = x\n")
+    (item,) = await lsp.inline(uri, 0, 5)
+    assert item.command is not None
+    await lsp.client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command=item.command.command, arguments=item.command.arguments))
+    args = item.command.arguments[0]  # type: ignore[index]
+    assert args["model"] == SPARK and args["accepted_chars"] == 4 and args["full"] is True
+    with Ledger(lsp.data / "codeswitch" / LEDGER_FILE) as ledger:
+        stats = {m.name: m for m in ledger.stats(load_catalog(), None).by_model}
+    assert stats[SPARK].accepted == 1 and stats[SPARK].accepted_chars == 4
+    assert stats[SPARK].acceptance_rate == 1.0
+
+
+async def test_client_without_inline_completion_gets_a_completion_item(plain_lsp: Session,
+                                                                       emulator: Emulator) -> None:
+    emulator.script(SPARK, _fill("turn a + b"))
+    uri = plain_lsp.open("p.py", "python", "def add(a, b):\n    re\n")
+    result = await plain_lsp.client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(1, 6)))
+    assert isinstance(result, types.CompletionList)
+    (item,) = result.items
+    assert isinstance(item.text_edit, types.TextEdit)
+    assert item.text_edit.new_text == "return a + b"
+    assert item.text_edit.range == types.Range(types.Position(1, 4), types.Position(1, 6))
+    assert item.insert_text_format in (None, types.InsertTextFormat.PlainText)
