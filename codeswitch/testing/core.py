@@ -15,8 +15,19 @@ import threading
 import time
 from types import TracebackType
 
-from .formats import BASE_SUFFIX, HTTP_FAULTS, ROUTES, error_for, nonstream, plan, wants_stream
+from .formats import (
+    BASE_SUFFIX,
+    DEFAULT_MODELS,
+    HTTP_FAULTS,
+    ROUTES,
+    error_for,
+    models_listing,
+    nonstream,
+    plan,
+    wants_stream,
+)
 from .httpio import BadHttp, HttpRequest, Responder, read_request
+from .pacing import Pace, play
 from .render import RenderCtx, new_id
 from .script import (
     PROFILES,
@@ -336,64 +347,12 @@ class Emulator:
         headers = {"request-id" if api == "anthropic" else "x-request-id": new_id("req")}
         await resp.start_stream(200, ctype, headers)
         record.status = 200
-        last_token = max((i for i, c in enumerate(chunks) if c.tokens), default=-1)
-        ttft = profile.ttft_s * self.time_scale
-        tps = profile.tokens_per_second / self.time_scale if self.time_scale > 0 else 0.0
-        t0: float | None = None
-        try:
-            for i, chunk in enumerate(chunks):
-                if fault is not None and (chunk.tokens or i > last_token):
-                    triggered = record.tokens_sent >= (
-                        0 if fault.kind == "stall_first" else fault.after_tokens
-                    )
-                    if triggered:
-                        injected, fault = fault, None
-                        kind = injected.kind
-                        if kind in ("stall_first", "stall_mid"):
-                            if not await resp.pause(injected.stall_s):
-                                return
-                        elif kind == "reset_mid":
-                            resp.abort()
-                            return
-                        else:
-                            await resp.write_chunk(bad_bytes if kind == "malformed" else err_bytes)
-                            return
-                if chunk.tokens:
-                    if t0 is None:
-                        if not await resp.pause(ttft):
-                            return
-                        t0 = time.monotonic()
-                    elif tps > 0 and not await resp.pause(t0 + record.tokens_sent / tps - time.monotonic()):
-                        return
-                if not await resp.write_chunk(chunk.data):
-                    return
-                if chunk.tokens:
-                    record.tokens_sent += chunk.tokens
-                    if record.first_token_at is None:
-                        record.first_token_at = time.monotonic()
-        finally:
-            if not resp.aborted:
-                await resp.end_stream()
-            record.disconnected_at = resp.disconnected_at
-            record.finished_at = None if resp.disconnected_at is not None else time.monotonic()
+        pace = Pace.of(profile, self.time_scale)
+        await play(resp, record, chunks, pace, fault, err_bytes=err_bytes, bad_bytes=bad_bytes)
 
     async def _models_list(self, req: HttpRequest, resp: Responder) -> None:
-        names = [m for m in self._models if m != "*"] or [
-            "gpt-5.3-codex",
-            "gpt-5.3-codex-spark",
-            "claude-opus-4-6",
-        ]
-        if "anthropic-version" in req.headers:
-            data = [
-                {"type": "model", "id": n, "display_name": n, "created_at": "2026-01-01T00:00:00Z"}
-                for n in names
-            ]
-            await resp.send_json(
-                200, {"data": data, "has_more": False, "first_id": names[0], "last_id": names[-1]}
-            )
-        else:
-            listing = [{"id": n, "object": "model", "created": 0, "owned_by": "emulator"} for n in names]
-            await resp.send_json(200, {"object": "list", "data": listing})
+        names = [m for m in self._models if m != "*"] or list(DEFAULT_MODELS)
+        await resp.send_json(200, models_listing(names, anthropic="anthropic-version" in req.headers))
 
     async def _control(self, req: HttpRequest, resp: Responder) -> None:
         """HTTP control for out-of-process use: requests, reset, script, health."""

@@ -80,3 +80,19 @@ def plan(api: str, body: dict[str, object], ctx: RenderCtx) -> tuple[list[Chunk]
     if api == "fim_llamacpp":
         return wa.render_llamacpp(ctx), wa.llamacpp_stream_error(), MALFORMED_SSE, sse_ct
     return wa.render_ollama(ctx), wa.ollama_stream_error(), MALFORMED_NDJSON, "application/x-ndjson"
+
+
+DEFAULT_MODELS = ("gpt-5.3-codex", "gpt-5.3-codex-spark", "claude-opus-4-6")
+
+
+def models_listing(names: list[str], *, anthropic: bool) -> dict[str, object]:
+    """`GET /v1/models` in the Anthropic shape (asked with anthropic-version) or the OpenAI one."""
+    if anthropic:
+        data = [
+            {"type": "model", "id": n, "display_name": n, "created_at": "2026-01-01T00:00:00Z"} for n in names
+        ]
+        return {"data": data, "has_more": False, "first_id": names[0], "last_id": names[-1]}
+    return {
+        "object": "list",
+        "data": [{"id": n, "object": "model", "created": 0, "owned_by": "emulator"} for n in names],
+    }
