@@ -67,6 +67,10 @@ def _anchor_of(chain: Sequence[Definition], prefer_class: bool) -> Definition | 
     return best
 
 
+def _contains(span: Span, pos: Pos) -> bool:
+    return (span.start.line, span.start.col) <= (pos.line, pos.col) <= (span.end.line, span.end.col)
+
+
 def _fallback_reason(snapshot: Snapshot) -> str:
     if snapshot.syntax is None:
         return "no grammar for this language: indentation heuristics"
@@ -151,7 +155,8 @@ def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
     anchor: Definition | None = None
     if tree is not None and language is not None:
         chain = definitions_at(tree.root, language, snapshot.line, pos, None, snapshot.line_count)
-        anchor = chain[0] if chain else None
+        # a cursor in the indentation before a header belongs to what holds the header
+        anchor = next((d for d in chain if _contains(d.span, pos)), None)
         confidence = 0.95
         size = anchor.end_byte - anchor.start_byte if anchor else 0
     if tree is None or (anchor is None and tree.has_error):
