@@ -187,7 +187,9 @@ def _walk_sources(root: Path, rules: IgnoreRules) -> list[tuple[str, bytes]]:
 
 
 class Pipeline:
-    """Evaluates cases; caches one config and one lazy index per workspace root."""
+    """Evaluates cases; caches one config per workspace root and the recent roots' lazy indexes."""
+
+    max_indexes = 8
 
     def __init__(self, env: Mapping[str, str] | None = None, catalog: Catalog | None = None,
                  init_options: Mapping[str, object] | None = None) -> None:
@@ -219,10 +221,16 @@ class Pipeline:
         return frozenset(config.providers), True
 
     def index_for(self, root: Path) -> LazyIndex:
-        if root not in self._indexes:
+        """The root's index, most recently used first; only a few are kept, because a batch over
+        many checkouts would otherwise hold every checkout's sources in memory."""
+        index = self._indexes.pop(root, None)
+        if index is None:
             config, _ = self.config_for(root)
-            self._indexes[root] = LazyIndex(root, config.exclude)
-        return self._indexes[root]
+            index = LazyIndex(root, config.exclude)
+        self._indexes[root] = index
+        while len(self._indexes) > self.max_indexes:
+            del self._indexes[next(iter(self._indexes))]
+        return index
 
     def snapshot(self, case: Case) -> Snapshot:
         root = Path(case.root)
