@@ -110,7 +110,7 @@ def anthropic_error(
     if kind == "rate_limit":
         reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + retry_after_s))
         headers = {
-            "retry-after": f"{max(1, round(retry_after_s))}",
+            "retry-after": f"{retry_after_s:g}",  # fractional, so tests need not wait whole seconds
             "anthropic-ratelimit-requests-limit": "50",
             "anthropic-ratelimit-requests-remaining": "0",
             "anthropic-ratelimit-requests-reset": reset,
