@@ -49,7 +49,7 @@ class InlineHost(Protocol):
     documents: DocumentStore
     config: Config
     catalog: Catalog
-    dispatcher: Dispatcher
+    dispatcher: Dispatcher | None
     ledger: Ledger | None
     index: WorkspaceIndex | None
     root: Path | None
@@ -102,19 +102,30 @@ class InlineService:
                 pass
         return path.name
 
-    def plan(self, snap: Snapshot, pos: Pos) -> tuple[str | None, RouteDecision]:
+    def refresh(self) -> None:
+        """Follow a configuration change (the state replaces its Config as a whole)."""
+        if self.engine.config is not self.host.config:
+            cache = self.engine.cache
+            self.engine = InlineEngine(self.host.config, self.host.catalog, root=self.host.root,
+                                       definitions=self._definitions if self.host.index is not None else None)
+            self.engine.cache = cache
+
+    def plan(self, snap: Snapshot, pos: Pos, dispatcher: Dispatcher) -> tuple[str | None, RouteDecision]:
         """The inline shape at ``pos`` and the route for it (pure, sub-millisecond)."""
         host = self.host
         scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), host.index)
         spent = host.ledger.spent_today() if host.ledger is not None else 0.0
-        decision = route(scope, host.config, host.catalog, host.dispatcher.health(),
+        decision = route(scope, host.config, host.catalog, dispatcher.health(),
                          Budget.from_config(host.config, spent), host.keys())
         return scope.inline_shape, decision
 
     async def suggest(self, uri: str, line: int, character: int,
                       notify: Callable[[str, object], None]) -> Suggestion | None:
         """The suggestion for one request, or None; raises CancelledError when superseded or stale."""
-        store = self.host.documents
+        store, dispatcher = self.host.documents, self.host.dispatcher
+        if dispatcher is None:
+            return None  # not initialized yet
+        self.refresh()
         try:
             snap = store.snapshot(uri)
         except UnknownDocument:
@@ -128,10 +139,10 @@ class InlineService:
             cached = self.engine.cached(snap, pos.line, pos.col)
             if cached is not None:
                 return cached
-            shape, decision = self.plan(snap, pos)
+            shape, decision = self.plan(snap, pos, dispatcher)
             try:
                 outcome = await self.engine.complete(snap, pos.line, pos.col, shape=shape, decision=decision,
-                                                     complete=self.host.dispatcher.complete,
+                                                     complete=dispatcher.complete,
                                                      rel_path=self._rel_path(snap))
             except AllModelsFailed as exc:
                 self._show_once(notify, "all", f"codeswitch: inline completion failed: {exc}")
@@ -272,5 +283,7 @@ async def completion(ls: Any, params: types.CompletionParams) -> types.Completio
     return completion_items(svc.host.documents.snapshot(uri), s)
 
 
-def accept_inline(ls: Any, arguments: object) -> None:
-    service(host_of(ls)).accept(arguments)
+def accept_inline(ls: Any, *arguments: object) -> None:
+    """workspace/executeCommand codeswitch.acceptInline: ``{id, model, accepted_chars, full}`` objects."""
+    args: object = arguments[0] if len(arguments) == 1 and isinstance(arguments[0], list) else list(arguments)
+    service(host_of(ls)).accept(args)

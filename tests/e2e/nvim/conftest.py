@@ -45,7 +45,8 @@ def nvim_workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def nvim_probe(tmp_path: Path, nvim_workspace: Path) -> Callable[..., dict[str, object]]:
-    def run(lua: str, emulator: EmulatorProcess, settings: dict[str, object] | None = None) -> dict[str, object]:
+    def run(lua: str, emulator: EmulatorProcess,
+            settings: dict[str, object] | None = None) -> dict[str, object]:
         return run_probe(lua, workspace=nvim_workspace, emulator=emulator, tmp=tmp_path, settings=settings)
 
     return run
