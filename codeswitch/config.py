@@ -230,9 +230,10 @@ def _client_layer(options: object, problems: list[ConfigProblem]) -> dict[str, o
     if not isinstance(options, Mapping):
         problems.append(ConfigProblem(CLIENT_SOURCE, "", "expected an object; ignored"))
         return None
-    inner = options.get("codeswitch")
-    if len(options) == 1 and isinstance(inner, Mapping):  # VS Code style: {"codeswitch": {...}}
-        options = inner
+    for wrapper in ("settings", "codeswitch"):  # didChangeConfiguration {"settings": {"codeswitch": {}}}
+        inner = options.get(wrapper)
+        if len(options) == 1 and isinstance(inner, Mapping):
+            options = inner
     return {str(k): v for k, v in options.items()}
 
 

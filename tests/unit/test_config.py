@@ -88,6 +88,9 @@ def test_nested_provider_and_tier_settings(env: dict[str, str], ws: Path) -> Non
 def test_vscode_style_wrapped_settings(env: dict[str, str], ws: Path) -> None:
     config, problems = load_config(ws, {"codeswitch": {"team": {"max_teammates": 5}}}, env=env)
     assert problems == [] and config.team.max_teammates == 5
+    change = {"settings": {"codeswitch": {"team": {"max_turns": 4}}}}  # didChangeConfiguration params
+    config, problems = load_config(ws, change, env=env)
+    assert problems == [] and config.team.max_turns == 4
 
 
 def test_toml_syntax_error_names_file_and_other_layers_apply(env: dict[str, str], ws: Path) -> None:
