@@ -155,8 +155,11 @@ def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
     anchor: Definition | None = None
     if tree is not None and language is not None:
         chain = definitions_at(tree.root, language, snapshot.line, pos, None, snapshot.line_count)
-        # a cursor in the indentation before a header belongs to what holds the header
-        anchor = next((d for d in chain if _contains(d.span, pos)), None)
+        anchor = chain[0] if chain else None
+        line = snapshot.line(pos.line)
+        if line.strip() and not line[:pos.col].strip():
+            # a cursor in the indentation before a header belongs to what holds the header
+            anchor = next((d for d in chain if _contains(d.span, pos)), None)
         confidence = 0.95
         size = anchor.end_byte - anchor.start_byte if anchor else 0
     if tree is None or (anchor is None and tree.has_error):
