@@ -176,6 +176,9 @@ class Dispatcher:
             served = await self._run(ctx)
             return make_completion(ctx, served, self._clock())
         finally:
+            for call in ctx.calls:
+                if call.outcome is None:  # cancelled in flight: a half-open probe must not stay taken
+                    self.breakers.get(call.model.provider, call.model.key).release()
             self._record(ledger_rows(ctx, served, self._clock()))
 
     async def _run(self, ctx: RequestCtx) -> Call:

@@ -170,3 +170,23 @@ async def test_cancel_during_a_hedge_closes_both_streams(
         await emulator.wait_closed(rec)
         assert rec.disconnected_at is not None
     assert sorted(r.outcome for r in ledger.rows()) == ["cancelled", "cancelled"]
+
+
+async def test_cancelled_probe_does_not_keep_the_breaker_half_open(
+    emulator: Emulator, pair: tuple[Dispatcher, Ledger]
+) -> None:
+    dispatcher, _ = pair
+    breaker = dispatcher.breakers.get("openai", CODEX)
+    breaker.hold(0.0)  # as if the cooldown had just ended: the next call is the probe
+    assert breaker.state == "half_open"
+    emulator.fault(CODEX, "stall_first")
+    task = asyncio.create_task(dispatcher.complete(decision(CODEX, OPUS), build, request_kind="inline",
+                                                   scope="inline"))
+    await emulator.wait_requests(1)
+    assert breaker.probing
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert not breaker.probing
+    done = await dispatcher.complete(decision(CODEX, OPUS), build, request_kind="inline", scope="inline")
+    assert done.model_key == CODEX and breaker.state == "closed"
