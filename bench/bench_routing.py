@@ -44,11 +44,11 @@ def main() -> None:
     budget = Budget(2.0, 20.0, 3.5)
     keys = frozenset({"openai", "anthropic", "mistral", "cerebras"})
     for tier in ("inline", "function", "workspace"):
-        scope = _Scope(tier)
+        probe = _Scope(tier)
         samples = []
         for _ in range(n):
             t = time.perf_counter()
-            route(scope, config, catalog, health, budget, keys)
+            route(probe, config, catalog, health, budget, keys)
             samples.append(time.perf_counter() - t)
         print(f"route {tier:<9}              {_figures(samples)}")
     text = (SHOP / "orders.py").read_text(encoding="utf-8")
@@ -59,8 +59,8 @@ def main() -> None:
     for i in range(n):
         pos = cursors[i % len(cursors)]
         t = time.perf_counter()
-        scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), None)
-        route(scope, config, catalog, health, budget, keys)
+        estimated = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), None)
+        route(estimated, config, catalog, health, budget, keys)
         samples.append(time.perf_counter() - t)
     print(f"estimate+route inline (orders.py) {_figures(samples)}")
 
