@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import httpx
 
-from .errmap import error_from_response
+from .errmap import error_from_event, error_from_response
 from .errors import (
     AuthError,
     BadRequest,
@@ -131,6 +132,8 @@ class HttpProvider:
                             model=model,
                             secret=self._api_key,
                         )
+                    if response.headers.get("content-type", "").startswith("application/json"):
+                        raise self._json_instead_of_stream(await response.aread(), model)
             except TimeoutError:
                 raise self.error(
                     FirstTokenTimeout, "no response before the first-token timeout", model
@@ -165,6 +168,16 @@ class HttpProvider:
         finally:
             if response is not None:
                 await response.aclose()
+
+    def _json_instead_of_stream(self, raw: bytes, model: str) -> ProviderError:
+        """A 200 with one JSON body: a gateway reporting an error that way, or ignoring stream=true."""
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict) and "error" in obj:
+            return error_from_event(obj, provider=self.name, model=model, secret=self._api_key)
+        return self.malformed("expected a stream, got one JSON body (does this endpoint stream?)", model)
 
     @staticmethod
     async def _drain(lines: AsyncIterator[str], limit: int = 64, within_s: float = 0.05) -> None:

@@ -30,7 +30,10 @@ async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[SSEEvent]:
     """Group lines into events. A trailing event without a final blank line is still delivered."""
     event: str | None = None
     data: list[str] = []
+    first = True
     async for line in lines:
+        if first:
+            line, first = line.removeprefix("\ufeff"), False  # the spec allows one leading BOM
         if not line:
             if data or event is not None:
                 yield SSEEvent(event, "\n".join(data))

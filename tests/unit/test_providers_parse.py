@@ -205,3 +205,35 @@ def test_bad_base_urls_are_bad_requests_not_httpx_errors() -> None:
     for base in ("ftp://example.invalid/v1", "http://[::1"):
         err = asyncio.run(go(base))
         assert err.kind == "bad_request" and "base_url" in str(err)
+
+
+def _json_response(body: object) -> Collected | ProviderError:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    async def go() -> Collected | ProviderError:
+        p = make_provider(
+            "gw", "openai_chat", "http://gw.invalid/v1", "k", transport=httpx.MockTransport(handler)
+        )
+        try:
+            return await collect(p.stream(CompletionRequest("m", prompt="x")))
+        except ProviderError as e:
+            return e
+        finally:
+            await p.aclose()
+
+    return asyncio.run(go())
+
+
+def test_a_json_body_instead_of_a_stream_is_explained() -> None:
+    err = _json_response({"error": {"message": "upstream rate limited", "type": "rate_limit_error"}})
+    assert isinstance(err, RateLimited) and "upstream rate limited" in str(err)
+    err = _json_response({"id": "x", "choices": [{"message": {"content": "hi"}}]})
+    assert isinstance(err, MalformedStream) and "does this endpoint stream" in str(err)
+
+
+def test_sse_reader_ignores_a_leading_bom() -> None:
+    data = '\ufeffevent: message_start\ndata: {"type":"message_start","message":{"usage":{}}}\n\n'.encode()
+    stop = b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+    got = _run(data + stop, [1, 2, 3])
+    assert got.finish == Finish("stop", "end_turn") and got.usage is None
