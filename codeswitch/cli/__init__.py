@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMANDS: tuple[str, ...] = ("scope", "route", "doctor", "demo", "stats")
+SUBCOMMANDS: tuple[str, ...] = ("scope", "route", "doctor", "demo", "stats", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

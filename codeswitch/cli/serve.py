@@ -1,0 +1,71 @@
+"""``codeswitch serve``: run the language server on stdio (default) or TCP.
+
+Logs go to stderr (stdout is the protocol) and, at warning level and above, to the client as
+``window/logMessage``. Nothing logged holds a key: providers and config never put one in a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+LEVELS = ("debug", "info", "warning", "error")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("serve", help="run the language server (stdio by default)",
+                       description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
+    p.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead of stdio")
+    p.add_argument("--log-level", choices=LEVELS, default="warning",
+                   help="stderr log level (default: warning)")
+    p.set_defaults(func=run)
+
+
+def _address(value: str) -> tuple[str, int] | None:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host or "127.0.0.1", int(port)
+
+
+def _quiet_expected_errors(record: logging.LogRecord) -> bool:
+    """Bad client input is answered with a JSON-RPC error; on stderr it needs a line, not a traceback."""
+    if not record.name.startswith("pygls"):
+        return True
+    if str(record.msg).startswith("Unable to deserialize message"):
+        record.msg, record.args = "Unable to deserialize a message (answered with InvalidParams)", None
+    elif record.exc_info:
+        from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+
+        exc = record.exc_info[1]
+        if isinstance(exc, JsonRpcException) and not isinstance(exc, JsonRpcInternalError):
+            record.msg, record.args = f"{record.getMessage()}: {exc}", None
+            record.exc_info, record.exc_text = None, None
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    address = _address(args.tcp) if args.tcp else None
+    if args.tcp and address is None:
+        print(f"codeswitch serve: --tcp wants HOST:PORT, got {args.tcp!r}", file=sys.stderr)
+        return 2
+    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # pygls logs every message body at debug level: keep it quiet unless asked
+    pygls_log = logging.getLogger("pygls")
+    pygls_log.setLevel(max(logging.WARNING, logging.getLogger().level))
+    if args.log_level != "debug":
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_expected_errors)
+    from codeswitch.server import ClientLogHandler, create_server
+
+    server = create_server()
+    logging.getLogger("codeswitch").addHandler(ClientLogHandler(server))
+    if address is not None:
+        server.start_tcp(*address)
+    else:
+        server.start_io()
+    return 0

@@ -1,0 +1,205 @@
+"""Lifecycle: initialize, initialized (background index build), configuration, watched files, shutdown.
+
+``initialize`` loads the layered config with the client's ``initializationOptions``, opens the
+ledger and builds the dispatcher; bad settings never stop the server, they are reported once the
+client is listening (``initialized``). The workspace index is built in a daemon thread so the
+first keystrokes are answered while it runs; ``$/progress`` shows how far it got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from codeswitch.catalog import CatalogError, load_catalog
+from codeswitch.config import WORKSPACE_FILE, ConfigProblem, load_config
+from codeswitch.dispatch import Dispatcher
+from codeswitch.documents import path_from_uri
+from codeswitch.ledger import Ledger, LedgerError
+from codeswitch.scope.index import WorkspaceIndex
+
+if TYPE_CHECKING:
+    from codeswitch.server import CodeswitchServer, State
+
+log = logging.getLogger(__name__)
+
+WATCH_REGISTRATION_ID = "codeswitch-watch"
+
+
+def _root_of(params: types.InitializeParams) -> Path | None:
+    uri = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
+    if uri:
+        return path_from_uri(uri)
+    return Path(params.root_path) if params.root_path else None
+
+
+def _load(state: State) -> list[ConfigProblem]:
+    config, problems = load_config(state.root, state.init_options)
+    state.set_config(config, problems)
+    if config.catalog_path:
+        try:
+            state.catalog = load_catalog(config.catalog_path)
+        except CatalogError as exc:  # load_config already reported it; keep the shipped catalog
+            log.warning("catalog: %s", exc)
+    return problems
+
+
+def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
+    state = ls.state
+    state.root = _root_of(params)
+    state.documents.encoding = str(ls.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+    state.init_options = params.initialization_options
+    _load(state)
+    try:
+        state.ledger = Ledger()
+    except LedgerError as exc:
+        log.warning("usage ledger disabled: %s", exc)
+    state.dispatcher = Dispatcher(state.config, state.catalog, state.ledger)
+    if state.root is not None and state.root.is_dir():
+        state.index = WorkspaceIndex(state.root)
+    log.info("initialized: root=%s encoding=%s", state.root, state.documents.encoding)
+
+
+def report_problems(ls: CodeswitchServer, problems: list[ConfigProblem] | tuple[ConfigProblem, ...]) -> None:
+    """Bad settings: one warning the user sees, each problem in the log (file and key named)."""
+    if not problems:
+        return
+    lines = [str(p) for p in problems]
+    for line in lines:
+        ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"codeswitch config: {line}"))
+    more = f" (and {len(lines) - 1} more, see the log)" if len(lines) > 1 else ""
+    ls.window_show_message(types.ShowMessageParams(
+        types.MessageType.Warning, f"codeswitch: bad configuration, using defaults for it: {lines[0]}{more}"))
+
+
+async def initialized(ls: CodeswitchServer, params: types.InitializedParams) -> None:
+    report_problems(ls, ls.state.problems)
+    await _watch_files(ls)
+    index, root = ls.state.index, ls.state.root
+    if index is not None and root is not None:
+        await build_index(ls, index, root)
+
+
+async def _watch_files(ls: CodeswitchServer) -> None:
+    caps = ls.client_capabilities.workspace
+    watched = caps.did_change_watched_files if caps is not None else None
+    if watched is None or not watched.dynamic_registration:
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(
+        watchers=[types.FileSystemWatcher(glob_pattern="**/*")])
+    method = types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    registration = types.Registration(id=WATCH_REGISTRATION_ID, method=method, register_options=options)
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+    except Exception as exc:  # a client that refuses only loses file watching
+        log.info("file watching not registered: %s", exc)
+
+
+def _progress_supported(ls: CodeswitchServer) -> bool:
+    window = ls.client_capabilities.window
+    return bool(window is not None and window.work_done_progress)
+
+
+async def build_index(ls: CodeswitchServer, index: WorkspaceIndex, root: Path) -> int:
+    """Build the index in a daemon thread, reporting ``$/progress``; returns the files indexed."""
+    loop = asyncio.get_running_loop()
+    token = f"codeswitch-index-{uuid.uuid4().hex[:8]}"
+    progress = _progress_supported(ls)
+    if progress:
+        try:
+            await ls.work_done_progress.create_async(token)
+        except Exception:
+            progress = False
+    if progress:
+        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
+            title="codeswitch: indexing", percentage=0, cancellable=False))
+    last = -1
+
+    def report(done: int, total: int) -> None:
+        nonlocal last
+        pct = done * 100 // max(total, 1)
+        if progress and pct != last:
+            last = pct
+            loop.call_soon_threadsafe(ls.work_done_progress.report, token, types.WorkDoneProgressReport(
+                message=f"{done}/{total} files", percentage=pct))
+
+    done: asyncio.Future[int] = loop.create_future()
+    args = (loop, done, index, root, ls.state.config.exclude, report)
+    thread = threading.Thread(target=_run_build, args=args, name="codeswitch-index", daemon=True)
+    thread.start()
+    try:
+        count = await done
+    except Exception as exc:
+        log.warning("workspace index failed: %s", exc)
+        count = 0
+    if progress:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{count} files indexed"))
+    log.info("workspace index: %d files", count)
+    return count
+
+
+def _run_build(loop: asyncio.AbstractEventLoop, done: asyncio.Future[int], index: WorkspaceIndex, root: Path,
+               exclude: tuple[str, ...], report: Callable[[int, int], None]) -> None:
+    def settle(fn: Callable[[], None]) -> None:
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(lambda: None if done.done() else fn())
+
+    try:
+        count = index.build(root, exclude, report)
+    except Exception as exc:  # reported through the future, logged by the awaiting side
+        error = exc
+        settle(lambda: done.set_exception(error))
+        return
+    settle(lambda: done.set_result(count))
+
+
+async def did_change_configuration(ls: CodeswitchServer, params: types.DidChangeConfigurationParams) -> None:
+    """New client settings replace the initializationOptions layer; the config is swapped whole."""
+    state = ls.state
+    if params.settings is not None:
+        state.init_options = params.settings
+    problems = _load(state)
+    if state.dispatcher is not None:
+        await state.dispatcher.reconfigure(state.config)
+    report_problems(ls, problems)
+
+
+async def did_change_watched_files(ls: CodeswitchServer, params: types.DidChangeWatchedFilesParams) -> None:
+    state = ls.state
+    reload = False
+    for change in params.changes:
+        path = path_from_uri(change.uri)
+        if path is None:
+            continue
+        if path.name == WORKSPACE_FILE:
+            reload = True
+        if state.index is None or change.uri in state.documents:
+            continue  # an open document's text is the truth, not the disk
+        if change.type == types.FileChangeType.Deleted:
+            state.index.remove(path)
+        else:
+            await asyncio.to_thread(state.index.update_file, path)
+    if reload:
+        problems = _load(state)
+        if state.dispatcher is not None:
+            await state.dispatcher.reconfigure(state.config)
+        report_problems(ls, problems)
+
+
+async def shutdown(ls: CodeswitchServer, params: None) -> None:
+    state = ls.state
+    if state.dispatcher is not None:
+        try:
+            await state.dispatcher.aclose()
+        except Exception as exc:
+            log.warning("closing providers: %s", exc)
+    if state.ledger is not None:
+        state.ledger.close()
+        state.ledger = None

@@ -1,0 +1,236 @@
+"""The language server: one table of LSP methods and the state the handlers share.
+
+No feature logic lives here. ``FEATURES`` and ``COMMANDS`` list every method the server
+answers; the handler modules hold the functions and their capability options next to them, so
+adding a feature is one import and one row. :class:`CodeswitchProtocol` adjusts pygls where the
+defaults do not fit: text sync goes to our own :class:`DocumentStore` (pygls's store rebuilds the
+whole text on every change), requests before ``initialize`` get ServerNotInitialized, a request
+whose params do not deserialize gets InvalidParams instead of no answer, and the position
+encoding is utf-8 when the client offers it, utf-16 otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerNotInitialized
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, default_converter
+from pygls.protocol.language_server import lsp_method
+
+from codeswitch import __version__
+from codeswitch.catalog import Catalog, load_catalog
+from codeswitch.config import Config, ConfigProblem, available_providers
+from codeswitch.dispatch import Dispatcher
+from codeswitch.documents import DocumentStore
+from codeswitch.handlers import lifecycle, scope_request, text_sync
+from codeswitch.ledger import Ledger
+from codeswitch.scope.index import WorkspaceIndex
+
+log = logging.getLogger(__name__)
+
+NAME = "codeswitch"
+
+
+class Feature(NamedTuple):
+    method: str
+    handler: Callable[..., Any]
+    options: object | None = None
+
+
+#: every LSP method the server answers: (method, handler(ls, params), capability options)
+FEATURES: list[Feature] = [
+    Feature(types.INITIALIZE, lifecycle.initialize),
+    Feature(types.INITIALIZED, lifecycle.initialized),
+    Feature(types.SHUTDOWN, lifecycle.shutdown),
+    Feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION, lifecycle.did_change_configuration),
+    Feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES, lifecycle.did_change_watched_files),
+    Feature(types.TEXT_DOCUMENT_DID_OPEN, text_sync.did_open),
+    Feature(types.TEXT_DOCUMENT_DID_CHANGE, text_sync.did_change),
+    Feature(types.TEXT_DOCUMENT_DID_SAVE, text_sync.did_save, text_sync.SAVE_OPTIONS),
+    Feature(types.TEXT_DOCUMENT_DID_CLOSE, text_sync.did_close),
+    Feature(scope_request.METHOD, scope_request.scope),
+]
+
+#: workspace/executeCommand names: (command, handler(ls, *arguments))
+COMMANDS: list[tuple[str, Callable[..., Any]]] = []
+
+
+@dataclass(slots=True)
+class State:
+    """What the handlers share. ``config`` is replaced as a whole (never mutated in place)."""
+
+    documents: DocumentStore = field(default_factory=DocumentStore)
+    config: Config = field(default_factory=Config)
+    catalog: Catalog = field(default_factory=load_catalog)
+    problems: tuple[ConfigProblem, ...] = ()
+    index: WorkspaceIndex | None = None
+    dispatcher: Dispatcher | None = None
+    ledger: Ledger | None = None
+    root: Path | None = None
+    provider_keys: frozenset[str] = frozenset()
+    init_options: object = None
+    #: pending index refreshes of open documents, by URI
+    index_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+
+    def keys(self) -> frozenset[str]:
+        """Providers that can be called (resolved when the config is loaded, not per request)."""
+        return self.provider_keys
+
+    def set_config(self, config: Config, problems: list[ConfigProblem]) -> None:
+        self.config = config
+        self.problems = tuple(problems)
+        self.provider_keys = available_providers(config)
+
+
+class _BadRequest(NamedTuple):
+    """A request whose params failed to deserialize: answered with an error, never dropped."""
+
+    id: int | str
+    method: str
+    error: JsonRpcException
+
+
+def _preferred_encoding(offered: list[str] | None) -> str:
+    if not offered:
+        return types.PositionEncodingKind.Utf16
+    for choice in (types.PositionEncodingKind.Utf8, types.PositionEncodingKind.Utf16):
+        if choice in offered:
+            return choice
+    return types.PositionEncodingKind.Utf32 if types.PositionEncodingKind.Utf32 in offered \
+        else types.PositionEncodingKind.Utf16
+
+
+class CodeswitchProtocol(LanguageServerProtocol):
+    """pygls's protocol with our own text sync and stricter answers to bad input."""
+
+    initialized = False
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
+        general = params.capabilities.general
+        if general is not None and general.position_encodings:
+            chosen = _preferred_encoding([str(e) for e in general.position_encodings])
+            # pygls takes the client's first supported encoding: put ours first
+            general.position_encodings = [chosen, *(e for e in general.position_encodings if e != chosen)]
+        result = yield from super().lsp_initialize(params)
+        self.initialized = True
+        return result
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams
+                                    ) -> Generator[Any, Any, None]:
+        yield from self._user(types.TEXT_DOCUMENT_DID_OPEN, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams
+                                      ) -> Generator[Any, Any, None]:
+        yield from self._user(types.TEXT_DOCUMENT_DID_CHANGE, params)
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams
+                                     ) -> Generator[Any, Any, None]:
+        yield from self._user(types.TEXT_DOCUMENT_DID_CLOSE, params)
+
+    def _user(self, method: str, params: object) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(method)) is not None:
+            yield handler, (params,), None
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if "id" in data and "method" in data:
+                return _BadRequest(data["id"], str(data["method"]), exc)
+            raise
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _BadRequest):
+            log.warning("invalid params for %s", message.method)
+            bad = JsonRpcInvalidParams(f"invalid params for {message.method}")
+            self._send_response(message.id, None, bad.to_response_error())
+            return
+        method = getattr(message, "method", None)
+        if not self.initialized and method not in (None, types.INITIALIZE, types.EXIT):
+            if getattr(message, "id", None) is not None:
+                error = JsonRpcServerNotInitialized(f"{method}: the server is not initialized yet")
+                self._send_response(message.id, None, error.to_response_error())
+            return  # notifications before initialize are dropped (LSP)
+        super().handle_message(message)
+
+
+class CodeswitchServer(LanguageServer):
+    """A pygls server carrying :class:`State`; the attributes below read through to it."""
+
+    def __init__(self, state: State | None = None) -> None:
+        super().__init__(NAME, __version__, types.TextDocumentSyncKind.Incremental,
+                         protocol_cls=CodeswitchProtocol, converter_factory=default_converter)
+        self.state = state or State()
+
+    @property
+    def documents(self) -> DocumentStore:
+        return self.state.documents
+
+    @property
+    def settings(self) -> Config:
+        return self.state.config
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.state.catalog
+
+    @property
+    def index(self) -> WorkspaceIndex | None:
+        return self.state.index
+
+    @property
+    def dispatcher(self) -> Dispatcher | None:
+        return self.state.dispatcher
+
+    @property
+    def ledger(self) -> Ledger | None:
+        return self.state.ledger
+
+    @property
+    def root(self) -> Path | None:
+        return self.state.root
+
+
+class ClientLogHandler(logging.Handler):
+    """Forwards codeswitch warnings to the client as window/logMessage (from the event loop only)."""
+
+    def __init__(self, server: CodeswitchServer) -> None:
+        super().__init__(logging.WARNING)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        protocol = self.server.protocol
+        if not record.name.startswith("codeswitch") or protocol.writer is None:
+            return
+        if not getattr(protocol, "initialized", False):
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return  # worker threads log to stderr only
+        kind = types.MessageType.Error if record.levelno >= logging.ERROR else types.MessageType.Warning
+        try:
+            self.server.window_log_message(types.LogMessageParams(kind, self.format(record)))
+        except Exception:
+            self.handleError(record)
+
+
+def create_server(state: State | None = None) -> CodeswitchServer:
+    """A server with every row of FEATURES and COMMANDS registered."""
+    server = CodeswitchServer(state)
+    for method, handler, options in FEATURES:
+        server.feature(method, options)(handler)
+    for name, command in COMMANDS:
+        server.command(name)(command)
+    return server
