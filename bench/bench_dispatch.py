@@ -105,13 +105,13 @@ async def overhead(emu: Emulator, n: int, tmp: Path) -> None:
     await client_only.aclose()
     ledger.close()
     base = statistics.median(times["bare httpx"])
-    client = statistics.median(times["provider client"])
+    alone = statistics.median(times["provider client"])
     print(f"dispatch overhead, {n} requests each, 40-token reply, zero-latency emulator")
     for label, xs in times.items():
         med = statistics.median(xs)
         extra = "" if label == "bare httpx" else f"   +{(med - base) * 1e3:.3f} ms vs bare"
         if label.startswith("dispatch"):
-            extra += f", +{(med - client) * 1e3:.3f} ms vs the provider client alone"
+            extra += f", +{(med - alone) * 1e3:.3f} ms vs the provider client alone"
         print(f"  {label:16s} {fmt(xs)}{extra}")
 
 

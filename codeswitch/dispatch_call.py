@@ -8,7 +8,7 @@ re-exported by ``codeswitch.dispatch``.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 
 from codeswitch.breakers import BreakerPolicy, RetryPolicy
@@ -98,7 +98,7 @@ class Call:
     started: float
     input_estimate: int
     clock: Callable[[], float]
-    stream: AsyncIterator[StreamEvent] | None = None
+    stream: AsyncGenerator[StreamEvent, None] | None = None
     stream_closed: bool = False
     first_at: float | None = None
     ended: float | None = None
@@ -151,9 +151,7 @@ async def close_stream(call: Call) -> None:
     if call.stream is None or call.stream_closed:
         return
     call.stream_closed = True
-    aclose = getattr(call.stream, "aclose", None)
-    if aclose is not None:
-        await aclose()
+    await call.stream.aclose()
 
 
 async def read_until(

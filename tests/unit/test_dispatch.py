@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import pytest
@@ -45,7 +45,7 @@ class Scripted:
         self.calls: list[str] = []
         self.closed = 0
 
-    async def stream(self, req: CompletionRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, req: CompletionRequest) -> AsyncGenerator[StreamEvent, None]:
         self.calls.append(req.model_id)
         queue = self.scripts.get(req.model_id) or [OK]
         steps = queue.pop(0) if len(queue) > 1 else queue[0]
