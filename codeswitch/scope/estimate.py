@@ -246,6 +246,12 @@ def _defined_outside(index: WorkspaceIndex, names: Sequence[str], path: str,
     return out
 
 
+def _used_elsewhere_here(index: WorkspaceIndex, name: str, path: str, top: Definition | None) -> bool:
+    """Whether definitions of this file other than ``top`` use ``name``."""
+    return any(r.path == path and (top is None or not top.span.start.line <= r.span.start.line
+                                   <= top.span.end.line) for r in index.references(name))
+
+
 def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Definition], intent: Intent,
           index: WorkspaceIndex | None, parsed: bool) -> Scope:
     reasons: list[str] = list(intent.reasons)
@@ -292,6 +298,11 @@ def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Defin
         names = ", ".join(f"`{d.name}`" for d in tops[:4] if d.name)
         reasons.append(f"the selection spans {len(tops)} top-level definitions ({names})")
         scope, confidence = "workspace", 0.8
+    elif (intent.reach == "workspace" and intent.via_references and index is not None and len(index)
+          and anchor is not None and symbol and symbol == anchor.name and not others and not outside
+          and not _used_elsewhere_here(index, symbol, path, top)):
+        confidence = 0.7
+        reasons.append(f"but no other file uses `{symbol}`: the change stays in this file")
     elif intent.reach == "workspace":
         scope, confidence = "workspace", min(0.95, 0.45 + intent.weight / 2)
         files |= others

@@ -20,10 +20,12 @@ class Cue:
     reach: Reach
     weight: float  # how sure the wording alone makes us, 0..1
     why: str
+    #: broad only if other code uses the name: the estimator checks the index before trusting it
+    via_references: bool = False
 
 
-def _cue(rx: str, reach: Reach, weight: float, why: str) -> Cue:
-    return Cue(re.compile(rx, re.IGNORECASE), reach, weight, why)
+def _cue(rx: str, reach: Reach, weight: float, why: str, via_references: bool = False) -> Cue:
+    return Cue(re.compile(rx, re.IGNORECASE), reach, weight, why, via_references)
 
 
 CUES: tuple[Cue, ...] = (
@@ -40,8 +42,14 @@ CUES: tuple[Cue, ...] = (
          "workspace", 0.9, "moves code to another module"),
     _cue(r"\b(extract|split|pull)\w*\b.*\b(into|to|out)\b.*\b(module|file|package|crate|library)s?\b",
          "workspace", 0.85, "splits code into another module"),
-    _cue(r"\brenam(e|es|ed|ing)\b(?!.*\b(local|loop)\s+variable)", "workspace", 0.7,
-         "renames a name other code may use"),
+    _cue(r"\brenam(e|es|ed|ing)\b(?!.*\b(local|loop)\s+variable)", "workspace", 0.8,
+         "renames a name other code may use", via_references=True),
+    _cue(r"\b(update|fix|change|adjust)\s+(the\s+|its\s+)?(callers|call[- ]sites|usages)\b", "workspace",
+         0.85, "asks to update the callers"),
+    _cue(r"\b(whole|entire)\s+(codebase|code base|project|repo(sitory)?|package)\b", "workspace", 0.85,
+         "asks for a change to the whole project"),
+    _cue(r"\b(add|write)\w*\s+(a\s+|some\s+)?(unit\s+|regression\s+)?tests?\b(?!\s+(case\s+)?here)",
+         "workspace", 0.55, "tests live in another file"),
     _cue(r"\b(public|exported?)\s+(api|interface)|\bexpos(e|es|ed|ing)\b|\bexport(s|ed|ing)?\b",
          "workspace", 0.6, "changes what the package exports"),
     _cue(r"\b(migrat|moderni[sz]|reorgani[sz]|restructur|redesign|overhaul)\w*", "workspace", 0.7,
@@ -99,6 +107,7 @@ class Intent:
     rename: tuple[str, str] | None
     mentioned: tuple[str, ...]  # identifiers the instruction names (see mentioned_names)
     about_imports: bool = False  # the instruction talks about imports / includes themselves
+    via_references: bool = False  # the winning cue is broad only if other files use the name
 
 
 def _looks_like_code(word: str, called: bool) -> bool:
@@ -140,7 +149,7 @@ def classify(instruction: str | None) -> Intent:
     text = (instruction or "").strip()
     if not text:
         return Intent(None, 0.0, (), False, None, ())
-    best: dict[str, tuple[float, str]] = {}
+    best: dict[str, tuple[float, str, Cue]] = {}
     subject, _, body = text.partition("\n")
     for part, factor in ((subject, 1.0), (body, 0.6)):  # details further down count for less
         for cue in CUES:
@@ -149,7 +158,7 @@ def classify(instruction: str | None) -> Intent:
                 continue
             prev = best.get(cue.reach)
             if prev is None or cue.weight * factor > prev[0]:
-                best[cue.reach] = (cue.weight * factor, f"'{m.group(0).strip()}' {cue.why}")
+                best[cue.reach] = (cue.weight * factor, f"'{m.group(0).strip()}' {cue.why}", cue)
     rename_m = _RENAME.search(text)
     rename = None
     if rename_m:
@@ -159,9 +168,11 @@ def classify(instruction: str | None) -> Intent:
     reasons: list[str] = []
     # the strongest cue wins; a local cue only beats a broad one when clearly stronger
     ranked = sorted(best.items(), key=lambda kv: -kv[1][0] - (0.1 if kv[0] == "workspace" else 0.0))
+    via_references = False
     if ranked:
-        top, (weight, why) = ranked[0]
+        top, (weight, why, winner) = ranked[0]
         reach = top  # type: ignore[assignment]
         reasons.append(why)
+        via_references = winner.via_references
     return Intent(reach, weight, tuple(reasons), bool(_SIGNATURE.search(text)), rename,
-                  mentioned_names(text), bool(_IMPORTS.search(text)))
+                  mentioned_names(text), bool(_IMPORTS.search(text)), via_references)

@@ -186,7 +186,24 @@ def test_auto_kind(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
     pos = at(snap, "total += i")
     assert edit(snap, index, pos, None, kind="auto").scope == "inline"
     assert edit(snap, index, pos, "   ", kind="auto").scope == "inline"
-    assert edit(snap, index, pos, "rename helper to summed", kind="auto").scope == "workspace"
+    assert edit(snap, index, pos, "use this helper everywhere", kind="auto").scope == "workspace"
+
+
+def test_rename_of_a_name_no_other_code_uses_stays_function(
+        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "total += i"), "rename helper to summed")
+    assert (scope.scope, scope.anchor_name) == ("function", "helper")
+    assert any("no other file uses `helper`" in r for r in scope.reasons)
+
+
+def test_rename_of_a_name_used_by_other_definitions_of_the_file_is_workspace(tmp_path: Path) -> None:
+    text = "def one():\n    return 1\n\n\ndef two():\n    return one() + 1\n"
+    (tmp_path / "m.py").write_text(text)
+    index = WorkspaceIndex()
+    index.build(tmp_path)
+    snap = Snapshot.from_text(text, path=tmp_path / "m.py", uri=(tmp_path / "m.py").as_uri())
+    assert edit(snap, index, Pos(1, 4), "rename one to first").scope == "workspace"
 
 
 def test_context_tokens_grow_with_scope(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:

@@ -18,6 +18,9 @@ from codeswitch.scope.intent import mentioned_names
     ("add type hints to every file in the package", "workspace"),
     ("migrate the client to httpx", "workspace"),
     ("apply ruff fixes", "workspace"),
+    ("change the signature and update the callers", "workspace"),
+    ("reformat the whole codebase", "workspace"),
+    ("add unit tests for the parser", "workspace"),
     ("make the helpers public API", "workspace"),
     ("fix this function", "function"),
     ("add retries to this function", "function"),
@@ -83,3 +86,9 @@ def test_mentioned_names() -> None:
 def test_imports_are_noticed() -> None:
     assert classify("remove unused import").about_imports
     assert not classify("remove dead code").about_imports
+
+
+def test_rename_is_broad_only_through_references() -> None:
+    assert classify("rename this function").via_references
+    assert not classify("rename it everywhere").via_references
+    assert not classify("fix this").via_references
