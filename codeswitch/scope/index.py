@@ -204,7 +204,8 @@ class WorkspaceIndex:
         return list(tags.references) if tags else []
 
     def files(self) -> list[str]:
-        return sorted(self._tables.files)
+        with self._lock:  # iterating while an update inserts would fail
+            return sorted(self._tables.files)
 
     def __len__(self) -> int:
         return len(self._tables.files)
