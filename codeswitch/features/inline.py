@@ -87,6 +87,12 @@ class Suggestion:
     tier: str
     from_cache: bool
     notes: tuple[str, ...] = ()
+    typed: int = 0  # characters of the original suggestion the user typed before this one
+
+    @property
+    def full_length(self) -> int:
+        """Length of the whole original suggestion (what an acceptance of this item accepts)."""
+        return self.typed + len(self.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +131,8 @@ class InlineEngine:
         if hit is None:
             return None
         return Suggestion(hit.text, line, col, hit.entry.item_id, hit.entry.model, "inline", True,
-                          ("served from cache",) if hit.typed == 0 else (f"typed through {hit.typed}",))
+                          ("served from cache",) if hit.typed == 0 else (f"typed through {hit.typed}",),
+                          hit.typed)
 
     def context(self, doc: LineDocument, line: int, col: int, rel_path: str | None) -> InlineContext:
         """Prompt windows sized by the config's token budgets, plus imports and definitions."""

@@ -188,7 +188,7 @@ class InlineService:
 
 def _accept_command(s: Suggestion) -> types.Command:
     return types.Command(title="codeswitch: suggestion accepted", command=ACCEPT_COMMAND,
-                         arguments=[{"id": s.item_id, "model": s.model, "accepted_chars": len(s.text),
+                         arguments=[{"id": s.item_id, "model": s.model, "accepted_chars": s.full_length,
                                      "full": True}])
 
 

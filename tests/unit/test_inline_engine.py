@@ -93,6 +93,7 @@ async def test_type_through_is_served_without_a_call() -> None:
     assert again.suggestion.text == "rn sum(xs)"
     assert again.suggestion.from_cache
     assert again.suggestion.item_id == first.suggestion.item_id
+    assert again.suggestion.typed == 4 and again.suggestion.full_length == len("return sum(xs)")
     assert len(fake.built) == 1 and engine.upstream_calls == 1
 
 

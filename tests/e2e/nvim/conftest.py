@@ -45,8 +45,9 @@ def nvim_workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def nvim_probe(tmp_path: Path, nvim_workspace: Path) -> Callable[..., dict[str, object]]:
-    def run(lua: str, emulator: EmulatorProcess,
-            settings: dict[str, object] | None = None) -> dict[str, object]:
-        return run_probe(lua, workspace=nvim_workspace, emulator=emulator, tmp=tmp_path, settings=settings)
+    def run(lua: str, emulator: EmulatorProcess, settings: dict[str, object] | None = None,
+            server_cmd: list[str] | None = None) -> dict[str, object]:
+        return run_probe(lua, workspace=nvim_workspace, emulator=emulator, tmp=tmp_path, settings=settings,
+                         server_cmd=server_cmd)
 
     return run

@@ -111,7 +111,8 @@ def server_settings(emulator_url: str, **extra: object) -> dict[str, object]:
 
 
 def run_probe(probe: str, *, workspace: Path, emulator: EmulatorProcess, tmp: Path,
-              settings: dict[str, object] | None = None, timeout: float = 90.0) -> dict[str, object]:
+              settings: dict[str, object] | None = None, timeout: float = 90.0,
+              server_cmd: list[str] | None = None) -> dict[str, object]:
     """Run ``probe`` (Lua source) in a headless nvim whose cwd is ``workspace``; return H.finish's table."""
     nvim = find_nvim()
     if nvim is None:
@@ -124,7 +125,7 @@ def run_probe(probe: str, *, workspace: Path, emulator: EmulatorProcess, tmp: Pa
     config = {
         "plugin_dir": str(PLUGIN_DIR),
         "result_file": str(result_file),
-        "server_cmd": [sys.executable, "-m", "codeswitch", "serve"],
+        "server_cmd": server_cmd or [sys.executable, "-m", "codeswitch", "serve"],
         "server_env": server_env,
         "settings": settings if settings is not None else server_settings(emulator.url),
         "emulator_url": emulator.url,

@@ -1,0 +1,75 @@
+"""A real headless Neovim 0.12 with vim.lsp.inline_completion, our plugin, `codeswitch serve`
+and the emulator process: typing shows our ghost text, typing into it is served from the cache,
+accepting inserts it and records the acceptance."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from nvim_harness import EmulatorProcess
+
+from codeswitch.catalog import load_catalog
+from codeswitch.ledger import LEDGER_FILE, Ledger
+
+pytestmark = pytest.mark.nvim
+
+SPARK = "gpt-5.3-codex-spark"
+
+PROBE = r"""
+H.start()
+vim.cmd('edit calc.py')
+H.when('client initialized', function()
+  local c = H.client()
+  return c ~= nil and c.initialized and c.server_capabilities.inlineCompletionProvider ~= nil
+end, H.guard(function()
+  vim.api.nvim_win_set_cursor(0, { 2, 0 })
+  vim.api.nvim_input('A')
+  H.when('ghost text', function()
+    local g = H.ghost()
+    return g ~= nil and g.text ~= '' and g
+  end, H.guard(function(first)
+    H.result.first_ghost = first
+    H.type(' ', 30, function()
+      -- past the 200 ms debounce, the type-through answer has replaced the old item
+      vim.defer_fn(H.guard(function()
+        H.result.second_ghost = H.ghost()
+        vim.api.nvim_input('<Tab>')
+        H.when('accepted', function()
+          return H.ghost() == nil and H.buffer()[2] ~= '    return w '
+        end, H.guard(function()
+          H.result.buffer = H.buffer()
+          vim.api.nvim_input('<Esc>')
+          -- the accept command (workspace/executeCommand) is answered before we quit
+          H.when('accept command answered', function()
+            local c = H.client()
+            return c ~= nil and next(c.requests) == nil
+          end, function() H.finish({ ok = true }) end)
+        end))
+      end), 700)
+    end)
+  end))
+end))
+"""
+
+
+def test_typing_shows_ghost_text_and_accepting_inserts_it(
+    nvim_emulator: Callable[..., EmulatorProcess], nvim_probe: Callable[..., dict[str, object]],
+    nvim_workspace: Path,
+) -> None:
+    (nvim_workspace / "calc.py").write_text("def area(w, h):\n    return w\n", encoding="utf-8")
+    emu = nvim_emulator(script={"models": {SPARK: {"replies": ["<FILL> * h</FILL>"]}}})
+    result = nvim_probe(PROBE, emu)
+    assert result["ok"], result
+    assert result["first_ghost"]["text"] == " * h"  # type: ignore[index]
+    assert result["second_ghost"]["text"] == "* h"  # type: ignore[index]
+    assert result["buffer"] == ["def area(w, h):", "    return w * h"]
+    prompts = [str(r["body"]) for r in emu.requests() if r["model"] == SPARK]
+    assert sum("return w<FILL>" in p for p in prompts) == 1
+    # typing " " into the suggestion was served from the cache: no request for that cursor
+    assert not any("return w <FILL>" in p for p in prompts), prompts
+    ledger_path = nvim_workspace.parent / "xdg_data_home" / "codeswitch" / LEDGER_FILE
+    with Ledger(ledger_path) as ledger:
+        spark = {m.name: m for m in ledger.stats(load_catalog(), None).by_model}[SPARK]
+    assert spark.accepted == 1 and spark.accepted_chars == len(" * h")
