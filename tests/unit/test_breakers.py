@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import random
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from codeswitch.breakers import BreakerBoard, BreakerPolicy, CircuitBreaker, RetryPolicy, backoff_delay
 
 
@@ -125,3 +128,41 @@ def test_retry_after_is_a_floor() -> None:
     policy = RetryPolicy(base_s=0.1, cap_s=1.0)
     assert backoff_delay(1, policy, 3.0, random.Random(1)) == 3.0
     assert backoff_delay(1, policy, 0.001, random.Random(1)) >= 0.05
+
+
+OPS = st.lists(st.sampled_from(["fail", "ok", "allow", "release", "tick", "long_tick"]), max_size=60)
+
+
+@settings(max_examples=150, deadline=None)
+@given(OPS)
+def test_breaker_invariants_hold_for_any_sequence(ops: list[str]) -> None:
+    b, clock = make(threshold=3, cooldown=10.0)
+    granted_in_half_open = 0
+    for op in ops:
+        state_before = b.state
+        if op == "fail":
+            b.record_failure()
+        elif op == "ok":
+            b.record_success()
+            assert b.state == "closed" and b.failures == 0
+        elif op == "allow":
+            allowed = b.allow()
+            if state_before == "open":
+                assert not allowed  # an open breaker never lets a call through
+            if state_before == "closed":
+                assert allowed
+            if state_before == "half_open" and allowed:
+                granted_in_half_open += 1
+                assert granted_in_half_open == 1  # one probe at a time
+        elif op == "release":
+            b.release()
+        elif op == "tick":
+            clock.t += 3.0
+        else:
+            clock.t += 700.0
+        if op != "allow" and b.state != "half_open":
+            granted_in_half_open = 0
+        if op in ("fail", "release", "ok"):
+            granted_in_half_open = 0
+        assert b.cooldown_s <= 40.0
+        assert (b.state == "closed") == (b.opened_at is None)
