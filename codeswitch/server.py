@@ -29,7 +29,7 @@ from codeswitch.catalog import Catalog, load_catalog
 from codeswitch.config import Config, ConfigProblem, available_providers
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
-from codeswitch.handlers import lifecycle, scope_request, text_sync
+from codeswitch.handlers import inline, lifecycle, scope_request, text_sync
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
 
@@ -56,10 +56,14 @@ FEATURES: list[Feature] = [
     Feature(types.TEXT_DOCUMENT_DID_SAVE, text_sync.did_save, text_sync.SAVE_OPTIONS),
     Feature(types.TEXT_DOCUMENT_DID_CLOSE, text_sync.did_close),
     Feature(scope_request.METHOD, scope_request.scope),
+    Feature(inline.INLINE_METHOD, inline.inline_completion, inline.INLINE_OPTIONS),
+    Feature(inline.COMPLETION_METHOD, inline.completion, inline.COMPLETION_OPTIONS),
 ]
 
 #: workspace/executeCommand names: (command, handler(ls, *arguments))
-COMMANDS: list[tuple[str, Callable[..., Any]]] = []
+COMMANDS: list[tuple[str, Callable[..., Any]]] = [
+    (inline.ACCEPT_COMMAND, inline.accept_inline),
+]
 
 
 @dataclass(slots=True)
