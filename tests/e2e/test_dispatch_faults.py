@@ -142,12 +142,19 @@ async def test_stall_mid_stream_hits_the_idle_timeout(rig: Rig) -> None:
         "fallback", "idle_timeout", 2, True)
 
 
-@pytest.mark.parametrize(("fault", "kind"), [("reset_mid", "connection"), ("malformed", "malformed_stream"),
-                                             ("stream_error", "server_error")])
-async def test_broken_streams_are_retried(rig: Rig, fault: str, kind: str) -> None:
-    rig.emu.fault(CODEX, fault)  # type: ignore[arg-type]
-    done = await rig.dispatcher.complete(decision(CODEX, OPUS), build, request_kind="edit", scope="function")
-    assert done.model_key == CODEX and done.fallbacks == ((CODEX, kind),)
+BROKEN = {"reset_mid": {"connection"}, "malformed": {"malformed_stream"},
+          "stream_error": {"server_error", "overloaded"}}
+
+
+@pytest.mark.parametrize("model", [CODEX, OPUS, "cerebras-gpt-oss-120b", CODESTRAL])
+@pytest.mark.parametrize("fault", sorted(BROKEN))
+async def test_broken_streams_are_retried(rig: Rig, fault: str, model: str) -> None:
+    """Every wire format: a stream that breaks after two tokens is retried on the same model."""
+    rig.emu.fault(CATALOG.get(model).model_id, fault)  # type: ignore[arg-type]
+    done = await rig.dispatcher.complete(decision(model, "gpt-5.1-codex-mini"), build, request_kind="edit",
+                                         scope="function")
+    assert done.model_key == model and [m for m, _ in done.fallbacks] == [model]
+    assert done.fallbacks[0][1] in BROKEN[fault]
     assert done.text == "Hello from the codeswitch emulator."
 
 
