@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from codeswitch.documents import Pos, Snapshot, Span
 
+from codeswitch.documents import Pos, Snapshot, Span
 from codeswitch.scope import ScopeRequest, estimate_scope
 from codeswitch.scope.estimate import enclosing_definition
 
@@ -191,3 +191,45 @@ def test_unknown_language_uses_indentation() -> None:
     assert scope.anchor == Span(Pos(0, 0), Pos(3, 1))
     assert scope.confidence < 0.9
     assert any("indentation" in r for r in scope.reasons)
+
+
+@pytest.mark.parametrize(("language", "needle", "kind", "name"), ANCHORS)
+def test_local_edit_is_function_scope_on_the_same_anchor(language: str, needle: str, kind: str,
+                                                         name: str) -> None:
+    snap = snapshot(language)
+    pos = find(snap, needle)
+    scope = estimate_scope(snap, ScopeRequest("edit", Span(pos, pos), "handle the error case here"), None)
+    assert scope.scope == "function"
+    assert (scope.anchor_kind, scope.anchor_name) == (kind, name)
+    assert scope.inline_shape is None
+
+
+# (language, a line in one top-level definition, a line in a later one)
+TWO_DEFINITIONS = [
+    ("python", "item.quantity += quantity", "inv.add(sku, qty)"),
+    ("javascript", "this.owner = owner;", "const total = cart.total();"),
+    ("typescript", "this.users.set(user.id, user);", "return `hello ${user.name}`;"),
+    ("go", "return &Queue{limit: limit}", "return len(q.items)"),
+    ("rust", "self.items.push(v);", "s.items.iter().sum()"),
+    ("c", "return -1;", "b->len += n;"),
+    ("cpp", "return data_[r * cols_ + c];", "t += m.at(i, i);"),
+    ("lua", "sum = sum + x", "return x * x"),
+    ("ruby", "@isbn = isbn", "shelf.add(b)"),
+]
+
+
+@pytest.mark.parametrize(("language", "first", "second"), TWO_DEFINITIONS)
+def test_selection_over_two_top_level_definitions_is_workspace(language: str, first: str,
+                                                              second: str) -> None:
+    snap = snapshot(language)
+    span = Span(find(snap, first, at_end=False), find(snap, second))
+    scope = estimate_scope(snap, ScopeRequest("edit", span, "tidy up"), None)
+    assert scope.scope == "workspace", scope.reasons
+    assert any("top-level definitions" in r for r in scope.reasons)
+
+
+def test_selection_over_two_methods_of_one_class_anchors_to_the_class() -> None:
+    snap = snapshot("java")
+    span = Span(find(snap, "entries.add(cents);", at_end=False), find(snap, "total += e;"))
+    scope = estimate_scope(snap, ScopeRequest("edit", span, "tidy up"), None)
+    assert (scope.scope, scope.anchor_kind, scope.anchor_name) == ("function", "class", "Account")
