@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, astuple, dataclass, fields
 from pathlib import Path
-from typing import Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 from codeswitch.catalog import Catalog
 from codeswitch.config import Config, data_dir
@@ -253,85 +253,56 @@ class Ledger:
 
         `premium_key` is the model every request is priced against ("what if everything had gone
         to the workspace tier's primary model"); None or a model without a price skips it.
+        Aggregation happens in SQL, so a year of keystrokes costs one indexed scan.
         """
         lo = since if since is not None else float("-inf")
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT tier, model_key, request_id, kind, outcome, input_tokens, cached_input_tokens,"
-                " output_tokens, cost_usd FROM requests WHERE ts >= ?",
-                (lo,),
+        with self._lock, _as_ledger_error(self.path):
+            (total,) = self._db.execute(f"SELECT 'all', {_SUMS} FROM requests WHERE ts >= ?", (lo,))
+            tiers = self._db.execute(
+                f"SELECT tier, {_SUMS} FROM requests WHERE ts >= ? GROUP BY tier ORDER BY tier", (lo,)
             ).fetchall()
-            acc = self._db.execute(
+            models = {r[0]: r for r in self._db.execute(
+                f"SELECT model_key, {_SUMS}, COUNT(DISTINCT CASE WHEN outcome = 'ok' AND kind = 'inline'"
+                " THEN request_id END) FROM requests WHERE ts >= ? GROUP BY model_key", (lo,))}
+            accepted = {r[0]: r[1:] for r in self._db.execute(
                 "SELECT model_key, COUNT(DISTINCT request_id), SUM(full), SUM(accepted_chars)"
-                " FROM acceptances WHERE ts >= ? GROUP BY model_key",
-                (lo,),
-            ).fetchall()
-        tiers: dict[str, _Acc] = {}
-        models: dict[str, _Acc] = {}
-        total = _Acc()
-        premium = catalog.models.get(premium_key) if premium_key else None
-        premium_cost: float | None = 0.0 if premium is not None and premium.price_known else None
-        for tier, model, rid, kind, outcome, tin, tcached, tout, cost in rows:
-            for acc_ in (total, tiers.setdefault(tier, _Acc()), models.setdefault(model, _Acc())):
-                acc_.add(rid, kind, outcome, tin, tcached, tout, cost)
-            if premium_cost is not None and premium is not None and outcome == "ok":
-                premium_cost += premium.cost_usd(tin, tout, tcached) or 0.0
-        accepted = {m: (int(n), int(f or 0), int(c or 0)) for m, n, f, c in acc}
+                " FROM acceptances WHERE ts >= ? GROUP BY model_key", (lo,))}
+            served = self._db.execute(
+                "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),"
+                " COALESCE(SUM(MIN(cached_input_tokens, input_tokens)), 0)"
+                " FROM requests WHERE ts >= ? AND outcome = 'ok'", (lo,)).fetchone()
         by_model = []
         for key in sorted(set(models) | set(accepted)):
-            a = models.get(key, _Acc())
+            row = models.get(key) or (key, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0)
             n, full, chars = accepted.get(key, (0, 0, 0))
-            rate = min(n / a.inline_served, 1.0) if a.inline_served else None
-            by_model.append(ModelStats(key, *a.line(), a.inline_served, n, full, chars, rate))
+            inline_served = int(row[-1])
+            rate = min(n / inline_served, 1.0) if inline_served else None
+            by_model.append(ModelStats(*_spend(row[:-1]), inline_served, int(n), int(full or 0),
+                                       int(chars or 0), rate))
+        totals = SpendStats(*_spend(total))
+        premium = catalog.models.get(premium_key) if premium_key else None
         comparison = None
-        if premium is not None and premium_cost is not None:
-            comparison = PremiumComparison(premium.key, round(premium_cost, 6), round(total.cost, 6),
-                                           total.unknown)
-        return Stats(
-            since=since,
-            totals=SpendStats("all", *total.line()),
-            by_tier=tuple(SpendStats(t, *tiers[t].line()) for t in sorted(tiers)),
-            by_model=tuple(by_model),
-            premium=comparison,
-        )
+        if premium is not None and premium.price_known:
+            inp, out, cached = (int(x) for x in served)
+            comparison = PremiumComparison(premium.key, round(premium.cost_usd(inp, out, cached) or 0.0, 6),
+                                           totals.cost_usd, totals.unknown_cost_calls)
+        return Stats(since, totals, tuple(SpendStats(*_spend(t)) for t in tiers), tuple(by_model), comparison)
 
 
-class _Acc:
-    """Running sums for one group of rows."""
+# The aggregate columns behind SpendStats, in its field order after `name`.
+_SUMS = (
+    "COUNT(DISTINCT request_id), COUNT(*), COALESCE(SUM(outcome = 'ok'), 0),"
+    " COALESCE(SUM(outcome IN ('fallback', 'error')), 0), COALESCE(SUM(outcome = 'cancelled'), 0),"
+    " COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
+    " COALESCE(SUM(cost_usd IS NULL AND (input_tokens > 0 OR output_tokens > 0)), 0)"
+)
 
-    def __init__(self) -> None:
-        self.requests: set[str] = set()
-        self.calls = self.served = self.failed = self.cancelled = self.unknown = 0
-        self.inline_ids: set[str] = set()
-        self.input_tokens = self.output_tokens = 0
-        self.cost = 0.0
 
-    @property
-    def inline_served(self) -> int:
-        return len(self.inline_ids)
-
-    def add(self, rid: str, kind: str, outcome: str, tin: int, tcached: int, tout: int,
-            cost: float | None) -> None:
-        self.requests.add(rid)
-        self.calls += 1
-        self.input_tokens += tin
-        self.output_tokens += tout
-        if outcome == "ok":
-            self.served += 1
-            if kind == "inline":
-                self.inline_ids.add(rid)
-        elif outcome == "cancelled":
-            self.cancelled += 1
-        else:
-            self.failed += 1
-        if cost is not None:
-            self.cost += cost
-        elif tin or tout:
-            self.unknown += 1
-
-    def line(self) -> tuple[int, int, int, int, int, int, int, float, int]:
-        return (len(self.requests), self.calls, self.served, self.failed, self.cancelled,
-                self.input_tokens, self.output_tokens, round(self.cost, 6), self.unknown)
+def _spend(row: Sequence[Any]) -> tuple[str, int, int, int, int, int, int, int, float, int]:
+    """One aggregate row (name + _SUMS) as SpendStats arguments."""
+    name, requests, calls, ok, failed, cancelled, tin, tout, cost, unknown = row
+    return (str(name), int(requests), int(calls), int(ok), int(failed), int(cancelled), int(tin), int(tout),
+            round(float(cost), 6), int(unknown))
 
 
 @dataclass(frozen=True, slots=True)
