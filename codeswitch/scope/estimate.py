@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from codeswitch.documents import Pos, Span
 
+from .fallback import text_block
 from .intent import Intent, classify
 from .model import Scope, ScopeName, ScopeRequest
 from .nodes import IMPORT_NODES, Definition, definitions_at, top_level_definitions, top_statement
@@ -28,8 +29,6 @@ CHARS_PER_TOKEN = 4
 INLINE_WINDOW_CHARS = 6000
 #: what one more file costs a workspace request, in tokens (its outline and the lines that change)
 TOKENS_PER_EXTRA_FILE = 1500
-_HEADER = re.compile(r"^\s*(?:export\s+|pub\s+|public\s+|private\s+|static\s+|async\s+|local\s+)*"
-                     r"(def|class|function|fn|func|sub|proc|module|impl|struct|interface)\b\s*([\w.:]*)")
 
 
 def _rel_path(snapshot: Snapshot, index: WorkspaceIndex | None) -> str:
@@ -81,46 +80,6 @@ def _describe(d: Definition) -> str:
     return f"{d.kind} `{d.name}`" if d.name else f"an anonymous {d.kind}"
 
 
-# --- text fallback (no grammar) -----------------------------------------------------------------
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" \t"))
-
-
-def _text_block(snapshot: Snapshot, pos: Pos, limit: int = 2000) -> Definition | None:
-    """The indentation block around ``pos`` whose header looks like a definition."""
-    here = pos.line
-    while here > 0 and not snapshot.line(here).strip():
-        here -= 1
-    level = _indent(snapshot.line(here)) if snapshot.line(here).strip() else 0
-    for row in range(here, max(-1, here - limit), -1):
-        line = snapshot.line(row)
-        if not line.strip() or (_indent(line) >= level and row != here):
-            continue
-        m = _HEADER.match(line)
-        if m is None:
-            if _indent(line) < level:
-                level = _indent(line)
-            continue
-        head = _indent(line)
-        end = row
-        for nxt in range(row + 1, min(snapshot.line_count, row + limit)):
-            text = snapshot.line(nxt)
-            if not text.strip():
-                continue
-            if _indent(text) <= head:
-                if text.strip() in ("}", "end", "};", "end)") and _indent(text) == head:
-                    end = nxt
-                break
-            end = nxt
-        if end < pos.line and row < pos.line:
-            return None
-        kind = "class" if m.group(1) in ("class", "module", "impl", "struct", "interface") else "function"
-        return Definition(kind, m.group(2) or None, Span(Pos(row, 0), Pos(end, len(snapshot.line(end)))),
-                          0, 0, head == 0)
-    return None
-
-
 # --- the estimate -------------------------------------------------------------------------------
 
 def estimate_scope(snapshot: Snapshot, request: ScopeRequest, index: WorkspaceIndex | None) -> Scope:
@@ -142,7 +101,7 @@ def estimate_scope(snapshot: Snapshot, request: ScopeRequest, index: WorkspaceIn
         chain = definitions_at(tree.root, language, snapshot.line, start, end, snapshot.line_count)
     if not chain and (tree is None or tree.has_error):
         # no grammar, or code the grammar cannot read (mid-edit, older dialects): indentation
-        block = _text_block(snapshot, start)
+        block = text_block(snapshot, start)
         chain = [block] if block is not None and (end.line <= block.span.end.line) else []
     return _edit(snapshot, start, end, path, chain, classify(instruction), index,
                  tree is not None and not (chain and chain[0].end_byte == 0))
@@ -163,7 +122,7 @@ def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
         confidence = 0.95
         size = anchor.end_byte - anchor.start_byte if anchor else 0
     if tree is None or (anchor is None and tree.has_error):
-        anchor = _text_block(snapshot, pos, limit=200)
+        anchor = text_block(snapshot, pos, limit=200)
         confidence = 0.8
         size = (anchor.span.end.line - anchor.span.start.line + 1) * 40 if anchor else 0
     shape = inline_shape(snapshot.line, pos, tree)
@@ -372,7 +331,7 @@ def enclosing_definition(snapshot: Snapshot, start: Pos, end: Pos | None = None,
     start = _clamp(start, snapshot)
     end = _clamp(end or start, snapshot)
     if tree is None or language is None:
-        return _text_block(snapshot, start)
+        return text_block(snapshot, start)
     chain = definitions_at(tree.root, language, snapshot.line, start, end, snapshot.line_count)
     if innermost:
         return chain[0] if chain else None
