@@ -154,6 +154,11 @@ class WorkspaceIndex:
                 return p.as_posix()
         return p.as_posix().removeprefix("./")
 
+    def _outside(self, rel: str) -> bool:
+        """A path that does not belong to this workspace (never indexed)."""
+        return self.root is not None and (rel.startswith(("/", "../")) or rel == ".."
+                                          or (len(rel) > 1 and rel[1] == ":"))
+
     def _put(self, rel: str, tags: FileTags | None) -> None:
         with self._lock:
             if self._pending is not None:
@@ -164,6 +169,8 @@ class WorkspaceIndex:
                     tree: SyntaxTree | None = None) -> None:
         """Re-index one file from its current text (an open document), replacing what was there."""
         rel = self.relative(path)
+        if self._outside(rel):
+            return
         language = language or language_for(None, rel)
         data = text.encode("utf-8", errors="surrogatepass")
         if language is None or len(data) > MAX_FILE_BYTES:
@@ -174,6 +181,8 @@ class WorkspaceIndex:
     def update_file(self, path: str | Path) -> None:
         """Re-read one file from disk (a watched-file change); drops it when gone or ignored."""
         rel = self.relative(path)
+        if self._outside(rel):
+            return
         language = language_for(None, rel)
         if self.root is None or language is None or self.ignore.ignores(rel):
             self._put(rel, None)

@@ -188,3 +188,15 @@ def test_non_ascii_positions_are_code_points(tmp_path: Path) -> None:
     assert (d.span.start.line, d.span.start.col, d.span.end.col) == (1, 4, 8)
     [r] = index.references("other")
     assert (r.span.start.line, r.span.start.col) == (2, 22)
+
+
+def test_files_outside_the_workspace_are_never_indexed(workspace: Path, tmp_path: Path) -> None:
+    index = WorkspaceIndex()
+    index.build(workspace)
+    outside = tmp_path / "elsewhere.py"
+    outside.write_text("def stranger():\n    fetch_user(1)\n")
+    index.update_file(outside)
+    index.update_text(outside, outside.read_text(), "python")
+    index.update_file("../elsewhere.py")
+    assert index.definitions("stranger") == []
+    assert all(not f.startswith(("/", "..")) for f in index.files())
