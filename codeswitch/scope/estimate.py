@@ -127,7 +127,7 @@ def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
         size = (anchor.span.end.line - anchor.span.start.line + 1) * 40 if anchor else 0
     shape = inline_shape(snapshot.line, pos, tree)
     reasons.append(f"inside {_describe(anchor)}" if anchor else "at the top level of the file")
-    reasons.append({"block": "the line before opens a block: complete a block",
+    reasons.append({"block": "a block opens here: complete its body",
                     "expression": "inside an unfinished expression: complete the expression",
                     "rest_of_line": "complete the rest of the line"}[shape])
     if tree is None or (anchor is not None and anchor.end_byte == 0):
