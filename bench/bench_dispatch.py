@@ -6,6 +6,8 @@ Prints, from one run on this machine:
 - per-request time of `Dispatcher.complete` (with and without the SQLite ledger) vs. a bare httpx
   streaming request to the same zero-latency emulator endpoint (median, p99, the difference of the
   medians = what dispatch adds), a 40-token Responses API reply;
+- the dispatch logic alone: `Dispatcher.complete` over an in-process provider that yields the
+  same 40 events with no I/O, vs. draining that provider directly (what dispatch itself costs);
 - breaker behaviour with a primary that always answers 500: requests that reach the failing
   model before and after its breaker opens, time to a served fallback before/after, and the single
   probe sent when the cooldown ends.
@@ -18,6 +20,7 @@ import asyncio
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncGenerator
 from pathlib import Path
 
 import httpx
@@ -27,7 +30,17 @@ from codeswitch.catalog import ModelInfo, load_catalog
 from codeswitch.config import Config
 from codeswitch.dispatch import Dispatcher, DispatchPolicy
 from codeswitch.ledger import Ledger
-from codeswitch.providers import CompletionRequest, Message, Provider, collect, make_provider
+from codeswitch.providers import (
+    CompletionRequest,
+    Finish,
+    Message,
+    Provider,
+    StreamEvent,
+    TextDelta,
+    Usage,
+    collect,
+    make_provider,
+)
 from codeswitch.routing import RouteDecision
 from codeswitch.testing import Emulator, Reply
 
@@ -115,6 +128,47 @@ async def overhead(emu: Emulator, n: int, tmp: Path) -> None:
         print(f"  {label:16s} {fmt(xs)}{extra}")
 
 
+class InProcess:
+    """A provider with no I/O: 40 text deltas, usage, finish."""
+
+    name, api = "inproc", "inproc"
+
+    async def stream(self, req: CompletionRequest) -> AsyncGenerator[StreamEvent, None]:
+        for piece in TEXT.split(" "):
+            yield TextDelta(piece)
+        yield Usage(10, 0, 40)
+        yield Finish("stop")
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def logic_only(n: int) -> None:
+    prov = InProcess()
+    d = Dispatcher(Config(), CATALOG, None, lambda model: prov)
+    req = build(CATALOG.get(PRIMARY))
+    times: dict[str, list[float]] = {"dispatch": [], "drain provider": []}
+
+    async def ours() -> None:
+        await d.complete(decision(PRIMARY), build, request_kind="edit", scope="function")
+
+    async def drain() -> None:
+        await collect(prov.stream(req))
+
+    runs = [("dispatch", ours), ("drain provider", drain)]
+    for i in range(n + 100):
+        for label, fn in runs[i % 2 :] + runs[: i % 2]:
+            t0 = time.perf_counter()
+            await fn()
+            if i >= 100:
+                times[label].append(time.perf_counter() - t0)
+    print(f"dispatch logic alone, {n} requests, in-process provider (40 events, no I/O)")
+    base = statistics.median(times["drain provider"])
+    for label, xs in times.items():
+        extra = f"   +{(statistics.median(xs) - base) * 1e6:.1f} us" if label == "dispatch" else ""
+        print(f"  {label:16s} {fmt(xs)}{extra}")
+
+
 async def breaker(emu: Emulator, requests: int) -> None:
     emu.reset()
     emu.fault(PRIMARY, "server_error", times=None)
@@ -152,6 +206,7 @@ async def main(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with Emulator() as emu:
             await overhead(emu, n, Path(tmp))
+            await logic_only(10 * n)
             await breaker(emu, 50)
 
 

@@ -43,6 +43,7 @@ from codeswitch.dispatch_call import (
     Notice,
     RequestCtx,
     close_stream,
+    drain_after_finish,
     estimate_input_tokens,
     ledger_rows,
     make_completion,
@@ -202,6 +203,7 @@ class Dispatcher:
                 continue
             try:
                 await read_until(call, ctx.on_text, finish=True, on_delivered=lambda: _set_delivered(ctx))
+                await drain_after_finish(call)
             except ProviderError as err:
                 self._failed(ctx, call, err)
                 if ctx.delivered:

@@ -7,6 +7,7 @@ re-exported by ``codeswitch.dispatch``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
@@ -152,6 +153,24 @@ async def close_stream(call: Call) -> None:
         return
     call.stream_closed = True
     await call.stream.aclose()
+
+
+async def drain_after_finish(call: Call, limit_s: float = 1.0) -> None:
+    """Let the provider's stream run to its natural end once Finish has arrived.
+
+    Closing a generator that is parked at its last `yield` tears it down with GeneratorExit,
+    which leaves its inner readers to the event loop's finalizer and costs a fraction of a
+    millisecond per request; running it out lets it close its response the ordinary way. Bounded
+    by `limit_s` in case a provider keeps the stream open after its final event.
+    """
+    if call.stream is None or call.stream_closed:
+        return
+    try:
+        async with asyncio.timeout(limit_s):
+            async for _ in call.stream:
+                pass
+    except (TimeoutError, ProviderError):
+        pass
 
 
 async def read_until(
