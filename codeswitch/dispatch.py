@@ -203,7 +203,7 @@ class Dispatcher:
                 continue
             try:
                 await read_until(call, ctx.on_text, finish=True, on_delivered=lambda: _set_delivered(ctx))
-                await drain_after_finish(call)
+                await drain_after_finish(call, self.policy.drain_after_finish_s)
             except ProviderError as err:
                 self._failed(ctx, call, err)
                 if ctx.delivered:

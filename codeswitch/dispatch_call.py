@@ -36,6 +36,8 @@ class DispatchPolicy:
 
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    #: how long a stream may stay open after its Finish event before it is simply closed
+    drain_after_finish_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

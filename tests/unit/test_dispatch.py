@@ -64,6 +64,19 @@ class Scripted:
         pass
 
 
+class Lingering(Scripted):
+    """Sends Finish, then keeps the stream open (a misbehaving proxy)."""
+
+    async def stream(self, req: CompletionRequest) -> AsyncGenerator[StreamEvent, None]:
+        self.calls.append(req.model_id)
+        try:
+            yield TextDelta("done")
+            yield Finish("stop")
+            await asyncio.Event().wait()
+        finally:
+            self.closed += 1
+
+
 class Clock:
     def __init__(self) -> None:
         self.t = 0.0
@@ -205,3 +218,12 @@ def test_config_factory_uses_base_url_key_and_timeouts(monkeypatch: pytest.Monke
     assert provider.name == "openai" and provider.api == "openai_responses"
     assert "127.0.0.1:9" in repr(provider) and "sk-test" not in repr(provider)
     asyncio.run(provider.aclose())
+
+
+async def test_a_stream_left_open_after_finish_is_closed_and_served() -> None:
+    prov = Lingering("p", {})
+    policy = DispatchPolicy(drain_after_finish_s=0.01)
+    d = Dispatcher(Config(), CATALOG, None, lambda model: prov, policy=policy)
+    done = await d.complete(decision(A), build, request_kind="edit", scope="function")
+    assert done.text == "done" and done.finish_reason == "stop"
+    assert prov.closed == 1
