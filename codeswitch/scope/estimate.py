@@ -287,19 +287,20 @@ def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Defin
         reasons.append("names " + ", ".join(f"`{d.name}`" for d in named_here[:4])
                        + ": several definitions of this file")
     elif statement == "import" and not intent.about_imports:
-        scope, confidence = "workspace", 0.55
+        scope, confidence = "workspace", 0.6
         reasons.append("starts at the imports: the code that uses them changes too")
     elif entry and anchor is None and statement != "assignment":
         scope, confidence = "workspace", 0.55
         reasons.append(f"top level of the package entry `{path}`: what it exports lives in other files")
     elif anchor is None:
-        confidence = 0.45
+        confidence = 0.55
         reasons.append("at the top level of the file: a change to this statement")
     elif intent.reach == "inline" and anchor.kind in ("function", "method"):
         scope, confidence = "inline", 0.65
     else:
-        confidence = 0.55 + (0.3 * intent.weight if intent.reach == "function" else 0.0) + (
-            0.1 if parsed else 0.0)
+        # nothing says the change goes further; how sure that is depends on the wording
+        confidence = 0.45 + (0.3 * intent.weight if intent.reach == "function" else 0.0) + (
+            0.05 if parsed else 0.0)
         if others and not intent.signature_change:
             reasons.append(f"`{symbol}` is used in {len(others)} other file(s), but its interface "
                            "does not seem to change")
