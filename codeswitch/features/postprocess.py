@@ -22,6 +22,8 @@ _PROSE = re.compile(r"^(here('s| is)|sure|certainly|the (completion|missing|code
                     r"i('ve| have| will)|below|completion:|output:)", re.IGNORECASE)
 #: how much of the suffix is compared for overlap (characters)
 OVERLAP_WINDOW = 400
+#: text parsed on each side of the cursor for the syntax check (characters, cut at line ends)
+SYNTAX_BEFORE, SYNTAX_AFTER = 1500, 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,21 @@ def shape_completion(raw: str, *, language: str | None, prefix: str, suffix: str
     text = text.rstrip() if "\n" in text else text.rstrip("\n")
     if not text.strip():
         return Shaped(None, (*notes, "empty"))
-    if check_syntax and language is not None and adds_syntax_errors(language, prefix + suffix,
-                                                                      prefix + text + suffix):
-        return Shaped(None, (*notes, "adds a syntax error"))
+    if check_syntax and language is not None:
+        before, after = syntax_region(prefix, suffix)
+        if adds_syntax_errors(language, before + after, before + text + after):
+            return Shaped(None, (*notes, "adds a syntax error"))
     return Shaped(text, tuple(notes))
+
+
+def syntax_region(prefix: str, suffix: str) -> tuple[str, str]:
+    """The lines around the cursor the syntax check parses (whole lines, bounded size)."""
+    before = prefix
+    if len(before) > SYNTAX_BEFORE:
+        cut = before.find("\n", len(before) - SYNTAX_BEFORE)
+        before = before[cut + 1:] if cut >= 0 else before[-SYNTAX_BEFORE:]
+    after = suffix
+    if len(after) > SYNTAX_AFTER:
+        cut = after.rfind("\n", 0, SYNTAX_AFTER)
+        after = after[:cut] if cut > 0 else after[:SYNTAX_AFTER]
+    return before, after

@@ -10,6 +10,7 @@ from codeswitch.features.postprocess import (
     remove_typed_echo,
     shape_completion,
     strip_chat_wrapping,
+    syntax_region,
 )
 
 
@@ -110,3 +111,11 @@ def test_completion_that_fixes_an_empty_body_is_kept() -> None:
     shaped = shape_completion("a + b\n}", language="rust", prefix=prefix, suffix="\n}\n", shape="block",
                               chat=False)
     assert shaped.text == "a + b"
+
+
+def test_syntax_region_is_bounded_and_cut_at_line_ends() -> None:
+    prefix = "".join(f"line_{i} = {i}\n" for i in range(1000)) + "x = "
+    suffix = "".join(f"\nafter_{i} = {i}" for i in range(1000))
+    before, after = syntax_region(prefix, suffix)
+    assert len(before) <= 1500 and before.startswith("line_") and before.endswith("x = ")
+    assert len(after) <= 600 and after.startswith("\nafter_0") and after.split("\n")[-1].startswith("after_")
