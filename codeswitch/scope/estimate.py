@@ -258,7 +258,8 @@ def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Defin
         reasons.append(f"the selection spans {len(tops)} top-level definitions ({names})")
         scope, confidence = "workspace", 0.8
     elif (intent.reach == "workspace" and intent.via_references and index is not None and len(index)
-          and anchor is not None and symbol and symbol == anchor.name and not others and not outside
+          and anchor is not None and symbol and (symbol == anchor.name or not index.definitions(symbol))
+          and not others and not outside
           and not _used_elsewhere_here(index, symbol, path, top)):
         confidence = 0.7
         reasons.append(f"but no other file uses `{symbol}`: the change stays in this file")

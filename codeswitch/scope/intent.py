@@ -38,11 +38,12 @@ CUES: tuple[Cue, ...] = (
          r"codebase|code base|project|repo(sitory)?)\b", "workspace", 0.85, "asks for a change across files"),
     _cue(r"\b(every|each|all)\s+(\w+\s+)?(files?|modules?|packages?|classes|commands|handlers|endpoints)\b",
          "workspace", 0.75, "names many files or definitions"),
-    _cue(r"\bmov(e|es|ed|ing)\b.*\b(to|into)\b.*\b(module|file|package|namespace|crate|library)\b",
-         "workspace", 0.9, "moves code to another module"),
+    _cue(r"\bmov(e|es|ed|ing)\b.*\b(to|into)\b.*(\b(module|file|package|namespace|crate|library)\b|"
+         r"[\w/]+\.[a-z]{1,4}\b|\w+/\w+)", "workspace", 0.9, "moves code to another module"),
+    _cue(r"\bcallers\b|\bcall[- ]sites\b", "workspace", 0.8, "the callers change too"),
     _cue(r"\b(extract|split|pull)\w*\b.*\b(into|to|out)\b.*\b(module|file|package|crate|library)s?\b",
          "workspace", 0.85, "splits code into another module"),
-    _cue(r"\brenam(e|es|ed|ing)\b(?!.*\b(local|loop)\s+variable)", "workspace", 0.8,
+    _cue(r"\brenam(e|es|ed|ing)\b(?!\s+(the\s+|a\s+|this\s+)?(local\s+|loop\s+)?variable)", "workspace", 0.8,
          "renames a name other code may use", via_references=True),
     _cue(r"\b(update|fix|change|adjust)\s+(the\s+|its\s+)?(callers|call[- ]sites|usages)\b", "workspace",
          0.85, "asks to update the callers"),
@@ -87,8 +88,11 @@ CUES: tuple[Cue, ...] = (
 
 _SIGNATURE = re.compile(
     r"\b(signature|keyword[- ]only|positional[- ]only|return type|renam\w*|overloads?)\b|"
+    r"\b(make|convert|turn|rewrite)\w*\b[^.;\n]{0,30}\b(async|a coroutine|a generator)\b|"
     r"\b(add|remove|drop|rename|reorder|change|restore|make|introduce|deprecate|new)\w*\b[^.;\n]{0,40}"
     r"\b(parameters?|params?|arguments?|args?|kwargs?|options?|flags?)\b", re.IGNORECASE)
+_LOCAL_RENAME = re.compile(r"\brenam\w*\s+(the\s+|a\s+|this\s+)?(local\s+|loop\s+)?variable",
+                           re.IGNORECASE)
 _RENAME = re.compile(r"\brename\w*\s+[`'\"]?([\w.]+)[`'\"]?\s+(?:to|as|into|->)\s+[`'\"]?([\w.]+)",
                      re.IGNORECASE)
 _IMPORTS = re.compile(r"\b(imports?|includes?|require|dependenc(y|ies))\b", re.IGNORECASE)
@@ -174,5 +178,6 @@ def classify(instruction: str | None) -> Intent:
         reach = top  # type: ignore[assignment]
         reasons.append(why)
         via_references = winner.via_references
-    return Intent(reach, weight, tuple(reasons), bool(_SIGNATURE.search(text)), rename,
+    signature = bool(_SIGNATURE.search(_LOCAL_RENAME.sub(" ", text)))
+    return Intent(reach, weight, tuple(reasons), signature, rename,
                   mentioned_names(text), bool(_IMPORTS.search(text)), via_references)

@@ -251,3 +251,10 @@ def test_top_level_cursor_with_instruction_naming_this_files_definitions(
     two = edit(snap, index, at(snap, "import json"), "share the decoding between helper() and `Store`")
     assert two.scope == "workspace"
     assert any("`helper`" in r and "`Store`" in r for r in two.reasons)
+
+
+def test_renaming_a_local_name_stays_in_the_function(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    for instruction in ("rename total to acc", "rename the variable total to acc"):
+        scope = edit(snap, index, at(snap, "total += i"), instruction)
+        assert (scope.scope, scope.anchor_name) == ("function", "helper"), instruction

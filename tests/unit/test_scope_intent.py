@@ -21,6 +21,9 @@ from codeswitch.scope.intent import mentioned_names
     ("change the signature and update the callers", "workspace"),
     ("reformat the whole codebase", "workspace"),
     ("add unit tests for the parser", "workspace"),
+    ("move this function to utils.py", "workspace"),
+    ("delete this method and its callers", "workspace"),
+    ("rename this function", "workspace"),
     ("make the helpers public API", "workspace"),
     ("fix this function", "function"),
     ("add retries to this function", "function"),
@@ -57,6 +60,8 @@ def test_rename_extracts_both_names() -> None:
     ("change the return type to a list", True),
     ("fix the off-by-one in the loop", False),
     ("clarify the Parameter docs", False),
+    ("convert this to async", True),
+    ("rename the local variable tmp to buf", False),
 ])
 def test_signature_change(instruction: str, signature: bool) -> None:
     assert classify(instruction).signature_change is signature
@@ -92,3 +97,8 @@ def test_rename_is_broad_only_through_references() -> None:
     assert classify("rename this function").via_references
     assert not classify("rename it everywhere").via_references
     assert not classify("fix this").via_references
+
+
+def test_renaming_a_local_variable_is_not_broad() -> None:
+    intent = classify("rename the loop variable i to index")
+    assert intent.reach is None or intent.reach != "workspace"
