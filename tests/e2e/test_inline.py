@@ -264,3 +264,41 @@ async def test_client_without_inline_completion_gets_a_completion_item(plain_lsp
     assert item.text_edit.new_text == "return a + b"
     assert item.text_edit.range == types.Range(types.Position(1, 4), types.Position(1, 6))
     assert item.insert_text_format in (None, types.InsertTextFormat.PlainText)
+
+
+async def test_cancel_request_answers_request_cancelled_and_closes_upstream(lsp: Session,
+                                                                            emulator: Emulator) -> None:
+    emulator.fault(SPARK, Fault("stall_first", stall_s=30.0))
+    uri = lsp.open("v.py", "python", "total = \n")
+    params = types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(0, 8),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+    pending = asyncio.ensure_future(lsp.client.protocol.send_request_async(
+        types.TEXT_DOCUMENT_INLINE_COMPLETION, params, msg_id="inline-to-cancel"))
+    await emulator.wait_requests(1)
+    lsp.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="inline-to-cancel"))
+    with pytest.raises(JsonRpcException) as err:
+        await pending
+    assert err.value.code == -32800
+    rec = await emulator.wait_closed(emulator.requests[0])
+    assert rec.disconnected_at is not None
+
+
+@pytest_asyncio.fixture
+async def utf8_lsp(emulator: Emulator, tmp_path: Path) -> AsyncIterator[Session]:
+    caps = types.ClientCapabilities(
+        text_document=INLINE_CAPS.text_document,
+        general=types.GeneralClientCapabilities(position_encodings=["utf-8", "utf-16", "utf-32"]))
+    async for s in _start(emulator, tmp_path, caps):
+        yield s
+
+
+async def test_ranges_follow_the_negotiated_utf8_encoding(utf8_lsp: Session, emulator: Emulator) -> None:
+    emulator.script(SPARK, _fill(' + "!"'))
+    line = 'greeting = "héllo → wörld"'
+    uri = utf8_lsp.open("u.py", "python", line + "\n")
+    end = len(line.encode("utf-8"))  # Neovim's client negotiates utf-8: characters count bytes
+    items = await utf8_lsp.inline(uri, 0, end)
+    assert [i.insert_text for i in items] == [' + "!"']
+    assert items[0].range == types.Range(types.Position(0, end), types.Position(0, end))
+    assert 'wörld"<FILL>' in str(emulator.requests[0].body)  # the prefix ends exactly at the cursor
