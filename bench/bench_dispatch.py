@@ -10,7 +10,8 @@ Prints, from one run on this machine:
   same 40 events with no I/O, vs. draining that provider directly (what dispatch itself costs);
 - breaker behaviour with a primary that always answers 500: requests that reach the failing
   model before and after its breaker opens, time to a served fallback before/after, and the single
-  probe sent when the cooldown ends.
+  probe sent when the cooldown ends;
+- hedging: time to first token with a cold primary, without and with `hedge_after_ms`.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from codeswitch.providers import (
     make_provider,
 )
 from codeswitch.routing import RouteDecision
-from codeswitch.testing import Emulator, Reply
+from codeswitch.testing import Emulator, LatencyProfile, Reply
 
 TEXT = " ".join(f"tok{i}" for i in range(40))
 CATALOG = load_catalog()
@@ -202,12 +203,36 @@ async def breaker(emu: Emulator, requests: int) -> None:
     print(f"  after the cooldown: {probes} probe call(s) to the failing model")
 
 
+async def hedging(emu: Emulator, requests: int) -> None:
+    """Time to first token when the primary is cold (1 s), with and without a 200 ms hedge."""
+    emu.reset()
+    emu.set_profile("gpt-5.3-codex-spark", LatencyProfile(1.0, 1000.0))
+    emu.set_profile("gpt-5.1-codex-mini", LatencyProfile(0.05, 150.0))
+    d = dispatcher(emu, None)
+    chain = ("gpt-5.3-codex-spark", "gpt-5.1-codex-mini")
+    for hedge in (None, 200):
+        ttfts: list[float] = []
+        winners: dict[str, int] = {}
+        for _ in range(requests):
+            dec = RouteDecision(tier="inline", scope="inline", chain=chain, max_output_tokens=64,
+                                latency_budget_ms=5000, cost_ceiling_usd=None, cause="bench",
+                                hedge_after_ms=hedge)
+            done = await d.complete(dec, build, request_kind="inline", scope="inline")
+            ttfts.append((done.ttft_ms or 0.0) / 1000)
+            winners[done.model_key] = winners.get(done.model_key, 0) + 1
+        label = "no hedge" if hedge is None else f"hedge after {hedge} ms"
+        print(f"  {label:20s} ttft {fmt(ttfts)}   served by {winners}")
+    await d.aclose()
+
+
 async def main(n: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with Emulator() as emu:
             await overhead(emu, n, Path(tmp))
             await logic_only(10 * n)
             await breaker(emu, 50)
+            print("hedging, primary cold (1 s to first token), backup 50 ms, 10 requests each")
+            await hedging(emu, 10)
 
 
 if __name__ == "__main__":
