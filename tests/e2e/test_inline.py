@@ -302,3 +302,12 @@ async def test_ranges_follow_the_negotiated_utf8_encoding(utf8_lsp: Session, emu
     assert [i.insert_text for i in items] == [' + "!"']
     assert items[0].range == types.Range(types.Position(0, end), types.Position(0, end))
     assert 'wörld"<FILL>' in str(emulator.requests[0].body)  # the prefix ends exactly at the cursor
+
+
+async def test_bad_positions_and_unknown_documents(lsp: Session, emulator: Emulator) -> None:
+    uri = lsp.open("b.py", "python", "x = 1\n")
+    with pytest.raises(JsonRpcException) as err:
+        await lsp.inline(uri, 99, 0)
+    assert err.value.code == -32602  # InvalidParams: the position is outside the document
+    assert await lsp.inline(lsp.uri("never-opened.py"), 0, 0) == []
+    assert emulator.requests == []
