@@ -180,7 +180,8 @@ class Dispatcher:
             for call in ctx.calls:
                 if call.outcome is None:  # cancelled in flight: a half-open probe must not stay taken
                     self.breakers.get(call.model.provider, call.model.key).release()
-            self._record(ledger_rows(ctx, served, self._clock()))
+            wall = self.ledger.now() if self.ledger is not None else time.time()
+            self._record(ledger_rows(ctx, served, self._clock(), wall))
 
     async def _run(self, ctx: RequestCtx) -> Call:
         chain = ctx.decision.chain

@@ -8,7 +8,6 @@ re-exported by ``codeswitch.dispatch``.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 
@@ -260,12 +259,12 @@ def make_completion(ctx: RequestCtx, call: Call, now: float) -> Completion:
     )
 
 
-def ledger_rows(ctx: RequestCtx, served: Call | None, now: float) -> list[RequestRow]:
+def ledger_rows(ctx: RequestCtx, served: Call | None, now: float, wall: float) -> list[RequestRow]:
     """One row per call. Calls still in flight were cancelled; a failed call is ``fallback`` unless
-    it was the last one of a request that failed (``error``)."""
+    it was the last one of a request that failed (``error``). `now` is the monotonic clock,
+    `wall` the timestamp the rows carry."""
     failed = [c for c in ctx.calls if c.outcome == "failed"]
     last_failed = failed[-1] if failed and served is None else None
-    wall = time.time()
     rows = []
     for call in ctx.calls:
         if call.outcome is None:

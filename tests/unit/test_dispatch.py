@@ -227,3 +227,12 @@ async def test_a_stream_left_open_after_finish_is_closed_and_served() -> None:
     done = await d.complete(decision(A), build, request_kind="edit", scope="function")
     assert done.text == "done" and done.finish_reason == "stop"
     assert prov.closed == 1
+
+
+async def test_rows_carry_the_ledger_clock_so_budgets_see_them(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.db", now=lambda: 1_000_000.0) as ledger:
+        d, _, _ = rig({}, ledger=ledger)
+        done = await d.complete(decision(A), build, request_kind="edit", scope="function")
+        [row] = ledger.rows()
+        assert row.ts == 1_000_000.0
+        assert ledger.spent_today() == pytest.approx(done.cost_usd)
