@@ -14,7 +14,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -145,10 +145,13 @@ class InlineService:
                                                      complete=dispatcher.complete,
                                                      rel_path=self._rel_path(snap))
             except AllModelsFailed as exc:
-                self._show_once(notify, "all", f"codeswitch: inline completion failed: {exc}")
+                if not self._show_dispatch_notices(dispatcher, notify):
+                    self._show_once(notify, "all", f"codeswitch: inline completion failed: {exc}")
                 return None
             if ticket.superseded or store.version(uri) != snap.version:
                 raise asyncio.CancelledError("the document changed while the model was answering")
+            if self._show_dispatch_notices(dispatcher, notify):
+                outcome = replace(outcome, notice=None)  # the dispatcher already said it
             self._report(outcome, notify)
             return outcome.suggestion
         finally:
@@ -159,6 +162,13 @@ class InlineService:
             return
         self.shown_failures.add(key)
         notify("window/showMessage", types.ShowMessageParams(types.MessageType.Warning, message))
+
+    def _show_dispatch_notices(self, dispatcher: Dispatcher, notify: Callable[[str, object], None]) -> bool:
+        """Show what the dispatcher wants the user to hear once (bad key, quota, missing model)."""
+        notices = dispatcher.take_notices()
+        for n in notices:
+            self._show_once(notify, f"{n.provider}:{n.model_key}:{n.kind}", f"codeswitch: {n.message}")
+        return bool(notices)
 
     def _report(self, outcome: InlineOutcome, notify: Callable[[str, object], None]) -> None:
         if outcome.notice:
