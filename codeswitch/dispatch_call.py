@@ -90,8 +90,6 @@ class Completion:
     hedged: bool = False
 
 
-
-
 @dataclass(slots=True, eq=False)
 class Call:
     """A call in flight or finished. `outcome` is None while in flight, then ok|failed|cancelled."""
@@ -237,7 +235,6 @@ class RequestCtx:
     tries: dict[str, int] = field(default_factory=dict)
     delivered: bool = False
     hedged: bool = False
-
 
 
 def make_completion(ctx: RequestCtx, call: Call, now: float) -> Completion:
