@@ -117,21 +117,22 @@ def inline_shape(lines: LineSource, pos: Pos, tree: SyntaxTree | None = None) ->
     line = lines(pos.line)
     before, after = line[:pos.col], line[pos.col:]
     root = tree.root if tree is not None else None
+    language = tree.language if tree is not None else None
     point = point_of(line, pos.line, pos.col)
     if before.strip():
-        if opens_block(before) and after.strip() in ("", "}", "end", ")"):
-            return "expression" if _open_brackets(before) and not before.rstrip().endswith("{") else "block"
-        if root is not None and _in_open_expression(root, point):
-            return "expression"
-        code = _strip_code(before, tree.language if tree is not None else None).rstrip()
+        code = _strip_code(before, language, "_").rstrip()  # comments and strings say nothing here
         if not code or (root is not None and _in_comment(root, point)):
             return "rest_of_line"
+        if opens_block(code) and after.strip() in ("", "}", "end", ")"):
+            return "expression" if _open_brackets(code) and not code.endswith("{") else "block"
+        if root is not None and _in_open_expression(root, point):
+            return "expression"
         if _open_brackets(code) or _TRAILING_OPERATOR.search(code):
             return "expression"
         return "rest_of_line"
     # at the indentation of a (nearly) empty line: look at what came before
     for row in range(pos.line - 1, max(-1, pos.line - 50), -1):
-        prev = lines(row)
+        prev = _strip_code(lines(row), language)
         if prev.strip():
             if opens_block(prev):
                 return "block"
@@ -150,8 +151,11 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
 
-def _strip_code(text: str, language: str | None) -> str:
-    """Blank out strings and comments (same length) so bracket and keyword scans ignore them."""
+def _strip_code(text: str, language: str | None, string_fill: str = " ") -> str:
+    """Blank out strings and comments (same length) so bracket and keyword scans ignore them.
+
+    Single-line strings become ``string_fill`` (``_`` keeps "there is a value here" visible).
+    """
     out = list(text)
     i, n = 0, len(text)
     comment = _LINE_COMMENT.get(language or "", "//")
@@ -172,16 +176,21 @@ def _strip_code(text: str, language: str | None) -> str:
             j = n if j < 0 else j + 3
             out[i:j] = [c if c == "\n" else " " for c in text[i:j]]
             i = j
-        elif ch in "\"'`":
+        elif ch in "\"'`" and not (ch == "'" and language == "rust" and not _rust_char(text, i)):
             j = i + 1
             while j < n and text[j] != ch and text[j] != "\n":
                 j += 2 if text[j] == "\\" else 1
             j = min(j + 1, n)
-            out[i:j] = " " * (j - i)
+            out[i:j] = string_fill * (j - i)
             i = j
         else:
             i += 1
     return "".join(out)
+
+
+def _rust_char(text: str, i: int) -> bool:
+    """A Rust quote starts a char literal ('x', '\\n'), not a lifetime ('a)."""
+    return text[i + 1:i + 2] == "\\" or text[i + 2:i + 3] == "'"
 
 
 def _trim(completion: str, cut: int) -> int:

@@ -233,3 +233,15 @@ def test_selection_over_two_methods_of_one_class_anchors_to_the_class() -> None:
     span = Span(find(snap, "entries.add(cents);", at_end=False), find(snap, "total += e;"))
     scope = estimate_scope(snap, ScopeRequest("edit", span, "tidy up"), None)
     assert (scope.scope, scope.anchor_kind, scope.anchor_name) == ("function", "class", "Account")
+
+
+@pytest.mark.parametrize(("text", "line", "shape"), [
+    ("def f():\n    # TODO: later\n", 1, "rest_of_line"),  # a colon in a comment opens nothing
+    ("def f():\n    x = 1  # note:\n    \n", 2, "rest_of_line"),
+    ("def f():  # the entry point\n    \n", 1, "block"),  # the header still opens the body
+    ("def f():\n    s = 'a:'\n", 1, "rest_of_line"),
+])
+def test_comments_and_strings_do_not_open_blocks(text: str, line: int, shape: str) -> None:
+    snap = Snapshot.from_text(text, path=Path("/w/c.py"))
+    pos = Pos(line, len(snap.line(line)))
+    assert inline(snap, pos).inline_shape == shape

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from codeswitch.documents import Pos
 
+from codeswitch.documents import Pos
 from codeswitch.scope import (
     SyntaxTree,
     adds_syntax_errors,
@@ -88,3 +88,10 @@ def test_error_count_in_a_region_only() -> None:
 def test_missing_nodes_count_as_errors() -> None:
     spans = syntax_errors("int main() { return 0 }\n", "c")  # the parser inserts a MISSING ';'
     assert spans is not None and len(spans) >= 1
+
+
+def test_rust_lifetimes_are_not_strings() -> None:
+    completion = "let n = s.len();\n    n\n}\nfn other<'b>() {}"
+    cut = block_exit("rust", "fn f<'a>(s: &'a str) -> usize {\n    ", completion)
+    assert cut is not None and completion[:cut] == "let n = s.len();\n    n"
+    assert block_exit("rust", "", "let c = '}';\n") is None
