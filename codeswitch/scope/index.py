@@ -86,6 +86,7 @@ class WorkspaceIndex:
         root_path = Path(root).resolve()
         rules = IgnoreRules()
         rules.add_lines(list(exclude))
+        rules.add_file(root_path / ".git" / "info" / "exclude")  # the repository's local ignores
         with self._lock:
             self.root = root_path
             self.ignore = rules

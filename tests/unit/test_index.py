@@ -200,3 +200,10 @@ def test_files_outside_the_workspace_are_never_indexed(workspace: Path, tmp_path
     index.update_file("../elsewhere.py")
     assert index.definitions("stranger") == []
     assert all(not f.startswith(("/", "..")) for f in index.files())
+
+
+def test_git_info_exclude_is_honoured(workspace: Path) -> None:
+    write(workspace, ".git/info/exclude", "docs/\n")
+    index = WorkspaceIndex()
+    index.build(workspace)
+    assert set(index.files()) == EXPECTED - {"docs/a/final.py"}
