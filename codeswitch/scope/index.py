@@ -69,7 +69,8 @@ class WorkspaceIndex:
 
     def __init__(self, root: str | Path | None = None) -> None:
         self.root: Path | None = Path(root).resolve() if root is not None else None
-        self.ignore = IgnoreRules()
+        self.ignore = IgnoreRules()  # .gitignore rules (negations can re-include)
+        self.excluded = IgnoreRules()  # the config's exclude patterns: always win
         self._tables = _Tables()
         self._lock = threading.Lock()
         self._pending: dict[str, FileTags | None] | None = None  # updates made during a build
@@ -85,13 +86,15 @@ class WorkspaceIndex:
         """
         root_path = Path(root).resolve()
         rules = IgnoreRules()
-        rules.add_lines(list(exclude))
         rules.add_file(root_path / ".git" / "info" / "exclude")  # the repository's local ignores
+        excluded = IgnoreRules()
+        excluded.add_lines(list(exclude))
         with self._lock:
             self.root = root_path
             self.ignore = rules
+            self.excluded = excluded
             self._pending = {}
-        files = list(self._walk(root_path, rules))
+        files = list(self._walk(root_path, rules, excluded))
         tables = _Tables()
         total = len(files)
         for done, (rel, language) in enumerate(files, 1):
@@ -108,7 +111,7 @@ class WorkspaceIndex:
             self.ready = True
         return len(tables.files)
 
-    def _walk(self, root: Path, rules: IgnoreRules) -> Iterable[tuple[str, str]]:
+    def _walk(self, root: Path, rules: IgnoreRules, excluded: IgnoreRules) -> Iterable[tuple[str, str]]:
         for dirpath, dirnames, filenames in os.walk(root):
             here = Path(dirpath)
             base = here.relative_to(root).as_posix()
@@ -118,7 +121,8 @@ class WorkspaceIndex:
             kept = []
             for d in sorted(dirnames):
                 rel = f"{base}/{d}" if base else d
-                if d in SKIP_DIRS or rules.matches(rel, True) or is_virtualenv(here / d):
+                if d in SKIP_DIRS or rules.matches(rel, True) or excluded.matches(rel, True) \
+                        or is_virtualenv(here / d):
                     continue
                 if (here / d).is_symlink():
                     continue
@@ -127,7 +131,7 @@ class WorkspaceIndex:
             for f in sorted(filenames):
                 rel = f"{base}/{f}" if base else f
                 language = language_for(None, f)
-                if language is None or rules.matches(rel, False):
+                if language is None or rules.matches(rel, False) or excluded.matches(rel, False):
                     continue
                 yield rel, language
 
@@ -185,7 +189,7 @@ class WorkspaceIndex:
         if self._outside(rel):
             return
         language = language_for(None, rel)
-        if self.root is None or language is None or self.ignore.ignores(rel):
+        if self.root is None or language is None or self.ignore.ignores(rel) or self.excluded.ignores(rel):
             self._put(rel, None)
             return
         self._put(rel, self._read_and_tag(self.root / rel, rel, language))

@@ -111,8 +111,13 @@ def test_definitions_and_references_across_files(workspace: Path) -> None:
 
 def test_exclude_patterns_from_config(workspace: Path) -> None:
     index = WorkspaceIndex()
-    index.build(workspace, exclude=["app/", "*.go"])
-    assert set(index.files()) == EXPECTED - {"app/greet.ts", "app/main.ts", "app/nested/shown.go"}
+    index.build(workspace, exclude=["app/", "*.go", "important_gen.py"])
+    # the config's patterns win over .gitignore negations (!important_gen.py)
+    assert set(index.files()) == EXPECTED - {"app/greet.ts", "app/main.ts", "app/nested/shown.go",
+                                             "pkg/important_gen.py"}
+    write(workspace, "app/late.ts", "export function late() {}\n")
+    index.update_file("app/late.ts")
+    assert index.definitions("late") == []
 
 
 def test_update_text_and_remove(workspace: Path) -> None:
