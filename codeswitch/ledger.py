@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import sqlite3
 import threading
 import time
@@ -34,6 +35,7 @@ from codeswitch.routing import Budget
 Outcome: TypeAlias = Literal["ok", "cancelled", "fallback", "error"]
 OUTCOMES: tuple[str, ...] = ("ok", "cancelled", "fallback", "error")
 LEDGER_FILE = "ledger.sqlite3"
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 
 
@@ -217,7 +219,7 @@ class Ledger:
 
     def rows(self, since: float | None = None) -> list[RequestRow]:
         """Model-call rows, oldest first (for tests and exports)."""
-        with self._lock:
+        with self._lock, _as_ledger_error(self.path):
             cur = self._db.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM requests WHERE ts >= ? ORDER BY id",
                 (since if since is not None else float("-inf"),),
@@ -231,12 +233,20 @@ class Ledger:
         return out
 
     def spent_today(self) -> float:
-        """Dollars of known-price calls since local midnight, across every process using the file."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT COALESCE(SUM(cost_usd), 0) FROM requests WHERE ts >= ?",
-                (start_of_day(self.now()),),
-            ).fetchone()
+        """Dollars of known-price calls since local midnight, across every process using the file.
+
+        Called on the request path (budgets), so a ledger that cannot be read logs a warning and
+        counts as nothing spent instead of failing the completion.
+        """
+        try:
+            with self._lock:
+                row = self._db.execute(
+                    "SELECT COALESCE(SUM(cost_usd), 0) FROM requests WHERE ts >= ?",
+                    (start_of_day(self.now()),),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            log.warning("%s: cannot read today's spend: %s", self.path, exc)
+            return 0.0
         return float(row[0])
 
     def budget(self, config: Config) -> Budget:
@@ -244,8 +254,8 @@ class Ledger:
         return Budget.from_config(config, self.spent_today())
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        """Run a read-only query (used by `stats`)."""
-        with self._lock:
+        """Run a query and return all rows (for tests and diagnostics)."""
+        with self._lock, _as_ledger_error(self.path):
             return list(self._db.execute(sql, tuple(params)).fetchall())
 
     def stats(self, catalog: Catalog, premium_key: str | None, since: float | None = None) -> Stats:

@@ -173,3 +173,13 @@ def test_two_processes_write_concurrently(tmp_path: Path) -> None:
         ids = [r.request_id for r in ledger.rows()]
         assert len(ids) == 300 and len(set(ids)) == 300
         assert ledger.query("SELECT COUNT(*) FROM acceptances") == [(30,)]
+
+
+def test_unreadable_ledger_never_fails_the_request_path(tmp_path: Path) -> None:
+    ledger = Ledger(tmp_path / "l.db")
+    ledger.close()
+    assert ledger.spent_today() == 0.0  # budgets degrade to "nothing spent", completions go on
+    with pytest.raises(LedgerError):
+        ledger.record(row("a"))
+    with pytest.raises(LedgerError):
+        ledger.rows()
