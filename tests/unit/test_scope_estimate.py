@@ -258,3 +258,15 @@ def test_renaming_a_local_name_stays_in_the_function(ws: tuple[Path, WorkspaceIn
     for instruction in ("rename total to acc", "rename the variable total to acc"):
         scope = edit(snap, index, at(snap, "total += i"), instruction)
         assert (scope.scope, scope.anchor_name) == ("function", "helper"), instruction
+
+
+def test_whole_line_selections_ending_at_column_zero(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    helper = at(snap, "def helper")
+    one = edit(snap, index, Span(helper, Pos(helper.line + 5, 0)), "make it iterative")
+    assert (one.scope, one.anchor_name) == ("function", "helper")
+    fetch = at(snap, "def fetch_user")
+    upto_helper = edit(snap, index, Span(fetch, helper), "add logging")  # ends where helper starts
+    assert (upto_helper.scope, upto_helper.anchor_name) == ("function", "fetch_user")
+    both = edit(snap, index, Span(fetch, Pos(helper.line + 5, 0)), "add logging")
+    assert both.scope == "workspace"
