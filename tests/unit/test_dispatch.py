@@ -31,7 +31,7 @@ from codeswitch.routing import RouteDecision
 
 CATALOG = load_catalog()
 A, B = "gpt-5.3-codex", "claude-opus-4-6"
-Step = StreamEvent | ProviderError | None  # None: end the stream without a Finish
+Step = StreamEvent | ProviderError | float | None  # float: pause; None: end without a Finish
 
 OK: list[Step] = [TextDelta("ok"), Usage(10, 0, 1), Finish("stop")]
 
@@ -54,6 +54,9 @@ class Scripted:
                 await asyncio.sleep(0)
                 if step is None:
                     return
+                if isinstance(step, float):
+                    await asyncio.sleep(step)
+                    continue
                 if isinstance(step, ProviderError):
                     raise step
                 yield step
@@ -236,3 +239,20 @@ async def test_rows_carry_the_ledger_clock_so_budgets_see_them(tmp_path: Path) -
         [row] = ledger.rows()
         assert row.ts == 1_000_000.0
         assert ledger.spent_today() == pytest.approx(done.cost_usd)
+
+
+async def test_hedge_winner_failing_midway_falls_back_to_the_model_it_beat(tmp_path: Path) -> None:
+    err = ServerError("boom", provider="p", status=500)
+    slow_ok: list[Step] = [0.5, *OK]
+    with Ledger(tmp_path / "l.db") as ledger:
+        prov = Scripted("p", {A: [[0.02, TextDelta("a1"), err]], B: [slow_ok, OK]})
+        policy = DispatchPolicy(RetryPolicy(max_retries=0))
+        d = Dispatcher(Config(), CATALOG, ledger, lambda model: prov, policy=policy)
+        dec = RouteDecision(tier="inline", scope="inline", chain=(A, B), max_output_tokens=64,
+                            latency_budget_ms=10_000, cost_ceiling_usd=None, cause="c", hedge_after_ms=5)
+        done = await d.complete(dec, build, request_kind="inline", scope="inline")
+        rows = [(r.model_key, r.outcome, r.error_kind) for r in ledger.rows()]
+    assert done.model_key == B and done.hedged and done.fallbacks == ((A, "server_error"),)
+    assert prov.calls == [A, B, B]
+    assert sorted(rows, key=str) == sorted([(A, "fallback", "server_error"), (B, "cancelled", "hedge_lost"),
+                                           (B, "ok", None)], key=str)
