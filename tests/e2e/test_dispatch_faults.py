@@ -63,6 +63,16 @@ def make_rig(emu: Emulator, tmp_path: Path, *, timeouts: Timeouts, retries: int 
 
 @pytest_asyncio.fixture
 async def rig(emulator: Emulator, tmp_path: Path, hermetic_env: Path) -> AsyncIterator[Rig]:
+    """Generous timeouts: a busy machine must not turn a healthy stream into a timeout."""
+    r = make_rig(emulator, tmp_path, timeouts=Timeouts(connect_s=2.0, first_token_s=5.0, idle_s=5.0))
+    yield r
+    await r.dispatcher.aclose()
+    r.ledger.close()
+
+
+@pytest_asyncio.fixture
+async def stall_rig(emulator: Emulator, tmp_path: Path, hermetic_env: Path) -> AsyncIterator[Rig]:
+    """Short first-token and idle timeouts, for the tests whose streams stall on purpose."""
     r = make_rig(emulator, tmp_path, timeouts=Timeouts(connect_s=2.0, first_token_s=0.3, idle_s=0.3))
     yield r
     await r.dispatcher.aclose()
@@ -121,7 +131,8 @@ async def test_5xx_backs_off_then_falls_back(rig: Rig, fault: str, kind: str) ->
     assert [o for _, o, _ in outcomes(rig)] == ["fallback"] * 3 + ["ok"]
 
 
-async def test_stall_before_first_token_times_out_and_falls_back(rig: Rig) -> None:
+async def test_stall_before_first_token_times_out_and_falls_back(stall_rig: Rig) -> None:
+    rig = stall_rig
     rig.emu.fault(CODEX, "stall_first", times=None)
     done = await rig.dispatcher.complete(decision(CODEX, OPUS), build, request_kind="edit", scope="function")
     assert done.model_key == OPUS
@@ -131,7 +142,8 @@ async def test_stall_before_first_token_times_out_and_falls_back(rig: Rig) -> No
         assert rec.disconnected_at is not None and rec.tokens_sent == 0
 
 
-async def test_stall_mid_stream_hits_the_idle_timeout(rig: Rig) -> None:
+async def test_stall_mid_stream_hits_the_idle_timeout(stall_rig: Rig) -> None:
+    rig = stall_rig
     rig.emu.script(CODEX, "one two three four five six")
     rig.emu.fault(CODEX, "stall_mid", after_tokens=2)
     done = await rig.dispatcher.complete(decision(CODEX, OPUS), build, request_kind="edit", scope="function")
