@@ -2,7 +2,8 @@
 
 - ``nvim_emulator``: factory ``(script=None, profile="instant") -> EmulatorProcess`` (stopped after).
 - ``nvim_workspace``: a tmp workspace with a ``.git`` marker, for the server's root.
-- ``nvim_probe``: ``(lua, emulator, settings=None) -> dict`` runs a probe in that workspace.
+- ``nvim_probe``: ``(lua, emulator | None, settings=None, server_cmd=None) -> dict`` runs a probe
+  in that workspace (``server_cmd`` defaults to ``python -m codeswitch serve``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def nvim_workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def nvim_probe(tmp_path: Path, nvim_workspace: Path) -> Callable[..., dict[str, object]]:
-    def run(lua: str, emulator: EmulatorProcess, settings: dict[str, object] | None = None,
+    def run(lua: str, emulator: EmulatorProcess | None, settings: dict[str, object] | None = None,
             server_cmd: list[str] | None = None) -> dict[str, object]:
         return run_probe(lua, workspace=nvim_workspace, emulator=emulator, tmp=tmp_path, settings=settings,
                          server_cmd=server_cmd)

@@ -110,7 +110,7 @@ def server_settings(emulator_url: str, **extra: object) -> dict[str, object]:
     return settings
 
 
-def run_probe(probe: str, *, workspace: Path, emulator: EmulatorProcess, tmp: Path,
+def run_probe(probe: str, *, workspace: Path, emulator: EmulatorProcess | None, tmp: Path,
               settings: dict[str, object] | None = None, timeout: float = 90.0,
               server_cmd: list[str] | None = None) -> dict[str, object]:
     """Run ``probe`` (Lua source) in a headless nvim whose cwd is ``workspace``; return H.finish's table."""
@@ -127,8 +127,9 @@ def run_probe(probe: str, *, workspace: Path, emulator: EmulatorProcess, tmp: Pa
         "result_file": str(result_file),
         "server_cmd": server_cmd or [sys.executable, "-m", "codeswitch", "serve"],
         "server_env": server_env,
-        "settings": settings if settings is not None else server_settings(emulator.url),
-        "emulator_url": emulator.url,
+        "settings": settings if settings is not None else
+        (server_settings(emulator.url) if emulator is not None else {}),
+        "emulator_url": emulator.url if emulator is not None else None,
     }
     config_file = tmp / "probe-config.json"
     config_file.write_text(json.dumps(config), encoding="utf-8")

@@ -108,6 +108,28 @@ function H.buffer()
   return vim.api.nvim_buf_get_lines(0, 0, -1, false)
 end
 
+-- count inline requests the client sends and the answers it gets (H.inline.sent / .answered)
+H.inline = { sent = 0, answered = 0, errors = 0 }
+function H.track_inline(client)
+  local orig = client.request
+  client.request = function(self, method, params, handler, bufnr)
+    if method == 'textDocument/inlineCompletion' then
+      H.inline.sent = H.inline.sent + 1
+      local inner = handler
+      handler = function(err, ...)
+        H.inline.answered = H.inline.answered + 1
+        if err then
+          H.inline.errors = H.inline.errors + 1
+        end
+        if inner then
+          return inner(err, ...)
+        end
+      end
+    end
+    return orig(self, method, params, handler, bufnr)
+  end
+end
+
 -- failures inside callbacks must end the run, not hang it
 function H.guard(fn)
   return function(...)

@@ -24,6 +24,7 @@ H.when('client initialized', function()
   local c = H.client()
   return c ~= nil and c.initialized and c.server_capabilities.inlineCompletionProvider ~= nil
 end, H.guard(function()
+  H.track_inline(H.client())
   vim.api.nvim_win_set_cursor(0, { 2, 0 })
   vim.api.nvim_input('A')
   H.when('ghost text', function()
@@ -31,9 +32,10 @@ end, H.guard(function()
     return g ~= nil and g.text ~= '' and g
   end, H.guard(function(first)
     H.result.first_ghost = first
+    local answered = H.inline.answered
     H.type(' ', 30, function()
-      -- past the 200 ms debounce, the type-through answer has replaced the old item
-      vim.defer_fn(H.guard(function()
+      -- wait for the answer to the request sent after the debounce (served from the cache)
+      H.when('type-through answer', function() return H.inline.answered > answered end, H.guard(function()
         H.result.second_ghost = H.ghost()
         vim.api.nvim_input('<Tab>')
         H.when('accepted', function()
@@ -45,9 +47,9 @@ end, H.guard(function()
           H.when('accept command answered', function()
             local c = H.client()
             return c ~= nil and next(c.requests) == nil
-          end, function() H.finish({ ok = true }) end)
+          end, function() H.finish({ ok = true, inline = H.inline }) end)
         end))
-      end), 700)
+      end))
     end)
   end))
 end))
@@ -65,6 +67,7 @@ def test_typing_shows_ghost_text_and_accepting_inserts_it(
     assert result["first_ghost"]["text"] == " * h"  # type: ignore[index]
     assert result["second_ghost"]["text"] == "* h"  # type: ignore[index]
     assert result["buffer"] == ["def area(w, h):", "    return w * h"]
+    assert result["inline"]["errors"] == 0  # type: ignore[index]
     prompts = [str(r["body"]) for r in emu.requests() if r["model"] == SPARK]
     assert sum("return w<FILL>" in p for p in prompts) == 1
     # typing " " into the suggestion was served from the cache: no request for that cursor
