@@ -138,7 +138,9 @@ class InlineEngine:
         """Prompt windows sized by the config's token budgets, plus imports and definitions."""
         prefix = prefix_window(doc.line, line, col, self.config.inline.max_prefix_tokens)
         suffix = suffix_window(doc.line, doc.line_count, line, col, self.config.inline.max_suffix_tokens)
-        imports = file_imports(doc.line, doc.line_count)
+        # the window already shows the top of the file: its imports need no second copy
+        covers_top = prefix.count("\n") >= line
+        imports = () if covers_top else file_imports(doc.line, doc.line_count)
         snippets: tuple[Any, ...] = ()
         if self.definitions is not None and self.root is not None:
             root = self.root

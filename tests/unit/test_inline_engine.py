@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeswitch.catalog import ModelInfo, load_catalog
-from codeswitch.config import Config
+from codeswitch.config import Config, InlineConfig
 from codeswitch.features.inline import InlineEngine
 from codeswitch.features.prompts_inline import FILL, DefinitionSite
 from codeswitch.providers import CompletionRequest
@@ -133,3 +133,14 @@ async def test_definitions_from_other_files_reach_the_prompt(tmp_path: Path) -> 
     await engine.complete(doc, 2, 23, shape="expression", decision=DECISION, complete=fake,
                           rel_path="app.py")
     assert "return amount * 1.2" in fake.built[0].messages[0].text()
+
+
+async def test_imports_reach_the_prompt_only_when_the_window_misses_them() -> None:
+    rows = ["import numpy as np", ""] + [f"a{i} = {i}" for i in range(50)] + ["m = np.", ""]
+    small = InlineEngine(Config(inline=InlineConfig(max_prefix_tokens=10)), CATALOG)
+    fake = FakeDispatch("mean(a)")
+    await small.complete(Doc(rows), 52, 7, shape="rest_of_line", decision=DECISION, complete=fake)
+    assert "Imports at the top of this file:\nimport numpy as np" in fake.built[0].messages[0].text()
+    big = FakeDispatch("mean(a)")
+    await _engine().complete(Doc(rows), 52, 7, shape="rest_of_line", decision=DECISION, complete=big)
+    assert "Imports at the top" not in big.built[0].messages[0].text()
