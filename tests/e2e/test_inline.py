@@ -150,6 +150,9 @@ async def test_ghost_text_per_language_and_shape(lsp: Session, emulator: Emulato
     assert emulator.requests[0].model == SPARK
     prompt = str(emulator.requests[0].body)
     assert "<FILL>" in prompt and FAKE_KEY not in prompt
+    # the tree-sitter shape reached the prompt: a block after an opener, else the rest of the line
+    hint = "Write the body of the block" if "\n" in expected else "Complete the current line only"
+    assert hint in prompt
 
 
 async def test_block_is_truncated_where_the_function_ends(lsp: Session, emulator: Emulator) -> None:
