@@ -76,3 +76,47 @@ def test_typing_shows_ghost_text_and_accepting_inserts_it(
     with Ledger(ledger_path) as ledger:
         spark = {m.name: m for m in ledger.stats(load_catalog(), None).by_model}[SPARK]
     assert spark.accepted == 1 and spark.accepted_chars == len(" * h")
+
+
+BLOCK_PROBE = r"""
+H.start()
+vim.cmd('edit area.py')
+H.when('client initialized', function()
+  local c = H.client()
+  return c ~= nil and c.initialized and c.server_capabilities.inlineCompletionProvider ~= nil
+end, H.guard(function()
+  H.track_inline(H.client())
+  vim.api.nvim_win_set_cursor(0, { 1, 0 })
+  vim.api.nvim_input('o')
+  H.when('block ghost text', function()
+    local g = H.ghost()
+    return g ~= nil and #g.lines > 0 and g
+  end, H.guard(function(ghost)
+    H.result.ghost = ghost
+    vim.api.nvim_input('<Tab>')
+    H.when('accepted', function() return #H.buffer() >= 3 and H.ghost() == nil end, H.guard(function()
+      H.result.buffer = H.buffer()
+      H.result.cursor = vim.api.nvim_win_get_cursor(0)
+      vim.api.nvim_input('<Esc>')
+      H.finish({ ok = true, inline = H.inline })
+    end))
+  end))
+end))
+"""
+
+
+def test_block_ghost_text_spans_lines_and_is_inserted(
+    nvim_emulator: Callable[..., EmulatorProcess], nvim_probe: Callable[..., dict[str, object]],
+    nvim_workspace: Path,
+) -> None:
+    (nvim_workspace / "area.py").write_text("def area(w, h):\n", encoding="utf-8")
+    reply = "<FILL>result = w * h\n    return result\n\n\ndef volume():\n    pass</FILL>"
+    emu = nvim_emulator(script={"models": {SPARK: {"replies": [reply]}}})
+    result = nvim_probe(BLOCK_PROBE, emu)
+    assert result["ok"], result
+    ghost = result["ghost"]
+    assert isinstance(ghost, dict)
+    assert ghost["text"] == "result = w * h" and ghost["lines"] == ["    return result"]
+    # cut where the function ends: `def volume()` never reaches the buffer
+    assert result["buffer"] == ["def area(w, h):", "    result = w * h", "    return result"]
+    assert result["cursor"] == [3, len("    return result")]
