@@ -31,6 +31,7 @@ from codeswitch.features.prompts_inline import DefinitionSite
 from codeswitch.ledger import Ledger
 from codeswitch.routing import Budget, RouteDecision, route
 from codeswitch.scope import ScopeRequest, WorkspaceIndex, estimate_scope
+from codeswitch.secrets import is_secret
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,19 @@ class InlineService:
                 pass
         return path.name
 
+    def _secret(self, snap: Snapshot) -> bool:
+        """Whether the document is a secret file (.env, keys, .codeswitchignore matches)."""
+        path = snap.path
+        if path is None:
+            return False
+        root = self.host.root
+        if root is not None:
+            try:
+                path.resolve().relative_to(root.resolve())
+            except ValueError:
+                root = None
+        return is_secret(path, root if root is not None else path.parent)
+
     def refresh(self) -> None:
         """Follow a configuration change (the state replaces its Config as a whole)."""
         if self.engine.config is not self.host.config:
@@ -134,6 +148,8 @@ class InlineService:
             pos = snap.to_pos(line, character)
         except PositionError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
+        if self._secret(snap):
+            return None  # a secret file's text never goes to a provider
         ticket = self.inflight.begin(uri)
         try:
             cached = self.engine.cached(snap, pos.line, pos.col)

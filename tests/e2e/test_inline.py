@@ -314,3 +314,21 @@ async def test_bad_positions_and_unknown_documents(lsp: Session, emulator: Emula
     assert err.value.code == -32602  # InvalidParams: the position is outside the document
     assert await lsp.inline(lsp.uri("never-opened.py"), 0, 0) == []
     assert emulator.requests == []
+
+
+@pytest.mark.parametrize("name", [".env", "deploy/server.pem", "private/notes.txt"])
+async def test_secret_files_never_reach_a_provider(lsp: Session, emulator: Emulator, name: str) -> None:
+    (lsp.root / ".codeswitchignore").write_text("private/\n")
+    (lsp.root / name).parent.mkdir(parents=True, exist_ok=True)
+    uri = lsp.open(name, "plaintext", "API_TOKEN=abc123-secret\nOTHER=")
+    assert await lsp.inline(uri, 1, 6) == []
+    assert emulator.requests == []
+
+
+async def test_plain_text_outside_the_secret_rules_is_completed(lsp: Session, emulator: Emulator) -> None:
+    emulator.script(SPARK, _fill("42"))
+    (lsp.root / ".codeswitchignore").write_text("private/\n")
+    (lsp.root / "public").mkdir()
+    uri = lsp.open("public/notes.txt", "plaintext", "API_TOKEN=abc123\nOTHER=")
+    assert [i.insert_text for i in await lsp.inline(uri, 1, 6)] == ["42"]
+    assert len(emulator.requests) == 1
