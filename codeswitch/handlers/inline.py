@@ -155,6 +155,9 @@ class InlineService:
             cached = self.engine.cached(snap, pos.line, pos.col)
             if cached is not None:
                 return cached
+            debounce = self.host.config.inline.debounce_ms
+            if debounce > 0:  # for clients that do not debounce: a newer request cancels this wait
+                await asyncio.sleep(debounce / 1000)
             shape, decision = self.plan(snap, pos, dispatcher)
             try:
                 outcome = await self.engine.complete(snap, pos.line, pos.col, shape=shape, decision=decision,

@@ -332,3 +332,19 @@ async def test_plain_text_outside_the_secret_rules_is_completed(lsp: Session, em
     uri = lsp.open("public/notes.txt", "plaintext", "API_TOKEN=abc123\nOTHER=")
     assert [i.insert_text for i in await lsp.inline(uri, 1, 6)] == ["42"]
     assert len(emulator.requests) == 1
+
+
+async def test_server_debounce_spares_the_model_call_of_a_superseded_request(emulator: Emulator,
+                                                                             tmp_path: Path) -> None:
+    async for lsp in _start(emulator, tmp_path, INLINE_CAPS, {"inline": {"debounce_ms": 1000}}):
+        emulator.script(SPARK, _fill(" + 1"))
+        uri = lsp.open("d.py", "python", "total = a\n")
+        first = asyncio.ensure_future(lsp.inline(uri, 0, 9))
+        await asyncio.sleep(0.05)
+        lsp.type_at(uri, 0, 9, "b")
+        second = await lsp.inline(uri, 0, 10)
+        with pytest.raises(JsonRpcException) as err:
+            await first
+        assert err.value.code == -32800
+        assert [i.insert_text for i in second] == [" + 1"]
+        assert len(emulator.requests) == 1  # the first request never reached the provider
