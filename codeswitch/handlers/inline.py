@@ -79,8 +79,7 @@ class InlineService:
 
     def __post_init__(self) -> None:
         host = self.host
-        self.engine = InlineEngine(host.config, host.catalog, root=host.root,
-                                   definitions=self._definitions if host.index is not None else None)
+        self.engine = InlineEngine(host.config, host.catalog, root=host.root, definitions=self._definitions)
         host.documents.subscribe(self._changed)
 
     def _changed(self, uri: str, _version: int) -> None:
@@ -118,11 +117,12 @@ class InlineService:
 
     def refresh(self) -> None:
         """Follow a configuration change (the state replaces its Config as a whole)."""
-        if self.engine.config is not self.host.config:
-            cache = self.engine.cache
-            self.engine = InlineEngine(self.host.config, self.host.catalog, root=self.host.root,
-                                       definitions=self._definitions if self.host.index is not None else None)
-            self.engine.cache = cache
+        host, engine = self.host, self.engine
+        if engine.config is not host.config or engine.root != host.root:
+            fresh = InlineEngine(host.config, host.catalog, root=host.root, definitions=self._definitions)
+            fresh.cache, fresh.upstream_calls = engine.cache, engine.upstream_calls
+            fresh.cache.size = max(1, host.config.inline.cache_size)  # shrinks on the next put
+            self.engine = fresh
 
     def plan(self, snap: Snapshot, pos: Pos, dispatcher: Dispatcher) -> tuple[str | None, RouteDecision]:
         """The inline shape at ``pos`` and the route for it (pure, sub-millisecond)."""

@@ -348,3 +348,18 @@ async def test_server_debounce_spares_the_model_call_of_a_superseded_request(emu
         assert err.value.code == -32800
         assert [i.insert_text for i in second] == [" + 1"]
         assert len(emulator.requests) == 1  # the first request never reached the provider
+
+
+async def test_settings_change_resizes_the_prompt_window(lsp: Session, emulator: Emulator) -> None:
+    emulator.script(SPARK, _fill(" + 1"), _fill(" + 2"))
+    text = "".join(f"first_{i} = {i}\n" for i in range(40)) + "total = first_0\n"
+    uri = lsp.open("w.py", "python", text)
+    await lsp.inline(uri, 40, 15)
+    assert "first_1 = 1" in str(emulator.requests[0].body)
+    settings = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")}},
+                "inline": {"max_prefix_tokens": 8}}
+    lsp.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(settings=settings))
+    lsp.type_at(uri, 40, 15, "0")  # not the start of " + 1": no type-through
+    items = await lsp.inline(uri, 40, 16)
+    assert [i.insert_text for i in items] == [" + 2"]
+    assert "first_1 = 1" not in str(emulator.requests[1].body)  # 8 tokens: the current line only
