@@ -6,10 +6,11 @@ Two phases, one run, printed figures only (nothing asserted):
 
 1. Server-added latency. A zero-latency emulator ("instant" profile) answers every model call;
    each sample is one keystroke (didChange) plus one inlineCompletion round trip at a fresh
-   position (a cache miss, so a real model call). The same workload runs against a bare pygls
-   echo server (bench/echo_server.py when present, else a minimal one) that answers inline
-   requests at once. Reported: median / p99 of both and the difference of the medians, plus
-   the round trip of a type-through cache hit.
+   position (a cache miss, so a real model call), then one more keystroke that types the
+   suggestion's first character plus its request (a type-through cache hit). The same workload
+   runs against a bare pygls echo server (bench/echo_server.py when present, else a minimal one)
+   that answers inline requests at once. Reported per file size (100 and 50k lines): median /
+   p99 of each, the difference of the medians, and the time around the model call.
 2. Typing sessions. Real source files from tests/fixtures are typed character by character
    (60 ms between keys, a pause at word and line ends); like Neovim, a request goes out 200 ms
    after the last key of a pause, and the didChange batch is flushed right before it. The
@@ -154,29 +155,32 @@ def _echo_cmd(tmp: Path) -> list[str]:
     return [sys.executable, str(path)]
 
 
-async def latency(emu: Emulator, tmp: Path, n: int) -> None:
-    doc = "\n".join(f"value_{i} = compute({i})" for i in range(100)) + "\n"
+async def latency(emu: Emulator, tmp: Path, n: int, lines: int) -> None:
+    doc = "\n".join(f"value_{i} = compute({i})" for i in range(lines)) + "\n"
     emu.default_reply = Reply("<FILL> + 1</FILL>")
     options = {"providers": {"openai": {"base_url": emu.base_url("openai_responses")}}}
     results: dict[str, list[float]] = {}
     servers = (("echo", _echo_cmd(tmp)), ("codeswitch", [sys.executable, "-m", "codeswitch", "serve"]))
     for name, cmd in servers:
-        root = tmp / name
+        root = tmp / f"{name}-{lines}"
         root.mkdir()
         client = await Client.start(cmd, _env(tmp), root, options)
         client.open((root / "a.py").as_uri(), "python", doc)
         misses: list[float] = []
         hits: list[float] = []
         around: list[float] = []
+        appended: dict[int, int] = {}
         for i in range(n + 10):
-            row = i % 100
-            col = len(f"value_{row} = compute({row})") + (i // 100)
+            row = (i * 7919) % lines if lines > 100 else i % 100
+            col = len(f"value_{row} = compute({row})") + appended.get(row, 0)
+            appended[row] = appended.get(row, 0) + 2
             before = len(emu.requests)
             t0 = time.monotonic()  # the emulator stamps requests with the same clock
             client.change([(row, col, " ")])
-            await client.inline(row, col + 1)
+            await client.inline(row, col + 1)  # a miss: the suggestion " + 1" comes from the model
             t1 = time.monotonic()
-            await client.inline(row, col + 1)  # same place again: served from the cache
+            client.change([(row, col + 1, " ")])  # the user types the suggestion's first character
+            await client.inline(row, col + 2)  # type-through: "+ 1" from the cache
             t2 = time.monotonic()
             if i < 10:  # warm-up
                 continue
@@ -189,10 +193,10 @@ async def latency(emu: Emulator, tmp: Path, n: int) -> None:
                     around.append(((rec.received_at - t0) + (t1 - rec.finished_at)) * 1000)
         results[name] = misses
         if name == "codeswitch":
-            results["codeswitch cache hit"] = hits
+            results["codeswitch type-through hit"] = hits
             results["codeswitch around the model call"] = around
         await client.stop()
-    print("Server-added latency, zero-latency provider, 100-line file, keystroke + inline round trip:")
+    print(f"Server-added latency, zero-latency provider, {lines}-line file, keystroke + inline round trip:")
     for name, xs in results.items():
         print(f"  {name:34s} {fmt(xs)}")
     added = statistics.median(results["codeswitch"]) - statistics.median(results["echo"])
@@ -283,6 +287,7 @@ async def main() -> None:
     ap.add_argument("--n", type=int, default=150, help="latency samples per server")
     ap.add_argument("--chars", type=int, default=120, help="characters typed per file")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--lines", type=int, nargs="+", default=[100, 50_000], help="file sizes for phase 1")
     ap.add_argument("--slow", action="store_true", help="also replay against a slow model (supersession)")
     args = ap.parse_args()
     loop_errors: list[str] = []
@@ -292,7 +297,8 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         async with Emulator() as emu:
-            await latency(emu, tmp, args.n)
+            for lines in args.lines:
+                await latency(emu, tmp, args.n, lines)
         profiles = [("Spark-speed", LatencyProfile(0.05, 1000.0))]
         if args.slow:
             profiles.append(("slow-model (600 ms to first token, 150 tok/s)", LatencyProfile(0.6, 150.0)))
