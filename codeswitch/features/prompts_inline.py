@@ -164,12 +164,36 @@ def gather_snippets(names: Iterable[str], lookup: Callable[[str], list[Definitio
                             if i >= site.start_line]
             except OSError:
                 continue
-            end = min(len(rows), site.end_line - site.start_line + 1)
+            if site.end_line > site.start_line:
+                end = min(len(rows), site.end_line - site.start_line + 1)
+            else:  # only the name's position is known: the header and its indented body
+                end = definition_extent(rows)
             text = "".join(rows[:max(end, 1)]).rstrip()
             if text:
                 out.append(Snippet(site.path, text))
             break
     return tuple(out)
+
+
+def definition_extent(rows: list[str]) -> int:
+    """How many of ``rows`` (a definition's header first) belong to it: the lines indented past
+    the header, plus a closing ``}``/``end`` at the header's indentation."""
+    if not rows:
+        return 0
+    base = len(rows[0]) - len(rows[0].lstrip())
+    n = 1
+    while n < len(rows):
+        row = rows[n]
+        text = row.strip()
+        indent = len(row) - len(row.lstrip())
+        if text and indent <= base:
+            if text in ("}", "};", "end", "})", "},"):
+                n += 1
+            break
+        n += 1
+    while n > 1 and not rows[n - 1].strip():
+        n -= 1
+    return n
 
 
 def _comment_prefix(language: str | None) -> str:

@@ -79,9 +79,13 @@ class Session:
 
 
 async def _start(emulator: Emulator, tmp_path: Path, caps: types.ClientCapabilities,
-                 settings: dict[str, object] | None = None) -> AsyncIterator[Session]:
+                 settings: dict[str, object] | None = None,
+                 files: dict[str, str] | None = None) -> AsyncIterator[Session]:
     root, data = tmp_path / "ws", tmp_path / "data"
     root.mkdir()
+    for name, text in (files or {}).items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
     env.update(OPENAI_API_KEY=FAKE_KEY, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(data))
     config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"], server_env=env)
@@ -363,3 +367,25 @@ async def test_settings_change_resizes_the_prompt_window(lsp: Session, emulator:
     items = await lsp.inline(uri, 40, 16)
     assert [i.insert_text for i in items] == [" + 2"]
     assert "first_1 = 1" not in str(emulator.requests[1].body)  # 8 tokens: the current line only
+
+
+async def test_definitions_from_other_workspace_files_reach_the_prompt(emulator: Emulator,
+                                                                       tmp_path: Path) -> None:
+    caps = types.ClientCapabilities(text_document=INLINE_CAPS.text_document,
+                                    window=types.WindowClientCapabilities(work_done_progress=True))
+    pricing = "def price_with_tax(amount, rate=0.2):\n    return round(amount * (1 + rate), 2)\n\nTAX_TABLE = {}\n"
+    files = {"pricing.py": pricing,
+             ".env": "def price_with_tax():\n    SECRET_TOKEN = 1\n"}
+    async for lsp in _start(emulator, tmp_path, caps, files=files):
+        for _ in range(500):  # the index is built in the background and reports $/progress
+            reports = [r for rs in lsp.client.progress_reports.values() for r in rs]
+            if any(isinstance(r, types.WorkDoneProgressEnd) for r in reports):
+                break
+            await asyncio.sleep(0.01)
+        emulator.script(SPARK, _fill("100)"))
+        text = "from pricing import price_with_tax\n\ntotal = price_with_tax(\n"
+        uri = lsp.open("checkout.py", "python", text)
+        assert [i.insert_text for i in await lsp.inline(uri, 2, 23)] == ["100)"]
+        prompt = str(emulator.requests[0].body)
+        assert "pricing.py" in prompt and "return round(amount * (1 + rate), 2)" in prompt
+        assert "SECRET_TOKEN" not in prompt and "TAX_TABLE" not in prompt

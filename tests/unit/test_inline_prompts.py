@@ -11,6 +11,7 @@ from codeswitch.features.prompts_inline import (
     DefinitionSite,
     InlineContext,
     build_request,
+    definition_extent,
     file_imports,
     gather_snippets,
     max_tokens_for,
@@ -89,3 +90,11 @@ def test_max_tokens_by_shape() -> None:
     assert max_tokens_for("rest_of_line", 256) == 64
     assert max_tokens_for("block", 256) == 256
     assert max_tokens_for("expression", 100) == 100
+
+
+def test_definition_extent_follows_indentation() -> None:
+    py = ["def f(a):\n", "    b = a\n", "\n", "    return b\n", "\n", "x = 1\n"]
+    assert definition_extent(py) == 4
+    go = ["func F() int {\n", "\treturn 1\n", "}\n", "func G() {}\n"]
+    assert definition_extent(go) == 3
+    assert definition_extent(["const X = 1\n", "const Y = 2\n"]) == 1
