@@ -373,7 +373,8 @@ async def test_definitions_from_other_workspace_files_reach_the_prompt(emulator:
                                                                        tmp_path: Path) -> None:
     caps = types.ClientCapabilities(text_document=INLINE_CAPS.text_document,
                                     window=types.WindowClientCapabilities(work_done_progress=True))
-    pricing = "def price_with_tax(amount, rate=0.2):\n    return round(amount * (1 + rate), 2)\n\nTAX_TABLE = {}\n"
+    pricing = ("def price_with_tax(amount, rate=0.2):\n    return round(amount * (1 + rate), 2)\n"
+               "\nTAX_TABLE = {}\n")
     files = {"pricing.py": pricing,
              ".env": "def price_with_tax():\n    SECRET_TOKEN = 1\n"}
     async for lsp in _start(emulator, tmp_path, caps, files=files):
