@@ -70,7 +70,7 @@ class InlineContext:
 def prefix_window(line: Callable[[int], str], row: int, col: int, max_tokens: int) -> str:
     """Text before (row, col), whole lines back from the cursor until the budget is spent."""
     budget = max(0, max_tokens) * CHARS_PER_TOKEN
-    head = line(row)[:col]
+    head = line(row)[max(0, col - budget):col]  # a minified line must not become the prompt
     parts = [head]
     used = len(head)
     r = row - 1
@@ -88,7 +88,7 @@ def prefix_window(line: Callable[[int], str], row: int, col: int, max_tokens: in
 def suffix_window(line: Callable[[int], str], line_count: int, row: int, col: int, max_tokens: int) -> str:
     """Text after (row, col), whole lines forward until the budget is spent."""
     budget = max(0, max_tokens) * CHARS_PER_TOKEN
-    tail = line(row)[col:]
+    tail = line(row)[col:col + budget]
     parts = [tail]
     used = len(tail)
     r = row + 1

@@ -98,3 +98,11 @@ def test_definition_extent_follows_indentation() -> None:
     go = ["func F() int {\n", "\treturn 1\n", "}\n", "func G() {}\n"]
     assert definition_extent(go) == 3
     assert definition_extent(["const X = 1\n", "const Y = 2\n"]) == 1
+
+
+def test_windows_cut_a_minified_line_to_the_budget() -> None:
+    huge = "a" * 500_000 + "|" + "b" * 500_000
+    col = huge.index("|")
+    before = prefix_window(lambda i: huge, 0, col, max_tokens=100)
+    after = suffix_window(lambda i: huge, 1, 0, col + 1, max_tokens=100)
+    assert before == "a" * 400 and after == "b" * 400
