@@ -17,7 +17,7 @@ from codeswitch.scope.shape import adds_syntax_errors, block_exit
 
 from .prompts_inline import END_TAG, FILL, FILL_END, PREFIX_TAG, SUFFIX_TAG
 
-_FENCE = re.compile(r"^[ \t]*```[\w+.#-]*[ \t]*$")
+_FENCE = re.compile(r"^[ \t]*```")
 _PROSE = re.compile(r"^(here('s| is)|sure|certainly|the (completion|missing|code)|this (completes|code)|"
                     r"i('ve| have| will)|below|completion:|output:)", re.IGNORECASE)
 #: how much of the suffix is compared for overlap (characters)
@@ -42,7 +42,7 @@ def strip_chat_wrapping(text: str) -> str:
     start = out.find(FILL)
     if start >= 0:
         out = out[start + len(FILL):]
-    for tag in (PREFIX_TAG, SUFFIX_TAG, END_TAG, "<FILL/>"):
+    for tag in (PREFIX_TAG, SUFFIX_TAG, END_TAG, "<FILL/>", FILL, FILL_END):
         out = out.replace(tag, "")
     rows = out.split("\n")
     fences = [i for i, r in enumerate(rows) if _FENCE.match(r)]
@@ -53,7 +53,7 @@ def strip_chat_wrapping(text: str) -> str:
         if not before or _PROSE.match(before) or before.endswith(":"):
             end = later[0] if later else len(rows)
             rows = rows[first + 1:end]
-        elif later:  # code, then a fenced block: keep the code before it
+        else:  # code, then a fence (closing, or another block): keep the code before it
             rows = rows[:first]
     elif rows and _PROSE.match(rows[0].strip()) and len(rows) > 1:
         rows = rows[1:]

@@ -119,3 +119,21 @@ def test_syntax_region_is_bounded_and_cut_at_line_ends() -> None:
     before, after = syntax_region(prefix, suffix)
     assert len(before) <= 1500 and before.startswith("line_") and before.endswith("x = ")
     assert len(after) <= 600 and after.startswith("\nafter_0") and after.split("\n")[-1].startswith("after_")
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(["x", " ", "\n", "(", ")", ":", "`", "```", "<FILL>", "</FILL>", "return ",
+                                 "    "]), max_size=20).map("".join))
+def test_shaped_text_is_clean_or_absent(raw: str) -> None:
+    """Whatever a chat model sends, the item is None or non-blank text without markers or fences."""
+    shaped = shape_completion(raw, language=None, prefix="def f(x):\n    ", suffix="\n",
+                              shape="block", chat=True)
+    if shaped.text is not None:
+        assert shaped.text.strip()
+        assert "<FILL>" not in shaped.text and "</FILL>" not in shaped.text
+        assert not any(line.strip().startswith("```") for line in shaped.text.split("\n"))
+
+
+def test_code_then_a_closing_fence_keeps_the_code() -> None:
+    assert strip_chat_wrapping("return a\n```") == "return a"
+    assert strip_chat_wrapping("return a\n```\nSome explanation.") == "return a"
