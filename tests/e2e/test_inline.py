@@ -80,7 +80,8 @@ class Session:
 
 async def _start(emulator: Emulator, tmp_path: Path, caps: types.ClientCapabilities,
                  settings: dict[str, object] | None = None,
-                 files: dict[str, str] | None = None) -> AsyncIterator[Session]:
+                 files: dict[str, str] | None = None,
+                 keys: dict[str, str] | None = None) -> AsyncIterator[Session]:
     root, data = tmp_path / "ws", tmp_path / "data"
     root.mkdir()
     for name, text in (files or {}).items():
@@ -88,6 +89,7 @@ async def _start(emulator: Emulator, tmp_path: Path, caps: types.ClientCapabilit
         (root / name).write_text(text, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
     env.update(OPENAI_API_KEY=FAKE_KEY, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(data))
+    env.update(keys or {})
     config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"], server_env=env)
     client: LanguageClient = await config.start()  # type: ignore[assignment]
     session = Session(client, root, data)
@@ -390,3 +392,21 @@ async def test_definitions_from_other_workspace_files_reach_the_prompt(emulator:
         prompt = str(emulator.requests[0].body)
         assert "pricing.py" in prompt and "return round(amount * (1 + rate), 2)" in prompt
         assert "SECRET_TOKEN" not in prompt and "TAX_TABLE" not in prompt
+
+
+async def test_fim_model_gets_prefix_and_suffix_and_raw_code_back(emulator: Emulator, tmp_path: Path) -> None:
+    settings = {"tiers": {"inline": {"chain": ["codestral"]}},
+                "providers": {"mistral": {"base_url": emulator.base_url("fim_mistral")}}}
+    keys = {"MISTRAL_API_KEY": "fake-mistral"}
+    async for lsp in _start(emulator, tmp_path, INLINE_CAPS, settings, keys=keys):
+        emulator.script("codestral-latest", "a * b\n\ndef other():\n    pass")
+        uri = lsp.open("fim.py", "python", "def mul(a, b):\n    return \n\nprint(mul(2, 3))\n")
+        items = await lsp.inline(uri, 1, 11)
+        assert [i.insert_text for i in items] == ["a * b"]  # one line: rest_of_line shape
+        (rec,) = emulator.requests
+        assert rec.path == "/v1/fim/completions"
+        body = rec.body
+        assert isinstance(body, dict)
+        assert body["prompt"].endswith("def mul(a, b):\n    return ")
+        assert body["suffix"].startswith("\n\nprint(mul(2, 3))")
+        assert "<FILL>" not in str(body)
