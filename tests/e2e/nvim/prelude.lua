@@ -40,6 +40,7 @@ function H.when(what, cond, fn, timeout_ms)
       H.note('ready: ' .. what)
       fn(value)
     elseif vim.uv.now() > deadline then
+      H.result.inline = H.inline
       H.fail('timed out waiting for ' .. what .. (ok and '' or (': ' .. tostring(value))))
     else
       vim.defer_fn(tick, 20)
@@ -116,13 +117,14 @@ function H.track_inline(client)
     if method == 'textDocument/inlineCompletion' then
       H.inline.sent = H.inline.sent + 1
       local inner = handler
-      handler = function(err, ...)
+      handler = function(err, result, ...)
         H.inline.answered = H.inline.answered + 1
+        H.inline.last_error, H.inline.last_result = err, result
         if err then
           H.inline.errors = H.inline.errors + 1
         end
         if inner then
-          return inner(err, ...)
+          return inner(err, result, ...)
         end
       end
     end

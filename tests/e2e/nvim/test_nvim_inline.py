@@ -4,6 +4,7 @@ accepting inserts it and records the acceptance."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -120,3 +121,49 @@ def test_block_ghost_text_spans_lines_and_is_inserted(
     # cut where the function ends: `def volume()` never reaches the buffer
     assert result["buffer"] == ["def area(w, h):", "    result = w * h", "    return result"]
     assert result["cursor"] == [3, len("    return result")]
+
+
+APPEND_PROBE = r"""
+H.start()
+vim.cmd('edit greet.py')
+H.when('client initialized', function()
+  local c = H.client()
+  return c ~= nil and c.initialized and c.server_capabilities.inlineCompletionProvider ~= nil
+end, H.guard(function()
+  H.result.encoding = H.client().offset_encoding
+  H.track_inline(H.client())
+  vim.api.nvim_win_set_cursor(0, { 2, 0 })
+  vim.api.nvim_input('A')
+  H.when('ghost text', function()
+    local g = H.ghost()
+    return g ~= nil and g.text ~= '' and g
+  end, H.guard(function(ghost)
+    H.result.ghost = ghost
+    vim.api.nvim_input('<Tab>')
+    H.when('accepted', function() return H.ghost() == nil and H.buffer()[2]:sub(-4) == 'name' end,
+      H.guard(function()
+        H.result.buffer = H.buffer()
+        vim.api.nvim_input('<Esc>')
+        H.finish({ ok = true })
+      end))
+  end))
+end))
+"""
+
+
+def test_non_ascii_text_before_the_cursor(
+    nvim_emulator: Callable[..., EmulatorProcess], nvim_probe: Callable[..., dict[str, object]],
+    nvim_workspace: Path,
+) -> None:
+    line = '    label = "naïve ☃ 😀" + na'
+    (nvim_workspace / "greet.py").write_text(f"def greet(name):\n{line}\n", encoding="utf-8")
+    emu = nvim_emulator(script={"models": {SPARK: {"replies": ["<FILL>me</FILL>"]}}})
+    result = nvim_probe(APPEND_PROBE, emu)
+    assert result["ok"], result
+    assert result["encoding"] == "utf-8"  # Neovim offers utf-8 and the server takes it
+    ghost = result["ghost"]
+    assert isinstance(ghost, dict)
+    assert ghost["text"] == "me" and ghost["col"] == len(line.encode("utf-8"))
+    assert result["buffer"] == ["def greet(name):", line + "me"]
+    (rec,) = [r for r in emu.requests() if r["model"] == SPARK]
+    assert 'naïve ☃ 😀\\" + na<FILL>' in json.dumps(rec["body"], ensure_ascii=False)
