@@ -214,8 +214,7 @@ def _used_elsewhere_here(index: WorkspaceIndex, name: str, path: str, top: Defin
 def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Definition], intent: Intent,
           index: WorkspaceIndex | None, parsed: bool) -> Scope:
     reasons: list[str] = list(intent.reasons)
-    prefer_class = bool(re.search(r"\bclass\b|\bmethods\b", " ".join(intent.reasons)))
-    anchor = _anchor_of(chain, prefer_class)
+    anchor = _anchor_of(chain, intent.about_class)
     top = chain[-1] if chain else None
     scope: ScopeName = "function"
     confidence = 0.6

@@ -91,6 +91,9 @@ _SIGNATURE = re.compile(
     r"\b(make|convert|turn|rewrite)\w*\b[^.;\n]{0,30}\b(async|a coroutine|a generator)\b|"
     r"\b(add|remove|drop|rename|reorder|change|restore|make|introduce|deprecate|new)\w*\b[^.;\n]{0,40}"
     r"\b(parameters?|params?|arguments?|args?|kwargs?|options?|flags?)\b", re.IGNORECASE)
+_CLASS = re.compile(r"\bclass\b|\bmethods\b|\b(every|each|all)\s+(the\s+)?methods?\b|"
+                    r"\b(add|new|write|create|implement)\w*\b[^.;\n]{0,30}"
+                    r"\b(method|attribute|field|property|member|constructor)s?\b", re.IGNORECASE)
 _LOCAL_RENAME = re.compile(r"\brenam\w*\s+(the\s+|a\s+|this\s+)?(local\s+|loop\s+)?variable",
                            re.IGNORECASE)
 _RENAME = re.compile(r"\brename\w*\s+[`'\"]?([\w.]+)[`'\"]?\s+(?:to|as|into|->)\s+[`'\"]?([\w.]+)",
@@ -112,6 +115,7 @@ class Intent:
     mentioned: tuple[str, ...]  # identifiers the instruction names (see mentioned_names)
     about_imports: bool = False  # the instruction talks about imports / includes themselves
     via_references: bool = False  # the winning cue is broad only if other files use the name
+    about_class: bool = False  # talks about the class (new methods, fields, every method)
 
 
 def _looks_like_code(word: str, called: bool) -> bool:
@@ -180,4 +184,5 @@ def classify(instruction: str | None) -> Intent:
         via_references = winner.via_references
     signature = bool(_SIGNATURE.search(_LOCAL_RENAME.sub(" ", text)))
     return Intent(reach, weight, tuple(reasons), signature, rename,
-                  mentioned_names(text), bool(_IMPORTS.search(text)), via_references)
+                  mentioned_names(text), bool(_IMPORTS.search(text)), via_references,
+                  bool(_CLASS.search(subject)))

@@ -270,3 +270,12 @@ def test_whole_line_selections_ending_at_column_zero(ws: tuple[Path, WorkspaceIn
     assert (upto_helper.scope, upto_helper.anchor_name) == ("function", "fetch_user")
     both = edit(snap, index, Span(fetch, Pos(helper.line + 5, 0)), "add logging")
     assert both.scope == "workspace"
+
+
+def test_class_level_requests_anchor_to_the_class(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    pos = at(snap, "value = fetch_user(key)")
+    for instruction in ("add a __repr__ method", "make every method thread-safe", "tidy this class"):
+        scope = edit(snap, index, pos, instruction)
+        assert (scope.anchor_kind, scope.anchor_name) == ("class", "Store"), instruction
+    assert edit(snap, index, pos, "cache the value").anchor_name == "get"
