@@ -46,7 +46,7 @@ _JS_BINDERS = _f("variable_declarator", "pair", "assignment_expression", "public
 _JS_WRAPPERS = _f("export_statement", "variable_declarator", "lexical_declaration", "variable_declaration",
                   "expression_statement", "assignment_expression")
 _TS_CLASSES = _f("class_declaration", "abstract_class_declaration", "interface_declaration",
-                 "enum_declaration", "class")
+                 "enum_declaration", "class", "type_alias_declaration")
 _C_CLASSES = _f("struct_specifier", "union_specifier", "enum_specifier")
 
 NODES: dict[str, LanguageNodes] = {
@@ -165,29 +165,64 @@ def _binder_name(binder: ts.Node) -> ts.Node | None:
     return None
 
 
+_BODYLESS_CLASSES = frozenset({"type_declaration", "class", "module", "singleton_class",
+                               "type_alias_declaration"})
+_TYPE_NODES = frozenset({"type_alias_declaration"})
+
+
+def _definition_kind(node: ts.Node, spec: LanguageNodes) -> str | None:
+    """"function", "class" or "type" when ``node`` makes a definition, else None."""
+    t = node.type
+    if t in spec.functions:
+        if t in spec.anonymous:
+            parent = node.parent
+            return "function" if parent is not None and parent.type in spec.binders else None
+        return "function"
+    if t in spec.classes and (t in _BODYLESS_CLASSES or node.child_by_field_name("body") is not None):
+        return "type" if t in _TYPE_NODES else "class"
+    return None
+
+
+def _definition_name(node: ts.Node, spec: LanguageNodes) -> ts.Node | None:
+    if node.type in spec.anonymous and node.parent is not None:
+        return _binder_name(node.parent)
+    return _name_node(node)
+
+
+def _wrapped(node: ts.Node, spec: LanguageNodes) -> ts.Node | None:
+    """The definition a wrapper statement holds (decorated, exported, bound to a name)."""
+    frontier = [node]
+    for _ in range(4):
+        nxt: list[ts.Node] = []
+        for n in frontier:
+            for child in n.named_children:
+                if _definition_kind(child, spec) is not None:
+                    return child
+                if child.type in spec.wrappers:
+                    nxt.append(child)
+        frontier = nxt
+    return None
+
+
 def _chain(node: ts.Node | None, spec: LanguageNodes) -> Iterator[tuple[ts.Node, str, ts.Node | None]]:
-    """Definitions from ``node`` outwards: (definition node, "function"|"class", name node)."""
-    below: ts.Node | None = None
+    """Definitions from ``node`` outwards: (definition node, kind, name node).
+
+    A position on a wrapper but outside the definition it wraps (a decorator, ``export``,
+    ``const f =``, the ``;`` after an arrow function) belongs to that definition.
+    """
+    seen: set[int] = set()
     while node is not None:
-        t = node.type
-        if t in spec.wrappers:  # coming from a decorator or an export keyword: the wrapped definition
-            inner = node.child_by_field_name("definition") or node.child_by_field_name("declaration")
-            if inner is not None and inner != below and (inner.type in spec.functions
-                                                         or inner.type in spec.classes):
-                node = inner
-                continue
-        below = node
-        if t in spec.functions:
-            if t in spec.anonymous:
-                parent = node.parent
-                if parent is not None and parent.type in spec.binders:
-                    yield node, "function", _binder_name(parent)
-            else:
-                yield node, "function", _name_node(node)
-        elif t in spec.classes and (node.child_by_field_name("body") is not None or t == "type_declaration"
-                                    or t in ("class", "module", "singleton_class")):
-            yield node, "class", _name_node(node)
-        below = node
+        kind = _definition_kind(node, spec)
+        if kind is None and node.type in spec.wrappers:
+            inner = _wrapped(node, spec)
+            if inner is not None and inner.id not in seen:
+                inner_kind = _definition_kind(inner, spec)
+                assert inner_kind is not None
+                seen.add(inner.id)
+                yield inner, inner_kind, _definition_name(inner, spec)
+        elif kind is not None and node.id not in seen:
+            seen.add(node.id)
+            yield node, kind, _definition_name(node, spec)
         node = node.parent
 
 
@@ -300,18 +335,15 @@ def top_level_definitions(tree_root: ts.Node, language: str, lines: LineSource, 
 
 
 def _first_definition(node: ts.Node, spec: LanguageNodes) -> tuple[ts.Node, str, ts.Node | None] | None:
-    """The definition a top-level statement makes, looking through wrappers (at most 4 levels)."""
-    frontier = [node]
-    for _ in range(4):
-        nxt: list[ts.Node] = []
-        for n in frontier:
-            for d in _chain(n, spec):
-                if d[0] == n:
-                    return d
-            if n.type in spec.wrappers or n == node:
-                nxt.extend(n.named_children)
-        frontier = nxt
-    return None
+    """The definition a top-level statement makes, looking through wrappers."""
+    kind = _definition_kind(node, spec)
+    inner: ts.Node | None = node
+    if kind is None:
+        inner = _wrapped(node, spec) if node.type in spec.wrappers else None
+        kind = _definition_kind(inner, spec) if inner is not None else None
+    if inner is None or kind is None:
+        return None
+    return inner, kind, _definition_name(inner, spec)
 
 
 #: top-level statements that bring names in from elsewhere

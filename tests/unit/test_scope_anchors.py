@@ -245,3 +245,17 @@ def test_comments_and_strings_do_not_open_blocks(text: str, line: int, shape: st
     snap = Snapshot.from_text(text, path=Path("/w/c.py"))
     pos = Pos(line, len(snap.line(line)))
     assert inline(snap, pos).inline_shape == shape
+
+
+def test_typescript_type_aliases_and_bound_arrows() -> None:
+    text = ("export type Options = {\n  retries: number;\n};\n\n"
+            "export const isOk = (x: unknown): boolean => x === 1;\n"
+            "const run = async () => {\n  await go();\n};\n")
+    snap = Snapshot.from_text(text, path=Path("/w/t.ts"))
+    alias = inline(snap, Pos(1, len(snap.line(1))))
+    assert (alias.anchor_kind, alias.anchor_name) == ("type", "Options")
+    arrow = inline(snap, Pos(4, len(snap.line(4))))  # after the ';' that ends the declaration
+    assert (arrow.anchor_kind, arrow.anchor_name) == ("function", "isOk")
+    assert arrow.anchor == Span(Pos(4, 0), Pos(4, len(snap.line(4))))  # export and ';' included
+    on_export = enclosing_definition(snap, Pos(5, 0))
+    assert on_export is not None and on_export.name == "run"
