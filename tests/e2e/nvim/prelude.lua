@@ -80,6 +80,16 @@ function H.client()
   return require('codeswitch').client(0)
 end
 
+-- whether inline completion is live in the current buffer: the client attaches first, then
+-- Neovim creates the buffer's completor in a vim.schedule callback; keys sent before that
+-- trigger nothing
+function H.inline_ready()
+  local ok, capability = pcall(require, 'vim.lsp._capability')
+  local completor = ok and capability.all.inline_completion
+  local active = completor and completor.active[vim.api.nvim_get_current_buf()]
+  return active ~= nil and next(active.client_state) ~= nil
+end
+
 local ns = vim.api.nvim_create_namespace('nvim.lsp.inline_completion')
 
 -- the ghost text currently drawn: { row, col, text (first line), lines (virtual lines) }

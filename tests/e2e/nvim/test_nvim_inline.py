@@ -24,6 +24,7 @@ vim.cmd('edit calc.py')
 H.when('client initialized', function()
   local c = H.client()
   return c ~= nil and c.initialized and c.server_capabilities.inlineCompletionProvider ~= nil
+    and H.inline_ready()
 end, H.guard(function()
   H.track_inline(H.client())
   vim.api.nvim_win_set_cursor(0, { 2, 0 })
@@ -85,6 +86,7 @@ vim.cmd('edit area.py')
 H.when('client initialized', function()
   local c = H.client()
   return c ~= nil and c.initialized and c.server_capabilities.inlineCompletionProvider ~= nil
+    and H.inline_ready()
 end, H.guard(function()
   H.track_inline(H.client())
   vim.api.nvim_win_set_cursor(0, { 1, 0 })
@@ -129,6 +131,7 @@ vim.cmd('edit greet.py')
 H.when('client initialized', function()
   local c = H.client()
   return c ~= nil and c.initialized and c.server_capabilities.inlineCompletionProvider ~= nil
+    and H.inline_ready()
 end, H.guard(function()
   H.result.encoding = H.client().offset_encoding
   H.track_inline(H.client())
