@@ -94,7 +94,7 @@ _NAME_NODES = _f("identifier", "field_identifier", "property_identifier", "type_
 class Definition:
     """A function, method or class around a position, in code-point coordinates."""
 
-    kind: str  # "function" | "method" | "class"
+    kind: str  # "function" | "method" | "class" | "type"
     name: str | None
     span: Span
     start_byte: int
