@@ -151,7 +151,7 @@ def _name_node(node: ts.Node) -> ts.Node | None:
 
 
 def _binder_name(binder: ts.Node) -> ts.Node | None:
-    for fname in ("name", "key", "left", "pattern", "declarator"):
+    for fname in ("name", "key", "left", "pattern", "declarator", "property"):
         child = binder.child_by_field_name(fname)
         if child is not None and child.type in _NAME_NODES:
             return child

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from codeswitch.documents import Pos, Snapshot, Span
+from codeswitch.scope import ScopeRequest, estimate_scope
 from codeswitch.scope.syntax import GRAMMARS, language_for
 from codeswitch.scope.tags import extract_tags, tag_query
 
@@ -83,3 +85,16 @@ def test_tsx_components() -> None:
     defs, refs = extract_tags("tsx", src, "app.tsx")
     assert ("App", "function") in {(s.name, s.kind) for s in defs}
     assert ("go", "call") in {(s.name, s.kind) for s in refs}
+
+
+@pytest.mark.parametrize(("language", "src"), [
+    ("typescript", b"class A {\n  h = () => 1;\n  private g = function () { return 2; };\n}\n"),
+    ("javascript", b"class A {\n  h = () => 1;\n  g = function () { return 2; };\n}\n"),
+])
+def test_class_fields_holding_functions_are_methods(language: str, src: bytes) -> None:
+    defs, _ = extract_tags(language, src, "a")
+    assert {("h", "method"), ("g", "method"), ("A", "class")} <= {(s.name, s.kind) for s in defs}
+    snap = Snapshot.from_text(src.decode(), path=Path(f"/w/a.{'ts' if language == 'typescript' else 'js'}"))
+    pos = Pos(2, 30)
+    scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), None)
+    assert (scope.anchor_kind, scope.anchor_name) == ("method", "g")

@@ -10,6 +10,7 @@
 (method_definition name: (property_identifier) @name) @definition.method
 (abstract_method_signature name: (property_identifier) @name) @definition.method
 (variable_declarator name: (identifier) @name value: [(arrow_function) (function_expression)]) @definition.function
+(public_field_definition name: (property_identifier) @name value: [(arrow_function) (function_expression)]) @definition.method
 
 (call_expression function: (identifier) @name) @reference.call
 (call_expression function: (member_expression property: (property_identifier) @name)) @reference.call
