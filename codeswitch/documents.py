@@ -384,11 +384,21 @@ class DocumentStore:
     """The open documents. Mutated on the server's event loop only; snapshots go anywhere."""
 
     def __init__(self, encoding: str = "utf-16") -> None:
-        if encoding not in ENCODINGS:
-            raise ValueError(f"unknown position encoding {encoding!r}")
         self.encoding = encoding
         self._docs: dict[str, _Doc] = {}
         self._subscribers: list[Callable[[str, int], None]] = []
+
+    @property
+    def encoding(self) -> str:
+        """The negotiated LSP position encoding: "utf-16", "utf-8" or "utf-32"."""
+        return self._encoding
+
+    @encoding.setter
+    def encoding(self, value: str) -> None:
+        value = getattr(value, "value", value)  # accept lsprotocol's PositionEncodingKind too
+        if value not in ENCODINGS:
+            raise ValueError(f"unknown position encoding {value!r}")
+        self._encoding = value
 
     def __contains__(self, uri: object) -> bool:
         return uri in self._docs

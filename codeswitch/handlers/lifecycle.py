@@ -54,7 +54,7 @@ def _load(state: State) -> list[ConfigProblem]:
 def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
     state = ls.state
     state.root = _root_of(params)
-    state.documents.encoding = str(ls.workspace.position_encoding or types.PositionEncodingKind.Utf16)
+    state.documents.encoding = ls.workspace.position_encoding or types.PositionEncodingKind.Utf16
     state.init_options = params.initialization_options
     _load(state)
     try:
