@@ -6,14 +6,18 @@ rebuilds one or two chunks and a few prefix sums over chunks, a :class:`Snapshot
 references, and tree-sitter reparses through a read callback that answers from the chunk holding
 the requested byte, so the whole text is never joined, copied or encoded per change.
 
+A change only *edits* the tree (``Tree.edit``, cheap); the incremental reparse waits until someone
+reads ``Snapshot.syntax`` (:class:`_PendingTree`). Typing a burst of characters that no request looks
+at costs no parse at all, and a request pays one reparse for all the edits since the last one.
+
 Positions cross the LSP edge in the negotiated encoding (utf-16 by default, utf-8 or utf-32)
 and are :class:`Pos` (code points) inside. Lines split on ``\\n``, ``\\r\\n`` and ``\\r``.
 """
 
 from __future__ import annotations
 
-import copy
 import re
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -266,14 +270,50 @@ def _advance(point: tuple[int, int], ext: tuple[int, int]) -> tuple[int, int]:
     return (point[0] + ext[0], ext[1]) if ext[0] else (point[0], point[1] + ext[1])
 
 
+#: tree-sitter parsers are not thread-safe and a document's trees share one
+_PARSE_LOCK = threading.Lock()
+
+
+class _PendingTree:
+    """A tree edited for one or more changes, reparsed against its text the first time it is read."""
+
+    __slots__ = ("_base", "_text", "_tree")
+
+    def __init__(self, base: SyntaxTree, text: _Text) -> None:
+        self._base = base  # edited, not reparsed; never edited again once here
+        self._text = text
+        self._tree: SyntaxTree | None = None
+
+    def resolve(self) -> SyntaxTree:
+        tree = self._tree
+        if tree is None:
+            with _PARSE_LOCK:
+                tree = self._tree
+                if tree is None:
+                    tree = self._tree = self._base.reparse(self._text.read)
+        return tree
+
+    def editable(self) -> SyntaxTree:
+        """A copy to edit for the next change: the reparsed tree when there is one, else the base."""
+        return _copy_tree(self._tree or self._base)
+
+
+def _copy_tree(syntax: SyntaxTree) -> SyntaxTree:
+    """A copy whose edits leave ``syntax`` (held by older snapshots) as it is."""
+    return SyntaxTree(syntax.language, syntax.parser, syntax.tree.copy())
+
+
+_Syntax = SyntaxTree | _PendingTree | None
+
+
 class Snapshot:
     """One version of one document, frozen: safe to read from any thread while typing goes on."""
 
-    __slots__ = ("_joined", "_text", "encoding", "language", "path", "plain_reason", "syntax", "uri",
+    __slots__ = ("_joined", "_syntax", "_text", "encoding", "language", "path", "plain_reason", "uri",
                  "version")
 
     def __init__(self, text: _Text, *, uri: str, path: Path | None, language: str | None, version: int,
-                 encoding: str, syntax: SyntaxTree | None, plain_reason: str | None = None) -> None:
+                 encoding: str, syntax: _Syntax, plain_reason: str | None = None) -> None:
         self._text = text
         self._joined: str | None = None
         self.uri = uri
@@ -281,7 +321,7 @@ class Snapshot:
         self.language = language
         self.version = version
         self.encoding = encoding
-        self.syntax = syntax
+        self._syntax = syntax
         #: why there is no tree: "binary", "too large", "no grammar" (None when there is one)
         self.plain_reason = plain_reason
 
@@ -298,6 +338,12 @@ class Snapshot:
         syntax, reason, language = _parse(body, language, binary="\x00" in text)
         return cls(body, uri=uri, path=path, language=language, version=0, encoding=encoding,
                    syntax=syntax, plain_reason=reason)
+
+    @property
+    def syntax(self) -> SyntaxTree | None:
+        """The tree for exactly this version (reparsed here on first use after changes)."""
+        syntax = self._syntax
+        return syntax.resolve() if isinstance(syntax, _PendingTree) else syntax
 
     @property
     def line_count(self) -> int:
@@ -371,7 +417,7 @@ class _Doc:
     language: str | None  # detected from languageId / extension, kept even while plain
     version: int
     text: _Text
-    syntax: SyntaxTree | None
+    syntax: _Syntax
     plain_reason: str | None
     binary: bool
     snap: Snapshot | None = None
@@ -419,7 +465,8 @@ class DocumentStore:
         """Apply LSP content changes in order: ranges in the negotiated encoding, None = full text.
 
         Ranges outside the document are clamped to it (LSP rule for line ends, and the lenient
-        reading for lines past the end). The tree is edited per change and reparsed once.
+        reading for lines past the end). The tree is edited per change; the reparse waits for the
+        first reader of a snapshot's ``syntax``.
         """
         doc = self._docs.get(uri)
         if doc is None:
@@ -437,9 +484,9 @@ class DocumentStore:
             if (end.line, end.col) < (start.line, start.col):
                 start, end = end, start
             if doc.syntax is not None and not fresh and not doc.binary:
-                if edited is None:
-                    edited = copy.copy(doc.syntax)  # older snapshots keep their own, unedited tree
-                    edited.tree = doc.syntax.tree.copy()
+                if edited is None:  # older snapshots keep their own, unedited tree
+                    edited = (doc.syntax.editable() if isinstance(doc.syntax, _PendingTree)
+                              else _copy_tree(doc.syntax))
                 start_byte, old_end_byte = text.byte_offset(start), text.byte_offset(end)
                 start_point = text.ts_point(start)
                 if text.lone_cr:
@@ -453,7 +500,7 @@ class DocumentStore:
             text = text.replace(start, end, new)
         doc.text, doc.version, doc.snap = text, version, None
         if edited is not None and text.nbytes <= MAX_TREE_BYTES and not doc.binary:
-            doc.syntax = edited.reparse(text.read)
+            doc.syntax = _PendingTree(edited, text)
         elif fresh or doc.syntax is None or doc.binary or text.nbytes > MAX_TREE_BYTES:
             doc.syntax, doc.plain_reason, _ = _parse(text, doc.language, binary=doc.binary)
         self._notify(uri, version)

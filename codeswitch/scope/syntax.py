@@ -92,11 +92,11 @@ class SyntaxTree:
     Points are (row, UTF-8 byte column); offsets are UTF-8 byte offsets into the document.
     """
 
-    __slots__ = ("_parser", "language", "tree")
+    __slots__ = ("language", "parser", "tree")
 
     def __init__(self, language: str, parser: ts.Parser, tree: ts.Tree) -> None:
         self.language = language
-        self._parser = parser
+        self.parser = parser
         self.tree = tree
 
     @classmethod
@@ -120,11 +120,11 @@ class SyntaxTree:
     def reparse(self, read: ReadCallback | bytes) -> SyntaxTree:
         """Parse the new text reusing the edited old tree; returns the new tree (self is unchanged)."""
         if callable(read):
-            tree = self._parser.parse(read, old_tree=self.tree, encoding="utf8")
+            tree = self.parser.parse(read, old_tree=self.tree, encoding="utf8")
         else:
-            tree = self._parser.parse(read, old_tree=self.tree)
+            tree = self.parser.parse(read, old_tree=self.tree)
         assert tree is not None
-        return SyntaxTree(self.language, self._parser, tree)
+        return SyntaxTree(self.language, self.parser, tree)
 
     @property
     def root(self) -> ts.Node:

@@ -193,3 +193,20 @@ def test_empty_document_and_deleting_everything() -> None:
     store.change(URI, 3, [((0, 0, 2, 1), "")])
     snap = store.snapshot(URI)
     assert snap.text == "" and snap.line_count == 1 and snap.line(0) == ""
+
+
+def test_unread_snapshots_between_changes_still_get_their_own_tree() -> None:
+    """Changes only edit the tree; each snapshot, read late or never, parses to its own version."""
+    store = DocumentStore()
+    store.open("file:///t.py", "python", 1, "def f():\n    return 1\n")
+    snaps = []
+    for version, (line, col, text) in enumerate(
+            [(1, 12, "0"), (2, 0, "def g(x):\n    return x\n"), (0, 4, "ff")], start=2):
+        store.change("file:///t.py", version, [((line, col, line, col), text)])
+        snaps.append(store.snapshot("file:///t.py"))
+    for snap in reversed(snaps):  # read newest first: older pending trees must not be disturbed
+        fresh = Snapshot.from_text(snap.text, language_id="python")
+        assert snap.syntax is not None and fresh.syntax is not None
+        assert snap.syntax.sexp() == fresh.syntax.sexp()
+        assert not snap.syntax.has_error
+    assert "ff" in snaps[-1].text and "return 10" in snaps[-1].text
