@@ -26,7 +26,7 @@ from .formats import (
     plan,
     wants_stream,
 )
-from .httpio import BadHttp, HttpRequest, Responder, read_request
+from .httpio import BadHttp, Connection, HttpRequest, Responder, read_request
 from .pacing import Pace, play
 from .render import RenderCtx, new_id
 from .script import (
@@ -235,15 +235,16 @@ class Emulator:
         self._writers.add(writer)
         self._conn_ids += 1
         conn_id = self._conn_ids
+        conn = Connection(reader)
         try:
             while True:
                 try:
-                    req = await read_request(reader)
+                    req = await read_request(conn)
                 except (BadHttp, ValueError, asyncio.IncompleteReadError, ConnectionError):
                     break
                 if req is None:
                     break
-                resp = Responder(reader, writer)
+                resp = Responder(conn, writer)
                 try:
                     await self._serve(req, resp, conn_id)
                 except Exception as e:  # a bug must not kill the server; tell the client

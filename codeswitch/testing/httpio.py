@@ -3,11 +3,18 @@
 Why not http.server: the emulator must stream chunked bodies at a controlled pace and notice the
 moment a client hangs up (a cancelled completion), and asyncio gives both. Keep-alive is
 supported because httpx and the vendor SDKs reuse connections.
+
+Watching for the hang-up means reading from the connection while a response streams. Two rules
+keep that safe on a kept-alive connection: whatever the watch reads is kept (`Connection`) and
+handed to the next request, never dropped; and the watch is cancelled *and awaited* before the
+response ends, so no read is still pending when the next request is read (asyncio allows one
+reader at a time).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -46,9 +53,50 @@ class HttpRequest:
         return self.headers.get("connection", "").lower() != "close"
 
 
-async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
+class Connection:
+    """The reading side of one client connection, with the bytes the hang-up watch read kept."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+        self._pending = bytearray()
+
+    async def readline(self) -> bytes:
+        end = self._pending.find(b"\n")
+        if end >= 0:
+            line = bytes(self._pending[: end + 1])
+            del self._pending[: end + 1]
+            return line
+        line = bytes(self._pending) + await self._reader.readline()
+        self._pending.clear()
+        return line
+
+    async def readexactly(self, n: int) -> bytes:
+        if len(self._pending) >= n:
+            data = bytes(self._pending[:n])
+            del self._pending[:n]
+            return data
+        head = bytes(self._pending)
+        self._pending.clear()
+        return head + await self._reader.readexactly(n - len(head))
+
+    async def until_closed(self) -> None:
+        """Return when the client closes its side; bytes it sends meanwhile are kept for later.
+
+        Cancelling this is safe at any point: a read either has not taken anything yet or its
+        bytes are already kept (nothing awaits between the two).
+        """
+        while True:
+            data = await self._reader.read(65536)
+            if not data:
+                return
+            self._pending += data
+
+
+async def read_request(reader: Connection) -> HttpRequest | None:
     """The next request on the connection, or None when the client closed it cleanly."""
     line = await reader.readline()
+    while line in (b"\r\n", b"\n"):  # RFC 9112 2.2: ignore empty lines before a request line
+        line = await reader.readline()
     if not line:
         return None
     parts = line.decode("latin-1").strip().split()
@@ -79,10 +127,10 @@ async def read_request(reader: asyncio.StreamReader) -> HttpRequest | None:
 class Responder:
     """Writes one response; streams in chunked encoding and watches for the client hanging up."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, reader: Connection, writer: asyncio.StreamWriter) -> None:
         self._reader = reader
         self._writer = writer
-        self._watch: asyncio.Task[bytes] | None = None
+        self._watch: asyncio.Task[None] | None = None
         self.disconnected_at: float | None = None
         self.aborted = False
         self.started = False
@@ -115,13 +163,12 @@ class Responder:
         self.started = True
         self._writer.write(self._head(status, head))
         await self._drain()
-        self._watch = asyncio.ensure_future(self._reader.read(1))
+        self._watch = asyncio.ensure_future(self._reader.until_closed())
         self._watch.add_done_callback(self._on_watch)
 
-    def _on_watch(self, task: asyncio.Task[bytes]) -> None:
-        if task.cancelled():
-            return
-        if task.exception() is not None or task.result() == b"":
+    def _on_watch(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled():
+            task.exception()  # retrieved: a reset connection is just a hang-up here
             self._mark_gone()
 
     def _mark_gone(self) -> None:
@@ -137,10 +184,12 @@ class Responder:
         return await self._drain()
 
     async def end_stream(self) -> None:
+        # Stop watching before the client can see the end (and send its next request), and wait
+        # for the watch to let go of the reader: the next request is read right after this.
+        await self._stop_watch()
         if not self.gone:
             self._writer.write(b"0\r\n\r\n")
             await self._drain()
-        self._stop_watch()
 
     async def pause(self, seconds: float) -> bool:
         """Sleep, waking early if the client hangs up; False if it did."""
@@ -155,13 +204,18 @@ class Responder:
     def abort(self) -> None:
         """Reset the TCP connection (RST), as a crashing upstream or proxy would."""
         self.aborted = True
-        self._stop_watch()
+        if self._watch is not None:
+            self._watch.cancel()  # the connection is not read again: no need to wait for it
+            self._watch = None
         self._writer.transport.abort()
 
-    def _stop_watch(self) -> None:
-        if self._watch is not None and not self._watch.done():
-            self._watch.cancel()
-        self._watch = None
+    async def _stop_watch(self) -> None:
+        watch, self._watch = self._watch, None
+        if watch is None:
+            return
+        watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watch
 
     async def _drain(self) -> bool:
         try:

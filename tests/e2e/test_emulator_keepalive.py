@@ -1,0 +1,81 @@
+"""Keep-alive: a connection that carried a paced stream serves the next request on the same socket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import httpx
+import pytest
+
+from codeswitch.testing import Emulator, LatencyProfile
+
+PACED = LatencyProfile(ttft_s=0.02, tokens_per_second=500.0)
+BODY = {"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+
+
+class _LoopErrors:
+    """Collects what the event loop reports through its exception handler (a crashed server task)."""
+
+    def __init__(self) -> None:
+        self.seen: list[dict[str, object]] = []
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        self.seen.append(context)
+
+
+async def _stream_text(client: httpx.AsyncClient, url: str) -> str:
+    parts: list[str] = []
+    async with client.stream("POST", url, json=BODY) as response:
+        assert response.status_code == 200
+        async for line in response.aiter_lines():
+            if line.startswith("data: {"):
+                for choice in json.loads(line[6:]).get("choices", []):
+                    parts.append(choice.get("delta", {}).get("content") or "")
+    return "".join(parts)
+
+
+@pytest.mark.parametrize("profile", [PACED, LatencyProfile(ttft_s=0.0, tokens_per_second=2000.0)])
+async def test_sequential_paced_streams_reuse_one_connection(
+    emulator: Emulator, profile: LatencyProfile
+) -> None:
+    errors = _LoopErrors()
+    loop = asyncio.get_running_loop()
+    previous = loop.get_exception_handler()
+    loop.set_exception_handler(errors)
+    try:
+        emulator.set_profile("m", profile).script("m", "one two three four", "five six seven", "eight")
+        url = emulator.base_url("openai_chat") + "/chat/completions"
+        async with httpx.AsyncClient(trust_env=False) as client:
+            texts = [await _stream_text(client, url) for _ in range(3)]
+    finally:
+        loop.set_exception_handler(previous)
+    assert texts == ["one two three four", "five six seven", "eight"]
+    assert errors.seen == []
+    assert [r.connection for r in emulator.requests] == [1, 1, 1]
+    assert all(r.completed for r in emulator.requests)
+
+
+async def test_a_request_sent_while_a_stream_plays_is_kept_and_answered(emulator: Emulator) -> None:
+    """A pipelining client: bytes of the next request arrive while the hang-up watch is reading."""
+    emulator.set_profile("m", PACED).script("m", "first answer here", "second")
+    body = json.dumps(BODY).encode()
+    one = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    reader, writer = await asyncio.open_connection("127.0.0.1", emulator.port)
+    try:
+        writer.write(one)
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")  # the first stream has started: the watch is reading
+        writer.write(one.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nconnection: close\r\n"))
+        await writer.drain()
+        rest = await reader.read()  # everything until the server closes after the second answer
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert rest.count(b"HTTP/1.1 200 OK") == 1  # the second response's head
+    assert b"second" in rest and b"answer" in rest
+    assert [r.connection for r in emulator.requests] == [1, 1]
+    assert all(r.completed for r in emulator.requests)
