@@ -233,11 +233,18 @@ def _trimmed(old: str, new: str, start: Pos) -> TextEdit | None:
     limit = min(len(old), len(new))
     while p < limit and old[p] == new[p]:
         p += 1
+    if p == len(old) and p == len(new):
+        return None
+    # never cut between the \r and \n of one line break: a position there does not exist
+    if p > 0 and old[p - 1] == "\r" and (old[p:p + 1] == "\n" or new[p:p + 1] == "\n"):
+        p -= 1
+    limit = min(len(old), len(new))
     s = 0
     while s < limit - p and old[len(old) - 1 - s] == new[len(new) - 1 - s]:
         s += 1
-    if p == len(old) and p == len(new):
-        return None
+    while s > 0 and ((old[len(old) - s] == "\n" and old[len(old) - s - 1:len(old) - s] == "\r")
+                     or (new[len(new) - s] == "\n" and new[len(new) - s - 1:len(new) - s] == "\r")):
+        s -= 1
     return TextEdit(Span(_advance(start, old[:p]), _advance(start, old[:len(old) - s])), new[p:len(new) - s])
 
 
@@ -299,9 +306,18 @@ def rebase(edits: Sequence[TextEdit], base: str, current: str, region: Span | No
 
 def unified_diff(rel: str, old: str | None, new: str) -> str:
     """A unified diff with a/ and b/ prefixes, as git prints it (``old`` None: a new file)."""
-    a = [x for x in split_lines(old) if x] if old else []
-    b = [x for x in split_lines(new) if x]
-    return "".join(difflib.unified_diff(a, b, f"a/{rel}" if old is not None else "/dev/null", f"b/{rel}"))
+    a = _diff_lines(old) if old else []
+    b = _diff_lines(new)
+    out = difflib.unified_diff(a, b, f"a/{rel}" if old is not None else "/dev/null", f"b/{rel}")
+    return "".join(x if x.endswith("\n") else x + "\n" + _NO_EOL for x in out)
+
+
+_NO_EOL = "\\ No newline at end of file\n"
+
+
+def _diff_lines(text: str) -> list[str]:
+    """Lines for difflib; a last line without terminator stays apart from its replacement."""
+    return [x for x in split_lines(text) if x]
 
 
 # --- where edits may go ------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def _path_before(lines: list[str], i: int) -> str | None:
         return None
     candidate = lines[j].strip().strip("`*").strip()
     if candidate.lower().startswith(("file:", "path:")):
-        candidate = candidate.split(":", 1)[1].strip()
+        candidate = candidate.split(":", 1)[1].strip().strip("`*").strip()
     return candidate if _PATHLIKE.match(candidate) else None
 
 
