@@ -1,0 +1,70 @@
+/**
+ * The codeswitch extension: starts `codeswitch serve`, enables inline completion (a proposed LSP
+ * 3.18 feature), keeps the server's settings in sync, and adds the edit / refactor / spend / route
+ * commands and a status bar item.
+ */
+import * as vscode from 'vscode';
+import { DidChangeConfigurationNotification, LanguageClient } from 'vscode-languageclient/node';
+import { editWithInstruction, explainLastRoute, refactorWorkspace, showSpend } from './common/commands';
+import { StatusParams, statusBar } from './common/format';
+import { SECTION, readSetting, startServer, stopServer } from './common/server';
+import { RESTART_KEYS, SERVER_KEYS, serverSettings } from './common/settings';
+
+export const STATUS_NOTIFICATION = 'codeswitch/status';
+
+let client: LanguageClient | undefined;
+let starting: Promise<void> | undefined;
+
+function renderStatus(item: vscode.StatusBarItem, status: StatusParams | undefined): void {
+  const { text, tooltip } = statusBar(status);
+  item.text = text;
+  item.tooltip = tooltip;
+  item.show();
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel('codeswitch', { log: true });
+  const trace = vscode.window.createOutputChannel('codeswitch trace', { log: true });
+  const status = vscode.window.createStatusBarItem('codeswitch.status', vscode.StatusBarAlignment.Right, 100);
+  status.name = 'codeswitch';
+  status.command = 'codeswitch.showSpend';
+  renderStatus(status, undefined);
+  context.subscriptions.push(output, trace, status);
+
+  const start = async (): Promise<void> => {
+    client = await startServer(output, trace);
+    client?.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => renderStatus(status, params));
+  };
+  const restart = async (): Promise<void> => {
+    await starting;
+    const old = client;
+    client = undefined;
+    await stopServer(old);
+    starting = start();
+    await starting;
+  };
+  const get = (): LanguageClient | undefined => client;
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand('codeswitch.editWithInstruction', (...args: unknown[]) => editWithInstruction(get, ...args)),
+    vscode.commands.registerCommand('codeswitch.refactorWorkspace', (...args: unknown[]) => refactorWorkspace(get, ...args)),
+    vscode.commands.registerCommand('codeswitch.showSpend', () => showSpend(get)),
+    vscode.commands.registerCommand('codeswitch.explainLastRoute', () => explainLastRoute(get)),
+    vscode.commands.registerCommand('codeswitch.restartServer', restart),
+    vscode.commands.registerCommand('codeswitch.showOutput', () => output.show(true)),
+    vscode.workspace.onDidChangeConfiguration(async (event) => {
+      if (RESTART_KEYS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`))) {
+        await restart();
+      } else if (SERVER_KEYS.some((key) => event.affectsConfiguration(`${SECTION}.${key}`)) && client?.isRunning()) {
+        await client.sendNotification(DidChangeConfigurationNotification.type, { settings: serverSettings(readSetting) });
+      }
+    }),
+  );
+  starting = start();
+  await starting;
+}
+
+export async function deactivate(): Promise<void> {
+  await stopServer(client);
+  client = undefined;
+}
