@@ -29,7 +29,7 @@ from codeswitch.catalog import Catalog, load_catalog
 from codeswitch.config import Config, ConfigProblem, available_providers
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
-from codeswitch.handlers import inline, lifecycle, scope_request, text_sync
+from codeswitch.handlers import info, inline, lifecycle, scope_request, text_sync
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
 
@@ -58,6 +58,8 @@ FEATURES: list[Feature] = [
     Feature(scope_request.METHOD, scope_request.scope),
     Feature(inline.INLINE_METHOD, inline.inline_completion, inline.INLINE_OPTIONS),
     Feature(inline.COMPLETION_METHOD, inline.completion, inline.COMPLETION_OPTIONS),
+    Feature(info.STATS_METHOD, info.stats),
+    Feature(info.LAST_ROUTE_METHOD, info.last_route),
 ]
 
 #: workspace/executeCommand names: (command, handler(ls, *arguments))
@@ -80,6 +82,8 @@ class State:
     root: Path | None = None
     provider_keys: frozenset[str] = frozenset()
     init_options: object = None
+    #: the last routing decision (codeswitch/lastRoute); handlers set it via info.remember_route
+    last_route: info.RouteRecord | None = None
     #: pending index refreshes of open documents, by URI
     index_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
 

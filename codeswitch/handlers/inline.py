@@ -28,6 +28,7 @@ from codeswitch.documents import DocumentStore, Pos, PositionError, Snapshot, Sp
 from codeswitch.features.inflight import InflightRequests
 from codeswitch.features.inline import InlineEngine, InlineOutcome, Suggestion
 from codeswitch.features.prompts_inline import DefinitionSite
+from codeswitch.handlers.info import RouteRecord, mark_served, remember_route
 from codeswitch.ledger import Ledger
 from codeswitch.routing import Budget, RouteDecision, route
 from codeswitch.scope import ScopeRequest, WorkspaceIndex, estimate_scope
@@ -54,6 +55,7 @@ class InlineHost(Protocol):
     ledger: Ledger | None
     index: WorkspaceIndex | None
     root: Path | None
+    last_route: RouteRecord | None
 
     def keys(self) -> frozenset[str]: ...
 
@@ -124,17 +126,19 @@ class InlineService:
             fresh.cache.size = max(1, host.config.inline.cache_size)  # shrinks on the next put
             self.engine = fresh
 
-    def plan(self, snap: Snapshot, pos: Pos, dispatcher: Dispatcher) -> tuple[str | None, RouteDecision]:
-        """The inline shape at ``pos`` and the route for it (pure, sub-millisecond)."""
+    def plan(self, snap: Snapshot, pos: Pos, dispatcher: Dispatcher,
+             method: str = INLINE_METHOD) -> tuple[str | None, RouteDecision, RouteRecord]:
+        """The inline shape at ``pos`` and the route for it, kept as the server's last route."""
         host = self.host
         scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), host.index)
         spent = host.ledger.spent_today() if host.ledger is not None else 0.0
         decision = route(scope, host.config, host.catalog, dispatcher.health(),
                          Budget.from_config(host.config, spent), host.keys())
-        return scope.inline_shape, decision
+        record = remember_route(host, method, snap.uri, decision, scope.reasons)
+        return scope.inline_shape, decision, record
 
-    async def suggest(self, uri: str, line: int, character: int,
-                      notify: Callable[[str, object], None]) -> Suggestion | None:
+    async def suggest(self, uri: str, line: int, character: int, notify: Callable[[str, object], None],
+                      method: str = INLINE_METHOD) -> Suggestion | None:
         """The suggestion for one request, or None; raises CancelledError when superseded or stale."""
         store, dispatcher = self.host.documents, self.host.dispatcher
         if dispatcher is None:
@@ -158,7 +162,7 @@ class InlineService:
             debounce = self.host.config.inline.debounce_ms
             if debounce > 0:  # for clients that do not debounce: a newer request cancels this wait
                 await asyncio.sleep(debounce / 1000)
-            shape, decision = self.plan(snap, pos, dispatcher)
+            shape, decision, record = self.plan(snap, pos, dispatcher, method)
             try:
                 outcome = await self.engine.complete(snap, pos.line, pos.col, shape=shape, decision=decision,
                                                      complete=dispatcher.complete,
@@ -172,6 +176,7 @@ class InlineService:
             if self._show_dispatch_notices(dispatcher, notify):
                 outcome = replace(outcome, notice=None)  # the dispatcher already said it
             self._report(outcome, notify)
+            mark_served(self.host, record, outcome.model)
             return outcome.suggestion
         finally:
             self.inflight.end(ticket)
@@ -306,7 +311,8 @@ async def completion(ls: Any, params: types.CompletionParams) -> types.Completio
         return None  # ghost text comes through inlineCompletion; no duplicate in the popup
     svc = service(host_of(ls))
     uri = params.text_document.uri
-    s = await svc.suggest(uri, params.position.line, params.position.character, _notifier(ls))
+    s = await svc.suggest(uri, params.position.line, params.position.character, _notifier(ls),
+                          COMPLETION_METHOD)
     if s is None:
         return types.CompletionList(is_incomplete=True, items=[])
     return completion_items(svc.host.documents.snapshot(uri), s)
