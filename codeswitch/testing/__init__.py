@@ -12,12 +12,14 @@ fixture and friends.
 
 from __future__ import annotations
 
+from .conversation import Conversations
 from .core import Emulator
 from .script import FAULT_KINDS, PROFILES, Fault, LatencyProfile, RecordedRequest, Reply, ToolCall
 
 __all__ = [
     "FAULT_KINDS",
     "PROFILES",
+    "Conversations",
     "Emulator",
     "Fault",
     "LatencyProfile",

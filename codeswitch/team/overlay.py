@@ -1,0 +1,154 @@
+"""The team's view of the workspace: files read from the editor or the disk, edited in memory.
+
+Nothing here writes to disk. The first read of a file takes its text from the open document
+(the live snapshot, with its version) or from the disk; edits go to an in-memory copy. Every path
+goes through ``edits.check_target`` first, so reads and edits outside the workspace folders, under
+``.git/``, in excluded or secret files are refused (a secret file's text never reaches a prompt).
+Each file being edited has one owner (a teammate); an edit by anyone else is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from codeswitch.edits import (
+    EditRejected,
+    FileChange,
+    apply_search_replace,
+    check_syntax,
+    check_target,
+    file_change,
+)
+from codeswitch.formats import SearchReplace
+
+#: files larger than this are not read into a prompt
+MAX_FILE_BYTES = 2_000_000
+
+#: (text, version) of an open document at this absolute path, or None when it is not open
+LiveReader = Callable[[Path], "tuple[str, int] | None"]
+
+
+@dataclass(slots=True)
+class OverlayFile:
+    path: Path
+    rel: str
+    base: str | None  # None: created by the team
+    text: str
+    version: int | None  # the open document's version the base text is, None for a closed file
+    language: str | None
+
+
+def _language(path: Path) -> str | None:
+    from codeswitch.scope.syntax import language_for
+
+    return language_for(None, path)
+
+
+class Overlay:
+    """In-memory edits over the workspace folders."""
+
+    def __init__(self, roots: Sequence[Path], exclude: Sequence[str] = (), live: LiveReader | None = None,
+                 *, can_create: bool = False) -> None:
+        if not roots:
+            raise ValueError("an overlay needs at least one workspace folder")
+        self.roots = tuple(roots)
+        self.exclude = tuple(exclude)
+        self.can_create = can_create
+        self._live = live
+        self._files: dict[str, OverlayFile] = {}
+        self.owners: dict[str, str] = {}
+        #: refused edits, in order: (agent, kind, message)
+        self.refusals: list[tuple[str, str, str]] = []
+
+    def target(self, path: str) -> tuple[Path, str]:
+        """(absolute path, workspace-relative path) or EditRejected."""
+        return check_target(path, self.roots, self.exclude)
+
+    def _load(self, path: str) -> OverlayFile:
+        full, rel = self.target(path)
+        if rel in self._files:
+            return self._files[rel]
+        live = self._live(full) if self._live is not None else None
+        if live is not None:
+            text, version = live
+        else:
+            if not full.is_file():
+                raise EditRejected("not_found", f"{rel}: no such file")
+            if full.stat().st_size > MAX_FILE_BYTES:
+                raise EditRejected("not_found", f"{rel}: the file is too large to edit")
+            text, version = full.read_bytes().decode("utf-8", errors="replace"), None
+        f = self._files[rel] = OverlayFile(full, rel, text, text, version, _language(full))
+        return f
+
+    def read(self, path: str) -> str:
+        """The file as the team sees it now (its edits included)."""
+        return self._load(path).text
+
+    def exists(self, path: str) -> bool:
+        full, rel = self.target(path)
+        return rel in self._files or full.is_file()
+
+    def own(self, path: str, owner: str) -> str:
+        """Give `owner` the right to edit `path`; returns the relative path."""
+        _full, rel = self.target(path)
+        holder = self.owners.get(rel)
+        if holder is not None and holder != owner:
+            raise EditRejected("not_owned", f"{rel} is already owned by {holder}")
+        self.owners[rel] = owner
+        return rel
+
+    def _check_owner(self, rel: str, agent: str) -> None:
+        if self.owners.get(rel) != agent:
+            holder = self.owners.get(rel)
+            who = f"it belongs to {holder}" if holder else "no teammate owns it"
+            raise EditRejected("not_owned", f"{agent} may not edit {rel}: {who}")
+
+    def refuse(self, agent: str, err: EditRejected) -> EditRejected:
+        self.refusals.append((agent, err.kind, err.message))
+        return err
+
+    def replace(self, agent: str, path: str, search: str, replace: str) -> str:
+        """Replace the one occurrence of `search` in `path` (owned by `agent`); returns the rel path."""
+        try:
+            _full, rel = self.target(path)
+            self._check_owner(rel, agent)
+            f = self._load(path)
+            f.text = apply_search_replace(f.text, [SearchReplace(search, replace)], (0, len(f.text)))
+        except EditRejected as err:
+            raise self.refuse(agent, err) from None
+        return rel
+
+    def create(self, agent: str, path: str, text: str) -> str:
+        """A new file (a CreateFile resource operation in the result), owned by `agent`."""
+        try:
+            full, rel = self.target(path)
+            if not self.can_create:
+                raise EditRejected("resource_op", f"cannot create {rel}: the editor does not accept "
+                                   "file creation in workspace edits")
+            if rel in self._files or full.exists():
+                raise EditRejected("resource_op", f"cannot create {rel}: it already exists")
+            self._check_owner(rel, agent)
+        except EditRejected as err:
+            raise self.refuse(agent, err) from None
+        self._files[rel] = OverlayFile(full, rel, None, text, None, _language(full))
+        return rel
+
+    def changed(self) -> list[OverlayFile]:
+        return [f for f in self._files.values() if f.base != f.text]
+
+    def syntax_problems(self) -> list[str]:
+        """One message per changed file whose new text parses with more errors than before."""
+        out = []
+        for f in self.changed():
+            try:
+                check_syntax(f.language, f.base or "", f.text)
+            except EditRejected as err:
+                out.append(f"{f.rel}: {err.message}")
+        return out
+
+    def changes(self) -> list[FileChange]:
+        """The changed files as minimal edits against their base text, sorted by path."""
+        return [file_change(f.path, f.rel, f.base, f.text, f.version)
+                for f in sorted(self.changed(), key=lambda f: f.rel)]

@@ -1,0 +1,105 @@
+"""Scripted multi-agent conversations: one responder, many conversations told apart by a marker.
+
+Several agents (a team's lead and teammates) call the same model at once; each conversation
+carries a marker in its system prompt (e.g. ``[codeswitch-team:lead]``). :class:`Conversations`
+is a responder (``Emulator.respond(model, conversations)``) that finds the conversation whose
+marker the request's system prompt contains (first added wins) and answers with that
+conversation's turn number *n* = the number of assistant messages already in the request. Turns
+are Replies, or callables given the recorded request (to answer from the tool results it carries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .script import RecordedRequest, Reply, ToolCall
+
+Turn = Reply | Callable[[RecordedRequest], Reply]
+
+
+def system_text(body: object) -> str:
+    """The system prompt (Messages ``system`` string or blocks; Responses ``instructions``)."""
+    if not isinstance(body, dict):
+        return ""
+    system = body.get("system", body.get("instructions"))
+    if isinstance(system, list):
+        return "".join(str(b.get("text", "")) for b in system if isinstance(b, dict))
+    return system if isinstance(system, str) else ""
+
+
+def messages(body: object) -> list[dict[str, object]]:
+    """The conversation's messages (Messages ``messages``, Responses ``input`` items)."""
+    if not isinstance(body, dict):
+        return []
+    msgs = body.get("messages", body.get("input"))
+    return [m for m in msgs if isinstance(m, dict)] if isinstance(msgs, list) else []
+
+
+def assistant_turns(body: object) -> int:
+    return sum(1 for m in messages(body) if m.get("role") == "assistant")
+
+
+def tool_results(body: object) -> list[str]:
+    """The text of every tool result in the request, oldest first."""
+    out = []
+    for m in messages(body):
+        content = m.get("content")
+        for b in content if isinstance(content, list) else ():
+            if isinstance(b, dict) and b.get("type") == "tool_result":
+                c = b.get("content")
+                out.append(c if isinstance(c, str) else str(c))
+        if m.get("type") == "function_call_output":
+            out.append(str(m.get("output", "")))
+    return out
+
+
+def last_user_text(body: object) -> str:
+    """The text blocks of the last user message."""
+    for m in reversed(messages(body)):
+        if m.get("role") != "user":
+            continue
+        content = m.get("content")
+        if isinstance(content, str):
+            return content
+        blocks = content if isinstance(content, list) else []
+        return "".join(str(b.get("text", "")) for b in blocks if isinstance(b, dict)
+                       and b.get("type") in ("text", "input_text"))
+    return ""
+
+
+@dataclass(slots=True)
+class Conversations:
+    """A responder playing scripted conversations; ``seen`` lists (marker, turn) per request."""
+
+    scripts: list[tuple[str, Sequence[Turn]]] = field(default_factory=list)
+    seen: list[tuple[str, int]] = field(default_factory=list)
+    fallback: Reply | None = None
+
+    def add(self, marker: str, *turns: Turn) -> Conversations:
+        """Turn i answers the request that already holds i assistant messages; the last turn repeats."""
+        self.scripts.append((marker, turns))
+        return self
+
+    def __call__(self, record: RecordedRequest) -> Reply:
+        system = system_text(record.body)
+        n = assistant_turns(record.body)
+        for marker, turns in self.scripts:
+            if marker in system and turns:
+                self.seen.append((marker, n))
+                turn = turns[min(n, len(turns) - 1)]
+                return turn(record) if callable(turn) else turn
+        if self.fallback is not None:
+            return self.fallback
+        raise LookupError(f"no scripted conversation matches the system prompt {system[:80]!r}")
+
+    def turns_of(self, marker: str) -> list[int]:
+        return [n for m, n in self.seen if m == marker]
+
+
+def rename_edits(path: str, text: str, old: str, new: str) -> list[ToolCall]:
+    """``edit_file`` calls renaming `old` to `new` line by line in one file (each line quoted whole)."""
+    calls = []
+    for line in dict.fromkeys(x for x in text.splitlines() if old in x):
+        calls.append(ToolCall("edit_file", {"path": path, "search": line, "replace": line.replace(old, new)}))
+    return calls
