@@ -4,6 +4,11 @@ Subclasses only say how to build the request (`build`) and how to turn response 
 StreamEvents (`parse`). The three timeouts are enforced here: httpx's own connect timeout for
 connect, and `asyncio.timeout_at` around each read for first-token (absolute, from the moment the
 request is sent) and idle (per read, once the first content event has been yielded).
+
+Closing the stream early (the caller's `aclose()`, a cancelled task, a superseded or hedging-losing
+request) closes every layer it opened, innermost last: the parser, the response lines, the timed
+byte stream and the response, so the connection is released then and there, not when the garbage
+collector finds the suspended generators.
 """
 
 from __future__ import annotations
@@ -118,6 +123,8 @@ class HttpProvider:
         clock = _Clock(None if ft is None else loop.time() + ft, self.timeouts.idle_s)
         model = req.model_id
         response: httpx.Response | None = None
+        lines: AsyncIterator[str] | None = None
+        events: AsyncIterator[StreamEvent] | None = None
         try:
             try:
                 async with asyncio.timeout_at(clock.first_deadline):
@@ -139,7 +146,8 @@ class HttpProvider:
                     FirstTokenTimeout, "no response before the first-token timeout", model
                 ) from None
             lines = self._timed_lines(response, clock)
-            async for ev in self.parse(lines, req):
+            events = self.parse(lines, req)
+            async for ev in events:
                 if isinstance(ev, TextDelta | ToolUse):
                     clock.got_first = True
                 yield ev
@@ -166,8 +174,7 @@ class HttpProvider:
                 ProviderConnectionError, f"connection failed: {type(e).__name__}: {e}", model
             ) from None
         finally:
-            if response is not None:
-                await response.aclose()
+            await _close_all(events, lines, response)
 
     def _json_instead_of_stream(self, raw: bytes, model: str) -> ProviderError:
         """A 200 with one JSON body: a gateway reporting an error that way, or ignoring stream=true."""
@@ -205,23 +212,59 @@ class HttpProvider:
         return response.aiter_lines()
 
 
+async def _close_all(
+    events: AsyncIterator[StreamEvent] | None,
+    lines: AsyncIterator[str] | None,
+    response: httpx.Response | None,
+) -> None:
+    """Close the layers of one stream, outermost first; each is closed even if another fails.
+
+    Closing a finished generator does nothing, so this is also the normal end of a stream.
+    """
+    try:
+        await _aclose(events)
+    finally:
+        try:
+            await _aclose(lines)
+        finally:
+            if response is not None:
+                await response.aclose()
+
+
+async def _aclose(it: object) -> None:
+    """Close an async iterator if it can be closed (generators can; plain iterators need not)."""
+    aclose = getattr(it, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 class _TimedByteStream(httpx.AsyncByteStream):
+    """The response bytes, each network read bounded by the clock's deadline.
+
+    An iterator object rather than a generator: no suspended frame of ours outlives an early
+    close, and `aclose` closes the transport's own iterator before the transport stream.
+    """
+
     def __init__(self, inner: httpx.AsyncByteStream, clock: _Clock) -> None:
         self._inner = inner
         self._clock = clock
+        self._it: AsyncIterator[bytes] | None = None
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        loop = asyncio.get_running_loop()
-        it = self._inner.__aiter__()
-        while True:
-            try:
-                async with asyncio.timeout_at(self._clock.deadline(loop)):
-                    chunk = await it.__anext__()
-            except StopAsyncIteration:
-                return
-            except TimeoutError:
-                raise _LineTimeout() from None
-            yield chunk
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self._it = self._inner.__aiter__()
+        return self
+
+    async def __anext__(self) -> bytes:
+        assert self._it is not None
+        try:
+            async with asyncio.timeout_at(self._clock.deadline(asyncio.get_running_loop())):
+                return await self._it.__anext__()
+        except TimeoutError:
+            raise _LineTimeout() from None
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        it, self._it = self._it, None
+        try:
+            await _aclose(it)
+        finally:
+            await self._inner.aclose()

@@ -26,28 +26,48 @@ class SSEEvent:
         return value
 
 
-async def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[SSEEvent]:
-    """Group lines into events. A trailing event without a final blank line is still delivered."""
-    event: str | None = None
-    data: list[str] = []
-    first = True
-    async for line in lines:
-        if first:
-            line, first = line.removeprefix("\ufeff"), False  # the spec allows one leading BOM
-        if not line:
-            if data or event is not None:
-                yield SSEEvent(event, "\n".join(data))
-            event, data = None, []
-            continue
-        if line.startswith(":"):
-            continue
-        name, sep, value = line.partition(":")
-        if sep and value.startswith(" "):
-            value = value[1:]
-        if name == "data":
-            data.append(value)
-        elif name == "event":
-            event = value
-        # id / retry / unknown fields are ignored, as the spec says.
-    if data:
-        yield SSEEvent(event, "\n".join(data))
+def iter_sse(lines: AsyncIterator[str]) -> AsyncIterator[SSEEvent]:
+    """Group lines into events. A trailing event without a final blank line is still delivered.
+
+    An iterator object, not a generator: a parser closed early leaves nothing of it suspended.
+    """
+    return _SSEReader(lines)
+
+
+class _SSEReader:
+    def __init__(self, lines: AsyncIterator[str]) -> None:
+        self._lines = lines
+        self._first = True
+        self._ended = False
+
+    def __aiter__(self) -> _SSEReader:
+        return self
+
+    async def __anext__(self) -> SSEEvent:
+        event: str | None = None
+        data: list[str] = []
+        while not self._ended:
+            try:
+                line = await anext(self._lines)
+            except StopAsyncIteration:
+                self._ended = True
+                break
+            if self._first:
+                line, self._first = line.removeprefix("\ufeff"), False  # the spec allows one leading BOM
+            if not line:
+                if data or event is not None:
+                    return SSEEvent(event, "\n".join(data))
+                continue
+            if line.startswith(":"):
+                continue
+            name, sep, value = line.partition(":")
+            if sep and value.startswith(" "):
+                value = value[1:]
+            if name == "data":
+                data.append(value)
+            elif name == "event":
+                event = value
+            # id / retry / unknown fields are ignored, as the spec says.
+        if data:
+            return SSEEvent(event, "\n".join(data))
+        raise StopAsyncIteration
