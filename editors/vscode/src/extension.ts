@@ -4,9 +4,9 @@
  * commands and a status bar item.
  */
 import * as vscode from 'vscode';
-import { DidChangeConfigurationNotification, LanguageClient } from 'vscode-languageclient/node';
+import { DidChangeConfigurationNotification, LanguageClient, State } from 'vscode-languageclient/node';
 import { editWithInstruction, explainLastRoute, refactorWorkspace, showSpend } from './common/commands';
-import { StatusParams, statusBar } from './common/format';
+import { ServerState, StatusParams, statusBar } from './common/format';
 import { SECTION, readSetting, startServer, stopServer } from './common/server';
 import { RESTART_KEYS, SERVER_KEYS, serverSettings } from './common/settings';
 
@@ -15,10 +15,11 @@ export const STATUS_NOTIFICATION = 'codeswitch/status';
 let client: LanguageClient | undefined;
 let starting: Promise<void> | undefined;
 
-function renderStatus(item: vscode.StatusBarItem, status: StatusParams | undefined): void {
-  const { text, tooltip } = statusBar(status);
+function renderStatus(item: vscode.StatusBarItem, status: StatusParams | undefined, state: ServerState): void {
+  const { text, tooltip } = statusBar(status, state);
   item.text = text;
   item.tooltip = tooltip;
+  item.command = state === 'stopped' ? 'codeswitch.showOutput' : 'codeswitch.showSpend';
   item.show();
 }
 
@@ -27,13 +28,26 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const trace = vscode.window.createOutputChannel('codeswitch trace', { log: true });
   const status = vscode.window.createStatusBarItem('codeswitch.status', vscode.StatusBarAlignment.Right, 100);
   status.name = 'codeswitch';
-  status.command = 'codeswitch.showSpend';
-  renderStatus(status, undefined);
+  let last: StatusParams | undefined;
+  renderStatus(status, last, 'starting');
   context.subscriptions.push(output, trace, status);
 
   const start = async (): Promise<void> => {
+    renderStatus(status, last, 'starting');
     client = await startServer(output, trace);
-    client?.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => renderStatus(status, params));
+    if (client === undefined) {
+      renderStatus(status, last, 'stopped');
+      return;
+    }
+    client.onNotification(STATUS_NOTIFICATION, (params: StatusParams) => {
+      last = params;
+      renderStatus(status, last, 'running');
+    });
+    client.onDidChangeState((event) => {
+      renderStatus(status, last, event.newState === State.Running ? 'running'
+        : event.newState === State.Starting ? 'starting' : 'stopped');
+    });
+    renderStatus(status, last, 'running');
   };
   const restart = async (): Promise<void> => {
     await starting;

@@ -54,6 +54,8 @@ test('status bar shows the serving model and the spend today', () => {
   assert.equal(s.text, '$(sparkle) gpt-5.3-codex-spark · $0.12 today');
   assert.match(s.tooltip, /served by gpt-5\.3-codex-spark \(inline\)/);
   assert.equal(statusBar({ model: 'm', tier: 'inline', spentTodayUsd: null }).text, '$(sparkle) m');
+  assert.equal(statusBar(undefined, 'starting').text, '$(sync~spin) codeswitch');
+  assert.match(statusBar({ model: 'm' }, 'stopped').tooltip, /not running/);
 });
 
 test('describeEdit tells errors, empty answers and proposals apart', () => {

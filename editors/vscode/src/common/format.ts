@@ -176,8 +176,16 @@ export function formatLastRoute(route: LastRoute | null): string {
   return lines.join('\n');
 }
 
-/** Status bar text and tooltip from a `codeswitch/status` notification (undefined: not yet). */
-export function statusBar(status: StatusParams | undefined): { text: string; tooltip: string } {
+export type ServerState = 'starting' | 'running' | 'stopped';
+
+/** Status bar text and tooltip: the server state until a `codeswitch/status` notification arrives. */
+export function statusBar(status: StatusParams | undefined, state: ServerState = 'running'): { text: string; tooltip: string } {
+  if (state === 'starting') {
+    return { text: '$(sync~spin) codeswitch', tooltip: 'codeswitch: starting the server…' };
+  }
+  if (state === 'stopped') {
+    return { text: '$(error) codeswitch', tooltip: 'codeswitch: the server is not running. Click for the output.' };
+  }
   if (status === undefined || !status.model) {
     return { text: '$(sparkle) codeswitch', tooltip: 'codeswitch: no request served yet. Click for spend.' };
   }
