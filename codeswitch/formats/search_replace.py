@@ -25,7 +25,8 @@ _START = re.compile(r"^\s*<{5,9} ?SEARCH\s*$")
 _MIDDLE = re.compile(r"^\s*={5,9}\s*$")
 _END = re.compile(r"^\s*>{5,9} ?REPLACE\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-_PATHLIKE = re.compile(r"^[\w.\-/\\]+\.[\w]+$")
+#: a file name with an extension, or a path with a directory (``.git/config``)
+_PATHLIKE = re.compile(r"^[\w.\-/\\]*([/\\][\w.\-]+|\.\w+)$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,7 +148,8 @@ def test_check_target(tmp_path: Path) -> None:
     (root / "pkg" / "m.py").write_text("x = 1\n")
     full, rel = check_target("pkg/m.py", [root])
     assert full == (root / "pkg" / "m.py").resolve() and rel == "pkg/m.py"
-    cases: list[tuple[str | Path, str]] = [("../outside.py", "outside_workspace"), (tmp_path / "other.py", "outside_workspace"),
+    cases: list[tuple[str | Path, str]] = [
+             ("../outside.py", "outside_workspace"), (tmp_path / "other.py", "outside_workspace"),
              (".git/config", "git_dir"), ("pkg/../.git/hooks/pre-commit", "git_dir"), (".env", "secret"),
              ("build/out.py", "excluded")]
     for path, kind in cases:

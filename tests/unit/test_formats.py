@@ -68,3 +68,10 @@ def test_anchored_falls_back_to_the_first_code_block() -> None:
 def test_broken_anchored_answers(answer: str, message: str) -> None:
     with pytest.raises(FormatError, match=message):
         parse_anchored(answer)
+
+
+def test_paths_without_extension_and_prose_lines() -> None:
+    block = "<<<<<<< SEARCH\na\n=======\nb\n>>>>>>> REPLACE\n"
+    assert parse_search_replace(".git/config\n" + block)[0].path == ".git/config"
+    assert parse_search_replace("Makefile.am\n" + block)[0].path == "Makefile.am"
+    assert parse_search_replace("Done.\n" + block)[0].path is None

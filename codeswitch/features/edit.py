@@ -1,0 +1,256 @@
+"""Function edits: from a snapshot, an anchor and an instruction to validated, minimal edits.
+
+One request: build the prompt (``prompts_edit``), call the function tier's chain through a
+``CompleteFn`` (the dispatcher's ``complete``: fallbacks, breakers, cancellation), parse the
+answer (search/replace blocks, else an anchored replacement), apply it inside the anchor's lines,
+refuse new syntax errors and anything outside the anchor, and diff the result into minimal
+edits against the snapshot the model saw. :func:`onto` moves those edits onto the document as it
+is now (rebase) or refuses them when the user typed inside the anchor meanwhile.
+
+A function edit that changes the anchor's signature while other files use it is not applied:
+the outcome says the request belongs to the workspace tier (error kind ``workspace_scope``).
+Everything here is plain data; the handler (``handlers/actions.py``) speaks LSP.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from codeswitch.catalog import ModelInfo
+from codeswitch.documents import Pos, Span
+from codeswitch.edits import (
+    EditRejected,
+    TextEdit,
+    apply_anchored,
+    apply_search_replace,
+    check_syntax,
+    check_target,
+    minimal_edits,
+    offset_of,
+    rebase,
+)
+from codeswitch.formats import FormatError, parse_anchored, parse_search_replace
+from codeswitch.providers import CompletionRequest
+from codeswitch.routing import RouteDecision
+from codeswitch.secrets import is_secret
+
+from .prompts_edit import Diagnostic, EditContext, build_request, names_used
+from .prompts_inline import DefinitionSite, file_imports, gather_snippets
+
+#: (decision, build, request_kind=..., scope=...) -> Completion; ``Dispatcher.complete`` fits
+CompleteFn = Callable[..., Awaitable[Any]]
+#: name -> where it is defined in the workspace (from the index)
+DefinitionLookup = Callable[[str], list[DefinitionSite]]
+#: name -> workspace-relative paths of the files that use it (from the index)
+ReferenceLookup = Callable[[str], set[str]]
+
+
+class EditDocument(Protocol):
+    """What an edit reads from a snapshot (``documents.Snapshot`` fits)."""
+
+    @property
+    def version(self) -> int: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def line_count(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    def line(self, i: int) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EditTarget:
+    """Where an edit may go: whole lines of the anchor (or of the selection when there is none)."""
+
+    region: Span
+    label: str
+    kind: str | None = None
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditOutcome:
+    """What one edit produced. ``edits`` are against ``old_text`` (version ``base_version``);
+    ``error`` is (kind, message) when nothing may be applied."""
+
+    base_version: int
+    old_text: str
+    new_text: str
+    edits: tuple[TextEdit, ...]
+    target: EditTarget
+    model: str | None = None
+    fallbacks: tuple[tuple[str, str], ...] = ()
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = None
+    error: tuple[str, str] | None = None
+    reasons: tuple[str, ...] = field(default=())
+
+
+def target_for(doc: EditDocument, anchor: Span | None, selection: Span, kind: str | None,
+               name: str | None) -> EditTarget:
+    """The anchor's lines, whole; without an anchor, the selected lines (the cursor's line)."""
+    if anchor is not None:
+        first, last = anchor.start.line, anchor.end.line
+        if anchor.end.col == 0 and last > first:
+            last -= 1
+        what = kind or "definition"
+        label = f"{what} `{name}`" if name else f"the {what} at line {first + 1}"
+    else:
+        first, last = selection.start.line, selection.end.line
+        if selection.end.col == 0 and last > first:
+            last -= 1
+        label = f"lines {first + 1}-{last + 1}" if last > first else f"line {first + 1}"
+    last = min(last, doc.line_count - 1)
+    return EditTarget(Span(Pos(first, 0), Pos(last, len(doc.line(last)))), label, kind, name)
+
+
+def _signature(text: str) -> str:
+    """The header of a definition: up to the first ``:`` line end or ``{``, whitespace squeezed."""
+    head: list[str] = []
+    for row in text.split("\n"):
+        stripped = row.strip()
+        if stripped.startswith(("@", "#", "//", "/*", "*")) and not head:
+            continue
+        cut = stripped.find("{")
+        if cut >= 0:
+            head.append(stripped[:cut])
+            break
+        head.append(stripped)
+        if stripped.endswith(":") or stripped.endswith(";"):
+            break
+    return re.sub(r"\s+", "", " ".join(head))
+
+
+@dataclass(slots=True)
+class EditEngine:
+    """Builds edit prompts, calls the models, validates and diffs their answers."""
+
+    root: Path | None = None
+    definitions: DefinitionLookup | None = None
+    references: ReferenceLookup | None = None
+    exclude: tuple[str, ...] = ()
+    context_time_budget_s: float = 0.05
+    upstream_calls: int = 0
+
+    def context(self, doc: EditDocument, target: EditTarget, instruction: str, rel_path: str | None,
+                diagnostics: tuple[Diagnostic, ...] = ()) -> EditContext:
+        text = doc.text
+        start, end = offset_of(text, target.region.start), offset_of(text, target.region.end)
+        anchor_text = text[start:end]
+        covers_top = target.region.start.line == 0
+        imports = () if covers_top else file_imports(doc.line, doc.line_count)
+        snippets: tuple[Any, ...] = ()
+        if self.definitions is not None and self.root is not None:
+            root = self.root
+            snippets = gather_snippets(names_used(anchor_text), self.definitions, root=root,
+                                       exclude_path=rel_path, is_secret=lambda p: is_secret(p, root),
+                                       time_budget_s=self.context_time_budget_s)
+        return EditContext(instruction, anchor_text, target.region.start.line, target.label, doc.language,
+                           rel_path, imports, snippets, diagnostics)
+
+    async def run(self, doc: EditDocument, target: EditTarget, instruction: str, *, decision: RouteDecision,
+                  complete: CompleteFn, rel_path: str | None = None, path: Path | None = None,
+                  diagnostics: tuple[Diagnostic, ...] = ()) -> EditOutcome:
+        """One routed model call and its validation; cancellation propagates (closes the stream).
+
+        Raises what ``complete`` raises when every model failed (the handler reports it).
+        """
+        old = doc.text
+        base = EditOutcome(doc.version, old, old, (), target, reasons=())
+        if not decision.chain:
+            return _refused(base, "no_model", f"no model can serve this edit: {decision.cause}")
+        ctx = self.context(doc, target, instruction, rel_path, diagnostics)
+
+        def build(model: ModelInfo) -> CompletionRequest:
+            return build_request(model, ctx, max_tokens=decision.max_output_tokens)
+
+        self.upstream_calls += 1
+        done = await complete(decision, build, request_kind="edit", scope=decision.scope)
+        usage = done.usage
+        served = EditOutcome(doc.version, old, old, (), target, done.model_key,
+                             tuple((str(k), str(e)) for k, e in (done.fallbacks or ())),
+                             int(getattr(usage, "input_tokens", 0) or 0),
+                             int(getattr(usage, "output_tokens", 0) or 0), done.cost_usd)
+        try:
+            new = self.apply(doc, target, done.text, path)
+        except EditRejected as exc:
+            return _refused(served, exc.kind, exc.message)
+        edits = tuple(minimal_edits(old, new))
+        reasons: tuple[str, ...] = ()
+        escalation = self._escalation(old, new, target, rel_path)
+        if escalation is not None:
+            return EditOutcome(served.base_version, old, new, edits, target, served.model, served.fallbacks,
+                               served.input_tokens, served.output_tokens, served.cost_usd,
+                               ("workspace_scope", escalation), (escalation,))
+        return EditOutcome(served.base_version, old, new, edits, target, served.model, served.fallbacks,
+                           served.input_tokens, served.output_tokens, served.cost_usd, None, reasons)
+
+    def apply(self, doc: EditDocument, target: EditTarget, answer: str, path: Path | None) -> str:
+        """The document text with the model's answer applied inside the target, or EditRejected."""
+        old = doc.text
+        region = (offset_of(old, target.region.start), offset_of(old, target.region.end))
+        try:
+            blocks = parse_search_replace(answer)
+        except FormatError as sr_error:
+            try:
+                replacement = parse_anchored(answer)
+            except FormatError:
+                raise EditRejected("format", f"the model's answer holds no edit: {sr_error}") from None
+            new = apply_anchored(old, replacement, region)
+        else:
+            for block in blocks:
+                if block.path is not None:
+                    self._check_path(block.path, path)
+            new = apply_search_replace(old, blocks, region)
+        if new == old:
+            raise EditRejected("no_change", "the model proposed no change")
+        check_syntax(doc.language, old, new)
+        for e in minimal_edits(old, new):
+            if e.span.start.line < target.region.start.line or e.span.end.line > target.region.end.line + (
+                    1 if e.span.end.col == 0 else 0):
+                raise EditRejected("outside_anchor", f"the edit changes code outside {target.label}")
+        return new
+
+    def _check_path(self, named: str, path: Path | None) -> None:
+        """A block naming a file: it must be this document (and a file we may edit at all)."""
+        roots = [self.root] if self.root is not None else []
+        full, rel = check_target(named, roots, self.exclude)
+        if path is None or full != path.resolve():
+            raise EditRejected("outside_anchor", f"a function edit changes only this file; the answer "
+                               f"edits {rel}")
+
+    def _escalation(self, old: str, new: str, target: EditTarget, rel_path: str | None) -> str | None:
+        """Why the edit needs the workspace tier (a changed signature used elsewhere), or None."""
+        if self.references is None or not target.name or target.kind not in ("function", "method", "class"):
+            return None
+        start = offset_of(old, target.region.start)
+        before = old[start:offset_of(old, target.region.end)]
+        delta = len(new) - len(old)
+        after = new[start:offset_of(old, target.region.end) + delta]
+        if _signature(before) == _signature(after):
+            return None
+        users = sorted(self.references(target.name) - ({rel_path} if rel_path else set()))
+        if not users:
+            return None
+        shown = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
+        return (f"the edit changes the signature of `{target.name}`, used in {len(users)} other "
+                f"file{'s' if len(users) != 1 else ''} ({shown}): escalated to the workspace tier")
+
+
+def _refused(outcome: EditOutcome, kind: str, message: str) -> EditOutcome:
+    return EditOutcome(outcome.base_version, outcome.old_text, outcome.old_text, (), outcome.target,
+                       outcome.model, outcome.fallbacks, outcome.input_tokens, outcome.output_tokens,
+                       outcome.cost_usd, (kind, message), outcome.reasons)
+
+
+def onto(outcome: EditOutcome, current_version: int, current_text: str) -> tuple[TextEdit, ...]:
+    """The outcome's edits for the document as it is now: unchanged, rebased, or EditRejected("stale")."""
+    if current_version == outcome.base_version or current_text == outcome.old_text:
+        return outcome.edits
+    return tuple(rebase(outcome.edits, outcome.old_text, current_text, outcome.target.region))

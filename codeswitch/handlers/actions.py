@@ -1,0 +1,430 @@
+"""Code actions, codeAction/resolve and the ``codeswitch/edit`` request.
+
+``textDocument/codeAction`` lists, without calling any model: "Edit with instruction…" (the
+client command ``codeswitch.editWithInstruction`` asks for the instruction, then sends
+``codeswitch/edit``), the quick edits "Add docstring", "Add type annotations" and "Fix
+diagnostics in …" (the last only when the client sent diagnostics inside the anchor), returned
+without an edit but with ``data``, and "Refactor across the workspace…" (client command
+``codeswitch.refactorWorkspace``). Every title names the model the route picks and why.
+
+The model runs in cancellable requests only (``codeAction/resolve`` and ``codeswitch/edit`` are
+async handlers, so ``$/cancelRequest`` cancels them and closes the upstream stream), never in
+``workspace/executeCommand``. The edit pipeline is :class:`codeswitch.features.edit.EditEngine`;
+this module turns its plain data into LSP (WorkspaceEdit with ``documentChanges`` when the
+client supports them) and rebases the result onto the document if the user typed meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
+
+from codeswitch.dispatch import AllModelsFailed
+from codeswitch.documents import PositionError, Snapshot, Span
+from codeswitch.edits import EditRejected, TextEdit, apply_edits, unified_diff
+from codeswitch.features.edit import EditEngine, EditOutcome, EditTarget, onto, target_for
+from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind, quick_instruction
+from codeswitch.features.prompts_inline import DefinitionSite
+from codeswitch.routing import Budget, Health, RouteDecision, route
+from codeswitch.scope import Scope, ScopeRequest, estimate_scope
+from codeswitch.secrets import is_secret
+
+from .scope_request import snapshot_for
+
+if TYPE_CHECKING:
+    from codeswitch.server import State
+
+log = logging.getLogger(__name__)
+
+EDIT_METHOD = "codeswitch/edit"
+CODE_ACTION_METHOD = types.TEXT_DOCUMENT_CODE_ACTION
+RESOLVE_METHOD = types.CODE_ACTION_RESOLVE
+EDIT_COMMAND = "codeswitch.editWithInstruction"
+REFACTOR_COMMAND = "codeswitch.refactorWorkspace"
+CODE_ACTION_OPTIONS = types.CodeActionOptions(
+    code_action_kinds=[types.CodeActionKind.RefactorRewrite, types.CodeActionKind.QuickFix,
+                       types.CodeActionKind.Refactor],
+    resolve_provider=True)
+_QUICK_TITLES = {"docstring": "Add docstring to", "annotate": "Add type annotations to",
+                 "fix": "Fix diagnostics in"}
+
+
+def _get(obj: object, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+
+def _position(obj: object, what: str) -> tuple[int, int]:
+    line, char = _get(obj, "line"), _get(obj, "character")
+    if not isinstance(line, int) or not isinstance(char, int) or isinstance(line, bool):
+        raise JsonRpcInvalidParams(f"{what} must be a position {{line, character}}")
+    return line, char
+
+
+def _span(snap: Snapshot, rng: object) -> Span:
+    if rng is None:
+        raise JsonRpcInvalidParams("missing range")
+    start, end = _position(_get(rng, "start"), "range.start"), _position(_get(rng, "end"), "range.end")
+    try:
+        span = Span(snap.to_pos(*start), snap.to_pos(*end))
+    except PositionError as exc:
+        raise JsonRpcInvalidParams(str(exc)) from None
+    if (span.end.line, span.end.col) < (span.start.line, span.start.col):
+        span = Span(span.end, span.start)
+    return span
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A request's scope, route and target, decided before any model call (pure, fast)."""
+
+    scope: Scope
+    decision: RouteDecision
+    target: EditTarget
+
+
+def _rel(state: State, snap: Snapshot) -> str | None:
+    if snap.path is None:
+        return None
+    root = state.root
+    if root is not None:
+        try:
+            return snap.path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return snap.path.name
+
+
+def _secret(state: State, snap: Snapshot) -> bool:
+    path = snap.path
+    if path is None:
+        return False
+    root = state.root
+    if root is not None and not path.resolve().is_relative_to(root.resolve()):
+        root = None
+    return is_secret(path, root if root is not None else path.parent)
+
+
+def plan(state: State, snap: Snapshot, span: Span, instruction: str | None) -> Plan:
+    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index)
+    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
+    health = state.dispatcher.health() if state.dispatcher is not None else Health()
+    decision = route(scope, state.config, state.catalog, health, Budget.from_config(state.config, spent),
+                     state.keys())
+    target = target_for(snap, scope.anchor, span, scope.anchor_kind, scope.anchor_name)
+    return Plan(scope, decision, target)
+
+
+def _workspace_plan(state: State, p: Plan) -> RouteDecision:
+    """The route a workspace refactor from here would take (for the action's title)."""
+    wide = replace(p.scope, scope="workspace", context_tokens=max(p.scope.context_tokens, 8000))
+    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
+    health = state.dispatcher.health() if state.dispatcher is not None else Health()
+    return route(wide, state.config, state.catalog, health, Budget.from_config(state.config, spent),
+                 state.keys())
+
+
+def why(decision: RouteDecision, scope: Scope) -> str:
+    """Which model and why, short enough for a menu entry."""
+    model = decision.chain[0] if decision.chain else "no model"
+    parts = [f"{scope.scope} scope" if decision.tier == scope.scope else
+             f"{scope.scope} scope, {decision.tier} tier"]
+    skipped = [f"{k} skipped: {w}" for k, w in decision.skipped if k not in decision.chain][:1]
+    parts.extend(skipped)
+    cost = decision.signals.get("estimated_cost_usd")
+    if isinstance(cost, Mapping) and isinstance(cost.get(model), float):
+        parts.append(f"est. ${cost[model]:.3f}")
+    return f"{model}: {', '.join(parts)}"
+
+
+# --- the engine per server ------------------------------------------------------------------------
+
+_engines: dict[int, EditEngine] = {}
+
+
+def engine(state: State) -> EditEngine:
+    """The state's EditEngine, following the root, index and excludes of the current config."""
+    index = state.index
+
+    def definitions(name: str) -> list[DefinitionSite]:
+        if index is None:
+            return []
+        return [DefinitionSite(s.path, s.span.start.line, s.span.end.line) for s in index.definitions(name)]
+
+    def references(name: str) -> set[str]:
+        return set(index.files_referencing(name)) if index is not None else set()
+
+    eng = _engines.get(id(state))
+    if eng is None:
+        eng = _engines[id(state)] = EditEngine()
+    eng.root, eng.exclude = state.root, tuple(state.config.exclude)
+    eng.definitions = definitions if index is not None else None
+    eng.references = references if index is not None else None
+    return eng
+
+
+# --- results --------------------------------------------------------------------------------------
+
+def _lsp_range(snap: Snapshot, span: Span) -> types.Range:
+    (sl, sc), (el, ec) = snap.to_lsp(span.start), snap.to_lsp(span.end)
+    return types.Range(types.Position(sl, sc), types.Position(el, ec))
+
+
+def _document_changes(ls: Any) -> bool:
+    ws = getattr(getattr(ls, "client_capabilities", None), "workspace", None)
+    we = getattr(ws, "workspace_edit", None)
+    return bool(getattr(we, "document_changes", False))
+
+
+def workspace_edit(snap: Snapshot, edits: tuple[TextEdit, ...], document_changes: bool,
+                   open_version: int | None) -> types.WorkspaceEdit:
+    """One file's edits as a WorkspaceEdit (positions converted to the negotiated encoding)."""
+    lsp_edits = [types.TextEdit(range=_lsp_range(snap, e.span), new_text=e.new_text) for e in edits]
+    if document_changes:
+        ident = types.OptionalVersionedTextDocumentIdentifier(uri=snap.uri, version=open_version)
+        return types.WorkspaceEdit(document_changes=[
+            types.TextDocumentEdit(text_document=ident, edits=list(lsp_edits))])
+    return types.WorkspaceEdit(changes={snap.uri: list(lsp_edits)})
+
+
+def _result(p: Plan | None, *, model: str | None = None, outcome: EditOutcome | None = None,
+            error: tuple[str, str] | None = None, extra_reasons: tuple[str, ...] = ()) -> dict[str, Any]:
+    reasons = [*list(p.scope.reasons), p.decision.cause] if p is not None else []
+    reasons.extend(extra_reasons)
+    usage: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "cost_usd": None}
+    fallbacks: list[dict[str, str]] = []
+    if outcome is not None:
+        usage = {"input_tokens": outcome.input_tokens, "output_tokens": outcome.output_tokens,
+                 "cost_usd": outcome.cost_usd}
+        fallbacks = [{"model": k, "error": e} for k, e in outcome.fallbacks]
+        model = outcome.model
+        reasons.extend(r for r in outcome.reasons if r not in reasons)
+    return {"edit": None, "diff": "", "applied": False, "model": model,
+            "scope": p.scope.scope if p is not None else "function",
+            "tier": p.decision.tier if p is not None else "function", "reasons": reasons, "usage": usage,
+            "fallbacks": fallbacks,
+            "error": None if error is None else {"kind": error[0], "message": error[1]}}
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """An edit ready for the client: the current snapshot and the edits against it."""
+
+    snap: Snapshot
+    edits: tuple[TextEdit, ...]
+    diff: str
+
+
+async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
+                   diagnostics: tuple[Diagnostic, ...] = (), token: object = None,
+                   p: Plan | None = None) -> tuple[dict[str, Any], Finished | None]:
+    """Plan, call the model, validate, rebase: the codeswitch/edit result and the finished edit."""
+    state: State = ls.state
+    snap = snapshot_for(state, uri)
+    if p is None:
+        p = plan(state, snap, span, instruction)
+    if _secret(state, snap):
+        return _result(p, error=("secret", f"{_rel(state, snap)} is a secret or ignored file: its text is "
+                                 "never sent to a model")), None
+    if p.scope.scope == "workspace":
+        because = p.scope.reasons[-1] if p.scope.reasons else "workspace scope"
+        msg = (f"this request reaches other files ({because}); run it as a workspace refactor "
+               "(codeswitch/refactor)")
+        return _result(p, error=("workspace_scope", msg)), None
+    dispatcher = state.dispatcher
+    if dispatcher is None:
+        raise JsonRpcInternalError("the server is not initialized")
+    progress = _Progress(ls, token, f"codeswitch: {p.target.label} with {why(p.decision, p.scope)}")
+    try:
+        try:
+            outcome = await engine(state).run(snap, p.target, instruction, decision=p.decision,
+                                              complete=dispatcher.complete, rel_path=_rel(state, snap),
+                                              path=snap.path, diagnostics=diagnostics)
+        except AllModelsFailed as exc:
+            tried = tuple((a.model_key, a.kind) for a in exc.attempts)
+            failed = EditOutcome(snap.version, "", "", (), p.target, None, tried)
+            return _result(p, outcome=failed, error=("all_models_failed", str(exc))), None
+        if outcome.error is not None:
+            progress.end(f"refused: {outcome.error[1]}")
+            return _result(p, outcome=outcome, error=outcome.error), None
+        current = snapshot_for(state, uri)
+        try:
+            edits = onto(outcome, current.version, current.text)
+        except EditRejected as exc:
+            progress.end(f"refused: {exc.message}")
+            return _result(p, outcome=outcome, error=(exc.kind, exc.message)), None
+        rebased = () if current.version == snap.version else (
+            f"rebased onto version {current.version} (the document changed while the model worked)",)
+        new_text = apply_edits(current.text, edits)
+        rel = _rel(state, current) or uri
+        diff = unified_diff(rel, current.text, new_text)
+        progress.end(f"{len(edits)} edit(s) by {outcome.model}")
+        return _result(p, outcome=outcome, extra_reasons=rebased), Finished(current, edits, diff)
+    finally:
+        progress.end(None)
+
+
+class _Progress:
+    """$/progress for a request that carries a workDoneToken (begin now, end once)."""
+
+    def __init__(self, ls: Any, token: object, title: str) -> None:
+        self.ls, self.token, self.done = ls, token, token is None
+        if isinstance(token, str | int) and not isinstance(token, bool):
+            try:
+                ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True))
+            except Exception as exc:  # a progress failure must not fail the edit
+                log.info("progress: %s", exc)
+                self.done = True
+        else:
+            self.done = True
+
+    def end(self, message: str | None) -> None:
+        if self.done:
+            return
+        self.done = True
+        try:
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+        except Exception as exc:
+            log.info("progress: %s", exc)
+
+
+# --- pygls handlers ---------------------------------------------------------------------------------
+
+async def edit(ls: Any, params: object) -> dict[str, Any]:
+    """codeswitch/edit ``{textDocument: {uri}, range, instruction, apply?}``."""
+    uri = _get(_get(params, "textDocument"), "uri")
+    if not isinstance(uri, str):
+        raise JsonRpcInvalidParams("missing textDocument.uri")
+    instruction = _get(params, "instruction")
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise JsonRpcInvalidParams("instruction must be a non-empty string")
+    apply = _get(params, "apply")
+    if apply is not None and not isinstance(apply, bool):
+        raise JsonRpcInvalidParams("apply must be a boolean")
+    snap = snapshot_for(ls.state, uri)
+    span = _span(snap, _get(params, "range"))
+    result, done = await run_edit(ls, uri, span, instruction.strip(), token=_get(params, "workDoneToken"))
+    if done is None:
+        return result
+    open_version = ls.state.documents.version(uri)
+    wedit = workspace_edit(done.snap, done.edits, _document_changes(ls), open_version)
+    result["edit"] = ls.protocol._converter.unstructure(wedit)
+    result["diff"] = done.diff
+    if apply:
+        answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+            edit=wedit, label=f"codeswitch: {instruction.strip()[:60]}"))
+        result["applied"] = bool(answer.applied)
+        if not answer.applied:
+            result["error"] = {"kind": "not_applied",
+                               "message": answer.failure_reason or "the client did not apply the edit"}
+    return result
+
+
+def _diagnostics(snap: Snapshot, context: types.CodeActionContext,
+                 target: EditTarget) -> tuple[Diagnostic, ...]:
+    out: list[Diagnostic] = []
+    for d in context.diagnostics or ():
+        try:
+            pos = snap.to_pos(d.range.start.line, d.range.start.character)
+        except PositionError:
+            continue
+        if target.region.start.line <= pos.line <= target.region.end.line:
+            sev = {1: "error", 2: "warning", 3: "information", 4: "hint"}.get(int(d.severity or 1), "error")
+            out.append(Diagnostic(pos.line, pos.col, d.message, sev, d.source))
+    return tuple(out)
+
+
+def _wants(only: list[str] | None, kind: str) -> bool:
+    return not only or any(kind == k or kind.startswith(k + ".") for k in only)
+
+
+def _resolve_support(ls: Any) -> bool:
+    td = getattr(getattr(ls, "client_capabilities", None), "text_document", None)
+    ca = getattr(td, "code_action", None)
+    support = getattr(ca, "resolve_support", None)
+    return support is not None and "edit" in (support.properties or [])
+
+
+def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+    """The actions at a cursor or selection; no model is called here."""
+    state: State = ls.state
+    uri = params.text_document.uri
+    try:
+        snap = state.documents.snapshot(uri)
+    except Exception:
+        return None
+    if _secret(state, snap):
+        return []
+    span = _span(snap, params.range)
+    p = plan(state, snap, span, None)
+    only = [str(k) for k in params.context.only] if params.context.only else None
+    where = {"textDocument": {"uri": uri}, "range": ls.protocol._converter.unstructure(params.range)}
+    actions: list[types.CodeAction] = []
+    if _wants(only, types.CodeActionKind.RefactorRewrite):
+        actions.append(types.CodeAction(
+            title=f"Edit with instruction… ({why(p.decision, p.scope)})",
+            kind=types.CodeActionKind.RefactorRewrite,
+            command=types.Command(title="codeswitch: edit with instruction", command=EDIT_COMMAND,
+                                  arguments=[where])))
+    if p.scope.anchor is not None and _resolve_support(ls):
+        diagnostics = _diagnostics(snap, params.context, p.target)
+        for quick in QUICK_KINDS:
+            if quick == "fix" and not diagnostics:
+                continue
+            kind = types.CodeActionKind.QuickFix if quick == "fix" else types.CodeActionKind.RefactorRewrite
+            if not _wants(only, kind):
+                continue
+            data = {"uri": uri, "version": snap.version, "quick": quick,
+                    "range": ls.protocol._converter.unstructure(params.range),
+                    "diagnostics": [[d.line, d.col, d.message, d.severity, d.source] for d in diagnostics]}
+            quick_plan = plan(state, snap, span, quick_instruction(quick, p.target.label, snap.language,
+                                                                   diagnostics))
+            actions.append(types.CodeAction(
+                title=(f"{_QUICK_TITLES[quick]} {p.target.label} "
+                       f"({why(quick_plan.decision, quick_plan.scope)})"),
+                kind=kind, data=data,
+                diagnostics=[d for d in params.context.diagnostics if quick == "fix"] or None))
+    if _wants(only, types.CodeActionKind.Refactor):
+        wide = _workspace_plan(state, p)
+        actions.append(types.CodeAction(
+            title=f"Refactor across the workspace… ({why(wide, replace(p.scope, scope='workspace'))})",
+            kind=types.CodeActionKind.Refactor,
+            command=types.Command(title="codeswitch: refactor across the workspace", command=REFACTOR_COMMAND,
+                                  arguments=[where])))
+    return actions
+
+
+async def resolve_code_action(ls: Any, action: types.CodeAction) -> types.CodeAction:
+    """Run a quick edit's model call (cancellable) and fill the action's ``edit``."""
+    data = action.data
+    quick = _get(data, "quick")
+    uri = _get(data, "uri")
+    if quick not in QUICK_KINDS or not isinstance(uri, str):
+        return action  # not ours, or nothing to resolve
+    kind: QuickKind = quick
+    snap = snapshot_for(ls.state, uri)
+    span = _span(snap, _get(data, "range"))
+    diagnostics = tuple(Diagnostic(int(d[0]), int(d[1]), str(d[2]), str(d[3]), d[4] if d[4] else None)
+                        for d in (_get(data, "diagnostics") or ()))
+    p0 = plan(ls.state, snap, span, None)
+    instruction = quick_instruction(kind, p0.target.label, snap.language, diagnostics)
+    p = plan(ls.state, snap, span, instruction)
+    if p.scope.scope == "workspace" or p.target != p0.target:
+        p = Plan(p.scope if p.scope.scope != "workspace" else p0.scope, p0.decision, p0.target)
+    result, done = await run_edit(ls, uri, span, instruction, diagnostics=diagnostics, p=p)
+    if done is None:
+        err = result["error"] or {"kind": "no_change", "message": "no change"}
+        raise EditRefused(f"codeswitch: {err['message']}", data={"kind": err["kind"]})
+    version = ls.state.documents.version(uri)
+    action.edit = workspace_edit(done.snap, done.edits, _document_changes(ls), version)
+    return action
+
+
+class EditRefused(JsonRpcException):
+    """A quick edit that produced nothing to apply (LSP RequestFailed); the message says why."""
+
+    CODE = -32803
