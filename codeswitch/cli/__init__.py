@@ -1,7 +1,8 @@
 """The ``codeswitch`` command line.
 
-Each subcommand lives in its own module exposing ``register(subparsers)``, which adds a parser
-whose ``func`` default takes the parsed arguments and returns the exit status:
+Each module listed in SUBCOMMANDS exposes ``register(subparsers)``, which adds its parsers
+(``harness`` adds ``complete``, ``edit`` and ``refactor``) whose ``func`` default takes the
+parsed arguments and returns the exit status:
 0 served, 1 the request failed, 2 unusable arguments. No subcommand prints a traceback.
 """
 
@@ -13,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMANDS: tuple[str, ...] = ("scope", "route", "doctor", "demo", "stats", "serve")
+SUBCOMMANDS: tuple[str, ...] = ("harness", "scope", "route", "doctor", "demo", "stats", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

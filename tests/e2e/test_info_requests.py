@@ -68,7 +68,8 @@ async def test_last_route_explains_the_inline_request_and_stats_count_it(start_s
     assert stats["totals"]["requests"] == 1
 
 
-async def test_last_route_names_the_fallback_that_served(start_server: StartServer, emulator: Emulator) -> None:
+async def test_last_route_names_the_fallback_that_served(start_server: StartServer,
+                                                         emulator: Emulator) -> None:
     emulator.fault(SPARK, "model_not_found", times=None).script(MINI, " * h")
     session = await _server(start_server, emulator)
     uri = session.open("calc.py", TEXT)
