@@ -73,7 +73,8 @@ async def test_complete_prints_the_suggestion_after_the_cursor(tmp_path: Path, w
 
 async def test_complete_json_has_the_contract_shape(tmp_path: Path, ws: Path, emulator: Emulator) -> None:
     emulator.script(SPARK, "<FILL> * h</FILL>")
-    run = await cli(tmp_path, emulator, "complete", str(ws / "calc.py") + ":2:13", "--root", str(ws), "--json")
+    where = f"{ws / 'calc.py'}:2:13"
+    run = await cli(tmp_path, emulator, "complete", where, "--root", str(ws), "--json")
     assert run.rc == 0, run.err
     out = run.json()
     assert set(out) == COMPLETE_KEYS
@@ -96,7 +97,8 @@ async def test_complete_columns_count_characters_and_become_utf16(tmp_path: Path
     assert run.json()["items"][0]["range"]["start"] == {"line": 1, "character": 17}
 
 
-async def test_complete_reports_the_fallback_that_served(tmp_path: Path, ws: Path, emulator: Emulator) -> None:
+async def test_complete_reports_the_fallback_that_served(tmp_path: Path, ws: Path,
+                                                         emulator: Emulator) -> None:
     emulator.fault(SPARK, "model_not_found", times=None).script(MINI, " * h")
     run = await cli(tmp_path, emulator, "complete", "ws/calc.py:2:13", "--json")
     assert run.rc == 0, run.err
@@ -132,7 +134,8 @@ async def test_complete_exits_2_on_unusable_locations(tmp_path: Path, ws: Path, 
     assert emulator.requests == []  # no model was asked
 
 
-async def test_unusable_root_and_missing_arguments_exit_2(tmp_path: Path, ws: Path, emulator: Emulator) -> None:
+async def test_unusable_root_and_missing_arguments_exit_2(tmp_path: Path, ws: Path,
+                                                          emulator: Emulator) -> None:
     run = await cli(tmp_path, emulator, "complete", "ws/calc.py:1:1", "--root", "nowhere")
     assert run.rc == 2 and "not a directory" in run.err
     run = await cli(tmp_path, emulator, "edit", "ws/calc.py:1")
