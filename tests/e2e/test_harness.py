@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,3 +151,115 @@ async def test_a_server_that_cannot_start_is_a_failure_not_a_traceback(tmp_path:
                     "--server-cmd", f"{sys.executable} -c 'import sys; sys.exit(3)'")
     assert run.rc == 1
     assert run.json()["error"]["kind"] == "server"
+
+
+# --- edit ------------------------------------------------------------------------------------------
+
+CODEX = "gpt-5.3-codex"
+OPUS = "claude-opus-4-6"
+EDIT_KEYS = {"scope", "tier", "model", "reasons", "edit", "diff", "applied", "usage", "fallbacks", "error"}
+AREA = ("import math\n"
+        "\n"
+        "\n"
+        "def area(r):\n"
+        "    x = r * r\n"
+        "    return x\n")
+
+
+def search_replace(search: str, replace: str) -> str:
+    return f"Here is the change.\n```\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```\n"
+
+
+async def test_edit_shows_the_diff_and_writes_nothing_without_apply(tmp_path: Path, ws: Path,
+                                                                   emulator: Emulator) -> None:
+    (ws / "m.py").write_text(AREA)
+    emulator.script(CODEX, search_replace("    return x\n", "    return x * math.pi\n"))
+    run = await cli(tmp_path, emulator, "edit", "ws/m.py:5", "multiply the result by pi")
+    assert run.rc == 0, run.err
+    assert "--- a/m.py\n+++ b/m.py\n" in run.out and "+    return x * math.pi" in run.out
+    assert CODEX in run.out and "pass --apply" in run.out
+    assert (ws / "m.py").read_text() == AREA
+
+
+async def test_edit_apply_writes_the_file_atomically(tmp_path: Path, ws: Path, emulator: Emulator) -> None:
+    (ws / "m.py").write_text(AREA)
+    os.chmod(ws / "m.py", 0o640)
+    emulator.script(CODEX, search_replace("    return x\n", "    return x * math.pi\n"))
+    run = await cli(tmp_path, emulator, "edit", "ws/m.py:5:5", "multiply the result by pi", "--apply", "--json")
+    assert run.rc == 0, run.err
+    out = run.json()
+    assert set(out) >= EDIT_KEYS
+    assert (out["model"], out["scope"], out["tier"], out["applied"], out["error"]) == (
+        CODEX, "function", "function", True, None)
+    assert out["usage"]["input_tokens"] > 0 and isinstance(out["usage"]["cost_usd"], float)
+    assert (ws / "m.py").read_text() == AREA.replace("return x\n", "return x * math.pi\n")
+    assert (ws / "m.py").stat().st_mode & 0o777 == 0o640  # replaced, keeping the file's mode
+    assert sorted(p.name for p in ws.iterdir()) == [".git", "calc.py", "m.py"]  # no temp file left
+    assert "+    return x * math.pi" in out["diff"]
+
+
+async def test_a_refused_edit_exits_1_and_leaves_files_untouched(tmp_path: Path, ws: Path,
+                                                                emulator: Emulator) -> None:
+    (ws / "m.py").write_text(AREA)
+    # the model's SEARCH text is not in the function: the server refuses the edit
+    emulator.script(CODEX, search_replace("    return y\n", "    return y * 2\n"))
+    emulator.script("claude-sonnet-4-5", search_replace("    return y\n", "    return y * 2\n"))
+    run = await cli(tmp_path, emulator, "edit", "ws/m.py:5", "double it", "--apply", "--json")
+    assert run.rc == 1
+    out = run.json()
+    assert out["applied"] is False and out["error"]["kind"] and out["error"]["message"]
+    assert (ws / "m.py").read_text() == AREA
+
+
+# --- refactor --------------------------------------------------------------------------------------
+
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
+OLD, NEW = "reserve_stock", "hold_stock"
+SHOP_FILES = ("inventory.py", "orders.py", "billing.py", "api.py")
+
+
+def rename_team(root: Path) -> Any:
+    from codeswitch.testing import Conversations, Reply, ToolCall
+    from codeswitch.testing.conversation import rename_edits
+
+    groups = [["inventory.py"], ["orders.py", "billing.py"], ["api.py"]]
+    tasks = [{"files": g, "instruction": f"rename {OLD} to {NEW} in these files"} for g in groups]
+    conv = Conversations().add(
+        "[codeswitch-team:lead]", Reply(tool_calls=[ToolCall("find_references", {"name": OLD})]),
+        Reply(tool_calls=[ToolCall("assign_tasks", {"tasks": tasks})]),
+        Reply(tool_calls=[ToolCall("approve", {"summary": f"renamed {OLD} to {NEW}"})]))
+    for n, group in enumerate(groups, 1):
+        calls = [c for f in group for c in rename_edits(f, (root / f).read_text(), OLD, NEW)]
+        conv.add(f"[codeswitch-team:teammate {n}]", Reply(tool_calls=calls),
+                 Reply(tool_calls=[ToolCall("done", {"summary": "renamed"})]))
+    return conv
+
+
+async def test_refactor_apply_writes_every_file(tmp_path: Path, emulator: Emulator) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(SHOP, root)
+    before = {f: (root / f).read_text() for f in SHOP_FILES}
+    emulator.respond(OPUS, rename_team(root))
+    run = await cli(tmp_path, emulator, "refactor", f"rename {OLD} to {NEW} everywhere", "--root", str(root),
+                    "--apply", "--json")
+    assert run.rc == 0, run.err
+    out = run.json()
+    assert (out["model"], out["scope"], out["tier"], out["applied"], out["error"]) == (
+        OPUS, "workspace", "workspace", True, None)
+    for f in SHOP_FILES:
+        assert (root / f).read_text() == before[f].replace(OLD, NEW), f
+        assert f"--- a/{f}\n+++ b/{f}\n" in out["diff"]
+    assert out["usage"]["input_tokens"] > 0
+    # the team's progress was drawn on stderr (plain lines: stderr is not a terminal here)
+    assert "codeswitch: " in run.err and "reviewing" in run.err
+
+
+async def test_refactor_without_apply_prints_the_diff_only(tmp_path: Path, emulator: Emulator) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(SHOP, root)
+    before = {f: (root / f).read_text() for f in SHOP_FILES}
+    emulator.respond(OPUS, rename_team(root))
+    run = await cli(tmp_path, emulator, "refactor", f"rename {OLD} to {NEW} everywhere", "--root", str(root))
+    assert run.rc == 0, run.err
+    assert f"+from inventory import Inventory, {NEW}" in run.out and OPUS in run.out
+    assert all((root / f).read_text() == before[f] for f in SHOP_FILES)
