@@ -185,7 +185,8 @@ async def test_edit_apply_writes_the_file_atomically(tmp_path: Path, ws: Path, e
     (ws / "m.py").write_text(AREA)
     os.chmod(ws / "m.py", 0o640)
     emulator.script(CODEX, search_replace("    return x\n", "    return x * math.pi\n"))
-    run = await cli(tmp_path, emulator, "edit", "ws/m.py:5:5", "multiply the result by pi", "--apply", "--json")
+    run = await cli(tmp_path, emulator, "edit", "ws/m.py:5:5", "multiply the result by pi",
+                    "--apply", "--json")
     assert run.rc == 0, run.err
     out = run.json()
     assert set(out) >= EDIT_KEYS
@@ -240,8 +241,8 @@ async def test_refactor_apply_writes_every_file(tmp_path: Path, emulator: Emulat
     shutil.copytree(SHOP, root)
     before = {f: (root / f).read_text() for f in SHOP_FILES}
     emulator.respond(OPUS, rename_team(root))
-    run = await cli(tmp_path, emulator, "refactor", f"rename {OLD} to {NEW} everywhere", "--root", str(root),
-                    "--apply", "--json")
+    run = await cli(tmp_path, emulator, "refactor", f"rename {OLD} to {NEW} everywhere",
+                    "--root", str(root), "--apply", "--json")
     assert run.rc == 0, run.err
     out = run.json()
     assert (out["model"], out["scope"], out["tier"], out["applied"], out["error"]) == (
