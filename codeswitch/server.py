@@ -29,7 +29,7 @@ from codeswitch.catalog import Catalog, load_catalog
 from codeswitch.config import Config, ConfigProblem, available_providers
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
-from codeswitch.handlers import actions, info, inline, lifecycle, scope_request, text_sync
+from codeswitch.handlers import actions, info, inline, lifecycle, refactor, scope_request, text_sync
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
 
@@ -61,6 +61,7 @@ FEATURES: list[Feature] = [
     Feature(actions.EDIT_METHOD, actions.edit),
     Feature(actions.CODE_ACTION_METHOD, actions.code_action, actions.CODE_ACTION_OPTIONS),
     Feature(actions.RESOLVE_METHOD, actions.resolve_code_action),
+    Feature(refactor.METHOD, refactor.refactor),
     Feature(info.STATS_METHOD, info.stats),
     Feature(info.LAST_ROUTE_METHOD, info.last_route),
 ]

@@ -75,7 +75,11 @@ async def play(
                 if record.first_token_at is None:
                     record.first_token_at = time.monotonic()
     finally:
-        if not resp.aborted:
-            await resp.end_stream()
+        try:
+            if not resp.aborted:
+                await resp.end_stream()
+        except (ConnectionError, OSError):  # reset while the stream ended: the client is gone
+            if resp.disconnected_at is None:
+                resp.disconnected_at = time.monotonic()
         record.disconnected_at = resp.disconnected_at
         record.finished_at = None if resp.disconnected_at is not None else time.monotonic()

@@ -1,0 +1,327 @@
+"""``codeswitch/refactor``: a workspace change by the agent team, answered with one WorkspaceEdit.
+
+Params ``{instruction, textDocument?: {uri}, range?, apply?, workDoneToken?}``. The request always
+runs at workspace scope (the workspace tier's chain from routing; the document and range, when
+given, tell the lead where the user was). The team edits an in-memory overlay; at the end every
+changed file is re-parsed (no new syntax errors), open documents are rebased onto their current
+version, and the result is one WorkspaceEdit (``documentChanges`` with versions and change
+annotations that ask the user to confirm, when the client supports them; created files as
+CreateFile operations only when ``resourceOperations`` allows it). With ``apply`` the server sends
+``workspace/applyEdit`` itself. Failures go in the result's ``error``; malformed params are
+InvalidParams. Cancellable with ``$/cancelRequest`` and ``window/workDoneProgress/cancel``;
+progress goes to ``$/progress`` (planning, editing n/m files, reviewing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.protocol import default_converter
+
+from codeswitch.dispatch import AllModelsFailed
+from codeswitch.documents import Pos, PositionError, Snapshot, Span, UnknownDocument, path_from_uri
+from codeswitch.edits import EditRejected, FileChange, TextEdit, rebase, unified_diff
+from codeswitch.routing import Budget, Health, route
+from codeswitch.scope import ScopeRequest, estimate_scope
+from codeswitch.scope.index import WorkspaceIndex
+from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
+
+if TYPE_CHECKING:
+    from codeswitch.server import CodeswitchServer, State
+
+log = logging.getLogger(__name__)
+
+METHOD = "codeswitch/refactor"
+ANNOTATION_ID = "codeswitchRefactor"
+_CONVERTER = default_converter()  # type: ignore[no-untyped-call]
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkspaceScope:
+    """What routing reads of a scope: a refactor is always a workspace request."""
+
+    scope: str = "workspace"
+    context_tokens: int = 0
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class EditCaps:
+    """What the client accepts in a WorkspaceEdit."""
+
+    document_changes: bool = False
+    create: bool = False
+    annotations: bool = False
+
+    @classmethod
+    def of(cls, caps: types.ClientCapabilities) -> EditCaps:
+        ws = caps.workspace.workspace_edit if caps.workspace is not None else None
+        if ws is None:
+            return cls()
+        ops = [str(o) for o in ws.resource_operations or ()]
+        doc = bool(ws.document_changes)
+        return cls(doc, doc and "create" in ops, doc and ws.change_annotation_support is not None)
+
+
+def _get(obj: object, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+
+def _result(**fields: object) -> dict[str, object]:
+    out: dict[str, object] = {"edit": None, "diff": "", "applied": False, "model": None, "scope": "workspace",
+                              "tier": "workspace", "reasons": [], "files": [], "agents": [],
+                              "usage": {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
+                              "fallbacks": [], "error": None}
+    out.update(fields)
+    return out
+
+
+def _roots(ls: CodeswitchServer) -> list[Path]:
+    roots = [p for f in ls.workspace.folders.values() if (p := path_from_uri(f.uri)) is not None]
+    if not roots and ls.state.root is not None:
+        roots = [ls.state.root]
+    return roots
+
+
+def _live(state: State) -> Any:
+    def read(path: Path) -> tuple[str, int] | None:
+        try:
+            snap = state.documents.snapshot(path.as_uri())
+        except UnknownDocument:
+            return None
+        return snap.text, snap.version
+
+    return read
+
+
+async def _index(state: State, root: Path) -> WorkspaceIndex:
+    if state.index is not None and state.index.ready:
+        return state.index
+    index = WorkspaceIndex(root)  # the background build has not finished: build one for this request
+    await asyncio.to_thread(index.build, root, state.config.exclude)
+    return index
+
+
+def _where(state: State, params: object, root: Path) -> tuple[str, list[str]]:
+    """Context for the lead (where the user asked from) and the scope estimator's reasons."""
+    doc = _get(params, "textDocument")
+    if doc is None:
+        return "", []
+    uri = _get(doc, "uri")
+    if not isinstance(uri, str):
+        raise JsonRpcInvalidParams("textDocument.uri must be a string")
+    try:
+        snap = state.documents.snapshot(uri)
+    except UnknownDocument:
+        path = path_from_uri(uri)
+        if path is None or not path.is_file():
+            raise JsonRpcInvalidParams(f"unknown document: {uri}") from None
+        snap = Snapshot.from_text(path.read_text(encoding="utf-8", errors="replace"), uri=uri, path=path,
+                                  encoding=state.documents.encoding)
+    rng = _get(params, "range")
+    try:
+        if rng is not None:
+            s, e = _get(rng, "start"), _get(rng, "end")
+            span = Span(snap.to_pos(int(_get(s, "line")), int(_get(s, "character"))),
+                        snap.to_pos(int(_get(e, "line")), int(_get(e, "character"))))
+        else:
+            span = Span(Pos(0, 0), Pos(0, 0))
+    except (PositionError, TypeError, ValueError) as exc:
+        raise JsonRpcInvalidParams(f"bad range: {exc}") from None
+    instruction = str(_get(params, "instruction"))
+    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index)
+    rel = snap.path.relative_to(root).as_posix() if snap.path is not None and snap.path.is_relative_to(root) \
+        else uri
+    where = f"The user asked from {rel}, line {span.start.line + 1}"
+    if scope.anchor_name:
+        where += f", in {scope.anchor_kind or 'definition'} {scope.anchor_name}"
+    return where + ".", list(scope.reasons)
+
+
+class _Progress:
+    """$/progress for one refactor; window/workDoneProgress/cancel cancels the request's task."""
+
+    def __init__(self, ls: CodeswitchServer, token: str | int | None) -> None:
+        self.ls, self.token = ls, token
+
+    async def begin(self, task: asyncio.Task[Any] | None) -> None:
+        ls = self.ls
+        if self.token is None:
+            window = ls.client_capabilities.window
+            if window is None or not window.work_done_progress:
+                return
+            token = f"codeswitch-refactor-{uuid.uuid4().hex[:8]}"
+            try:
+                await ls.work_done_progress.create_async(token)
+            except Exception:
+                return
+            self.token = token
+        ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
+            title="codeswitch: refactor", message="planning", percentage=0, cancellable=True))
+        future = ls.work_done_progress.tokens.get(self.token)
+        if future is not None and task is not None:
+            future.add_done_callback(lambda f: task.cancel() if f.cancelled() else None)
+
+    def report(self, message: str, percentage: int | None) -> None:
+        if self.token is not None:
+            self.ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(
+                message=message, percentage=percentage))
+
+    def end(self, message: str) -> None:
+        if self.token is not None:
+            self.ls.work_done_progress.tokens.pop(self.token, None)
+            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+
+
+async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
+    state = ls.state
+    instruction = _get(params, "instruction")
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise JsonRpcInvalidParams("instruction must be a non-empty string")
+    apply = _get(params, "apply")
+    if apply is not None and not isinstance(apply, bool):
+        raise JsonRpcInvalidParams("apply must be a boolean")
+    roots = _roots(ls)
+    if not roots:
+        return _result(error={"kind": "no_workspace", "message": "a refactor needs a workspace folder"})
+    context, scope_reasons = _where(state, params, roots[0])
+    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
+    health = state.dispatcher.health() if state.dispatcher is not None else Health()
+    decision = route(_WorkspaceScope(), state.config, state.catalog, health,
+                     Budget.from_config(state.config, spent), state.keys())
+    reasons = ["codeswitch/refactor runs at workspace scope (agent team)", *scope_reasons]
+    base: dict[str, object] = {"tier": decision.tier, "reasons": reasons}
+    if not decision.chain or state.dispatcher is None:
+        return _result(**base, error={"kind": "no_model", "message": decision.cause})
+    limits = state.config.team
+    if decision.cost_ceiling_usd is not None:
+        limits = replace(limits, max_usd=min(limits.max_usd, decision.cost_ceiling_usd))
+    caps = Caps(limits)
+    edit_caps = EditCaps.of(ls.client_capabilities)
+    overlay = Overlay(roots, state.config.exclude, _live(state), can_create=edit_caps.create)
+    run_id = uuid.uuid4().hex
+    rt = TeamRuntime(state.dispatcher, decision, caps, run_id, decision.max_output_tokens)
+    progress = _Progress(ls, _get(params, "workDoneToken"))
+    await progress.begin(asyncio.current_task())
+    outcome = "cancelled"
+    try:
+        index = await _index(state, roots[0])
+        team = Team(rt, overlay, index, instruction, context=context, concurrency=limits.max_teammates,
+                    progress=progress.report)
+        try:
+            result = await team.run()
+            changes = [_current(state, c) for c in result.changes]
+        except (TeamError, EditRejected) as err:
+            outcome = err.message
+            return _result(**base, **_spend(caps), error={"kind": err.kind, "message": err.message})
+        except AllModelsFailed as err:
+            outcome = "every model failed"
+            return _result(**base, **_spend(caps), error={"kind": "all_models_failed", "message": str(err)})
+        if not changes:
+            outcome = "no changes"
+            return _result(**base, **_spend(caps), error={"kind": "no_change",
+                                                           "message": "the team made no changes"})
+        edit = workspace_edit(changes, edit_caps, state.documents.encoding, result.summary or instruction)
+        edit_json = _CONVERTER.unstructure(edit, types.WorkspaceEdit)
+        diff = "".join(unified_diff(c.rel, c.old_text, c.new_text) for c in changes)
+        applied = False
+        if apply:
+            answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+                edit=edit, label=f"codeswitch: {instruction[:60]}"))
+            applied = bool(answer.applied)
+        outcome = f"{len(changes)} files changed"
+        base["reasons"] = reasons + result.notes
+        return _result(**base, **_spend(caps), edit=edit_json, diff=diff, applied=applied,
+                       files=[c.rel for c in changes])
+    finally:
+        progress.end(outcome)
+
+
+def _spend(caps: Caps) -> dict[str, object]:
+    agents = list(caps.agents.values())
+    lead = caps.agents.get("lead")
+    return {
+        "model": lead.model if lead is not None else None,
+        "agents": [a.to_json() for a in agents],
+        "usage": {"input_tokens": sum(a.input_tokens for a in agents),
+                  "output_tokens": sum(a.output_tokens for a in agents),
+                  "cost_usd": round(caps.cost_usd, 6) if caps.cost_known else None},
+        "fallbacks": [{"model": m, "error": e} for m, e in caps.fallbacks],
+    }
+
+
+def _current(state: State, change: FileChange) -> FileChange:
+    """The change against the file as it is now: rebased onto an open document's new version,
+    refused when a closed file changed on disk while the team worked."""
+    uri = change.path.as_uri()
+    version = state.documents.version(uri) if uri in state.documents else None
+    if version is not None:
+        if change.version == version or change.old_text is None:
+            return change
+        now = state.documents.snapshot(uri).text
+        return replace(change, edits=tuple(rebase(change.edits, change.old_text, now)), version=version)
+    if change.old_text is not None:
+        try:
+            disk = change.path.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            disk = None
+        if disk != change.old_text:
+            raise EditRejected("stale", f"{change.rel} changed on disk while the team worked; run the "
+                               "refactor again")
+    elif change.path.exists():
+        raise EditRejected("stale", f"{change.rel} was created while the team worked")
+    return replace(change, version=None)
+
+
+def _range(snap: Snapshot, span: Span) -> types.Range:
+    s, e = snap.to_lsp(span.start), snap.to_lsp(span.end)
+    return types.Range(types.Position(*s), types.Position(*e))
+
+
+TextEdits = list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit]
+
+
+def _text_edits(change: FileChange, encoding: str, annotate: bool) -> TextEdits:
+    snap = Snapshot.from_text(change.old_text or "", encoding=encoding)
+    return [_one(snap, e, annotate) for e in change.edits]
+
+
+def _one(snap: Snapshot, e: TextEdit, annotate: bool) -> types.TextEdit | types.AnnotatedTextEdit:
+    rng = _range(snap, e.span)
+    if annotate:
+        return types.AnnotatedTextEdit(range=rng, new_text=e.new_text, annotation_id=ANNOTATION_ID)
+    return types.TextEdit(range=rng, new_text=e.new_text)
+
+
+def workspace_edit(changes: list[FileChange], caps: EditCaps, encoding: str,
+                   label: str) -> types.WorkspaceEdit:
+    """One WorkspaceEdit for the whole refactor (plain ``changes`` for clients without
+    ``documentChanges``; created files need resource operations)."""
+    if not caps.document_changes:
+        if any(c.old_text is None for c in changes):
+            raise EditRejected("resource_op", "the editor cannot create files through a workspace edit")
+        plain = {c.path.as_uri(): [types.TextEdit(range=_range(Snapshot.from_text(c.old_text or "",
+                 encoding=encoding), e.span), new_text=e.new_text) for e in c.edits] for c in changes}
+        return types.WorkspaceEdit(changes=plain)
+    ops: list[types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile] = []
+    annotation = ANNOTATION_ID if caps.annotations else None
+    for c in changes:
+        uri = c.path.as_uri()
+        if c.old_text is None:
+            options = types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
+            ops.append(types.CreateFile(uri=uri, annotation_id=annotation, options=options))
+        doc = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=c.version)
+        ops.append(types.TextDocumentEdit(doc, _text_edits(c, encoding, caps.annotations)))
+    annotations = {ANNOTATION_ID: types.ChangeAnnotation(label=f"codeswitch refactor: {label[:80]}",
+                                                         needs_confirmation=True,
+                                                         description="changes made by the agent team")} \
+        if caps.annotations else None
+    return types.WorkspaceEdit(document_changes=ops, change_annotations=annotations)
