@@ -271,6 +271,10 @@ class Ledger:
             tiers = self._db.execute(
                 f"SELECT tier, {_SUMS} FROM requests WHERE ts >= ? GROUP BY tier ORDER BY tier", (lo,)
             ).fetchall()
+            agents = self._db.execute(
+                f"SELECT role, {_SUMS} FROM requests WHERE ts >= ? AND role IS NOT NULL"
+                " GROUP BY role ORDER BY role", (lo,)
+            ).fetchall()
             models = {r[0]: r for r in self._db.execute(
                 f"SELECT model_key, {_SUMS}, COUNT(DISTINCT CASE WHEN outcome = 'ok' AND kind = 'inline'"
                 " THEN request_id END) FROM requests WHERE ts >= ? GROUP BY model_key", (lo,))}
@@ -296,7 +300,8 @@ class Ledger:
             inp, out, cached = (int(x) for x in served)
             comparison = PremiumComparison(premium.key, round(premium.cost_usd(inp, out, cached) or 0.0, 6),
                                            totals.cost_usd, totals.unknown_cost_calls)
-        return Stats(since, totals, tuple(SpendStats(*_spend(t)) for t in tiers), tuple(by_model), comparison)
+        return Stats(since, totals, tuple(SpendStats(*_spend(t)) for t in tiers), tuple(by_model), comparison,
+                     tuple(SpendStats(*_spend(a)) for a in agents))
 
 
 # The aggregate columns behind SpendStats, in its field order after `name`.
@@ -364,13 +369,21 @@ class Stats:
     by_tier: tuple[SpendStats, ...]
     by_model: tuple[ModelStats, ...]
     premium: PremiumComparison | None
+    #: spend per agent of the workspace team (the ``role`` column: lead, teammate 1, ...)
+    by_agent: tuple[SpendStats, ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        """Plain JSON (the `codeswitch stats --json` output and the `codeswitch/stats` result)."""
-        return {
+        """Plain JSON (the `codeswitch stats --json` output and the `codeswitch/stats` result).
+
+        ``by_agent`` is present only when the ledger holds agent-team calls.
+        """
+        out: dict[str, object] = {
             "since": self.since,
             "totals": asdict(self.totals),
             "by_tier": [asdict(t) for t in self.by_tier],
             "by_model": [asdict(m) for m in self.by_model],
             "premium": asdict(self.premium) if self.premium is not None else None,
         }
+        if self.by_agent:
+            out["by_agent"] = [asdict(a) for a in self.by_agent]
+        return out

@@ -80,12 +80,16 @@ def render(stats: Stats, ledger_path: str) -> str:
         return "\n".join(lines)
     spent = _usd(t.cost_usd, t.unknown_cost_calls)
     lines.append(f"requests: {t.requests}   model calls: {t.calls}   spent: {spent}")
-    width = max([len("model"), *(len(m.name) for m in stats.by_model), *(len(x.name) for x in stats.by_tier)])
+    width = max([len("model"), *(len(m.name) for m in stats.by_model), *(len(x.name) for x in stats.by_tier),
+                 *(len(a.name) for a in stats.by_agent)])
     head = f"  {{:<{width}}} {{:>8}} {{:>6}} {{:>6}} {{:>9}}  {{}}"
     lines += ["", head.format("tier", "requests", "calls", "failed", "cancelled", "spent")]
     lines += [_spend_row(s, width) for s in stats.by_tier]
     lines += ["", head.format("model", "requests", "calls", "failed", "cancelled", "spent")]
     lines += [_spend_row(m, width) for m in stats.by_model]
+    if stats.by_agent:
+        lines += ["", head.format("agent", "requests", "calls", "failed", "cancelled", "spent")]
+        lines += [_spend_row(a, width) for a in stats.by_agent]
     accepted = [m for m in stats.by_model if m.acceptance_rate is not None]
     if accepted:
         lines += ["", "inline acceptance"]

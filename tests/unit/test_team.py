@@ -6,16 +6,18 @@ from __future__ import annotations
 import itertools
 import shutil
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
 from codeswitch.catalog import load_catalog
+from codeswitch.cli.stats import render
 from codeswitch.config import Config, TeamConfig
 from codeswitch.dispatch import Dispatcher
 from codeswitch.edits import EditRejected
-from codeswitch.ledger import Ledger
+from codeswitch.ledger import Ledger, RequestRow
 from codeswitch.providers import make_provider
 from codeswitch.routing import Budget, Health, route
 from codeswitch.scope.index import WorkspaceIndex
@@ -102,8 +104,25 @@ async def test_rename_across_files_edits_only_the_overlay(emulator: Emulator, di
     spend = team.rt.caps.agents
     assert sorted(spend) == ["lead", "teammate 1", "teammate 2", "teammate 3"]
     assert spend["lead"].turns == 3 and all(spend[f"teammate {n}"].turns == 2 for n in (1, 2, 3))
-    rows = dispatcher.ledger.rows() if dispatcher.ledger is not None else []
+    assert dispatcher.ledger is not None
+    rows = dispatcher.ledger.rows()
     assert {r.role for r in rows} == set(spend) and {r.parent_id for r in rows} == {"run-1"}
+    # `codeswitch stats` shows the spend per agent next to the totals
+    stats = dispatcher.ledger.stats(dispatcher.catalog, OPUS)
+    assert [a.name for a in stats.by_agent] == sorted(spend)
+    assert stats.by_agent[0].calls == 3 and sum(a.calls for a in stats.by_agent) == stats.totals.calls
+    assert stats.to_json()["by_agent"] == [asdict(a) for a in stats.by_agent]
+    report = render(stats, "ledger.sqlite3")
+    assert "agent" in report and "teammate 3" in report
+
+
+def test_stats_without_team_calls_have_no_agent_section(tmp_path: Path) -> None:
+    with Ledger(tmp_path / "l.sqlite3") as ledger:
+        row = RequestRow(1.0, "r1", "inline", "inline", "inline", "openai", "gpt-5.3-codex-spark", 10, 0, 5)
+        ledger.record(row)
+        stats = ledger.stats(load_catalog(), OPUS)
+    assert stats.by_agent == () and "by_agent" not in stats.to_json()
+    assert "agent" not in render(stats, "l")
 
 
 async def test_history_alternates_and_never_ends_with_assistant(emulator: Emulator, dispatcher: Dispatcher,
