@@ -34,6 +34,7 @@ from codeswitch.routing import Budget, Health, RouteDecision, route
 from codeswitch.scope import Scope, ScopeRequest, estimate_scope
 from codeswitch.secrets import is_secret
 
+from .info import mark_served, remember_route
 from .scope_request import snapshot_for
 
 if TYPE_CHECKING:
@@ -128,17 +129,25 @@ def _workspace_plan(state: State, p: Plan) -> RouteDecision:
                  state.keys())
 
 
-def why(decision: RouteDecision, scope: Scope) -> str:
-    """Which model and why, short enough for a menu entry."""
+def why(state: State, decision: RouteDecision, scope: Scope) -> str:
+    """Which model and why, short enough for a menu entry (models the tier's configured chain puts
+    ahead of the chosen one are named with why they were skipped; the ones behind it are not)."""
+    preferred = _preferred(state, decision)
     model = decision.chain[0] if decision.chain else "no model"
+    ahead = set(preferred[:preferred.index(model)]) if model in preferred else set(preferred)
     parts = [f"{scope.scope} scope" if decision.tier == scope.scope else
              f"{scope.scope} scope, {decision.tier} tier"]
-    skipped = [f"{k} skipped: {w}" for k, w in decision.skipped if k not in decision.chain][:1]
+    skipped = [f"{k} skipped: {w}" for k, w in decision.skipped if k in ahead][:1]
     parts.extend(skipped)
     cost = decision.signals.get("estimated_cost_usd")
     if isinstance(cost, Mapping) and isinstance(cost.get(model), float):
         parts.append(f"est. ${cost[model]:.3f}")
     return f"{model}: {', '.join(parts)}"
+
+
+def _preferred(state: State, decision: RouteDecision) -> tuple[str, ...]:
+    tier = state.config.tiers.get(decision.tier)
+    return tuple(tier.chain) if tier is not None else ()
 
 
 # --- the engine per server ------------------------------------------------------------------------
@@ -227,6 +236,7 @@ async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
     snap = snapshot_for(state, uri)
     if p is None:
         p = plan(state, snap, span, instruction)
+    record = remember_route(state, EDIT_METHOD, uri, p.decision, p.scope.reasons)
     if _secret(state, snap):
         return _result(p, error=("secret", f"{_rel(state, snap)} is a secret or ignored file: its text is "
                                  "never sent to a model")), None
@@ -238,7 +248,7 @@ async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
     dispatcher = state.dispatcher
     if dispatcher is None:
         raise JsonRpcInternalError("the server is not initialized")
-    progress = _Progress(ls, token, f"codeswitch: {p.target.label} with {why(p.decision, p.scope)}")
+    progress = _Progress(ls, token, f"codeswitch: {p.target.label} with {why(state, p.decision, p.scope)}")
     try:
         try:
             outcome = await engine(state).run(snap, p.target, instruction, decision=p.decision,
@@ -248,6 +258,7 @@ async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
             tried = tuple((a.model_key, a.kind) for a in exc.attempts)
             failed = EditOutcome(snap.version, "", "", (), p.target, None, tried)
             return _result(p, outcome=failed, error=("all_models_failed", str(exc))), None
+        mark_served(state, record, outcome.model)
         if outcome.error is not None:
             progress.end(f"refused: {outcome.error[1]}")
             return _result(p, outcome=outcome, error=outcome.error), None
@@ -366,7 +377,7 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
     actions: list[types.CodeAction] = []
     if _wants(only, types.CodeActionKind.RefactorRewrite):
         actions.append(types.CodeAction(
-            title=f"Edit with instruction… ({why(p.decision, p.scope)})",
+            title=f"Edit with instruction… ({why(state, p.decision, p.scope)})",
             kind=types.CodeActionKind.RefactorRewrite,
             command=types.Command(title="codeswitch: edit with instruction", command=EDIT_COMMAND,
                                   arguments=[where])))
@@ -385,13 +396,13 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
                                                                    diagnostics))
             actions.append(types.CodeAction(
                 title=(f"{_QUICK_TITLES[quick]} {p.target.label} "
-                       f"({why(quick_plan.decision, quick_plan.scope)})"),
+                       f"({why(state, quick_plan.decision, quick_plan.scope)})"),
                 kind=kind, data=data,
                 diagnostics=[d for d in params.context.diagnostics if quick == "fix"] or None))
     if _wants(only, types.CodeActionKind.Refactor):
         wide = _workspace_plan(state, p)
         actions.append(types.CodeAction(
-            title=f"Refactor across the workspace… ({why(wide, replace(p.scope, scope='workspace'))})",
+            title=f"Refactor across the workspace… ({why(state, wide, replace(p.scope, scope='workspace'))})",
             kind=types.CodeActionKind.Refactor,
             command=types.Command(title="codeswitch: refactor across the workspace", command=REFACTOR_COMMAND,
                                   arguments=[where])))

@@ -7,13 +7,18 @@ and answers workspace/applyEdit by recording the edit (and applying nothing).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
+import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.protocol import JsonRPCProtocol
+from pygls.protocol.json_rpc import JsonRPCRequestMessage
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from codeswitch.testing import Emulator
@@ -90,6 +95,27 @@ class EditSession:
     def progress(self, token: str) -> list[Any]:
         """Where the client collects $/progress values for a client-made token."""
         return self.client.progress_reports.setdefault(token, [])
+
+    async def wait_indexed(self) -> None:
+        """Until the server's workspace index build reported its end ($/progress)."""
+        def done() -> bool:
+            return any(str(token).startswith("codeswitch-index") and any(
+                getattr(v, "kind", None) == "end" for v in values)
+                for token, values in self.client.progress_reports.items())
+
+        while not done():
+            await asyncio.wait_for(self.client.wait_for_notification(types.PROGRESS), timeout=60)
+
+    async def raw_request(self, method: str, params: object) -> Any:
+        """A request whose result is kept as JSON (the test client would pick a type for it)."""
+        protocol = self.client.protocol
+        msg_id = str(uuid.uuid4())
+        future: Future[Any] = Future()
+        protocol._request_futures[msg_id] = future
+        protocol._result_types[msg_id] = None
+        protocol._send_data(JsonRPCRequestMessage(id=msg_id, method=method, params=params,
+                                                  jsonrpc=JsonRPCProtocol.VERSION))
+        return plain(await asyncio.wrap_future(future))
 
     async def edit(self, uri: str, line: int, character: int, instruction: str, **extra: object) -> Any:
         return plain(await self.client.protocol.send_request_async(
