@@ -1,7 +1,8 @@
 """``codeswitch serve``: run the language server on stdio (default) or TCP.
 
-Logs go to stderr (stdout is the protocol) and, at warning level and above, to the client as
-``window/logMessage``. Nothing logged holds a key: providers and config never put one in a message.
+Logs go to stderr (stdout is the protocol), to ``--log-file`` if given (appended, same level), and,
+at warning level and above, to the client as ``window/logMessage``. Nothing logged holds a key:
+providers and config never put one in a message.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def register(sub: Any) -> None:
     p.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead of stdio")
     p.add_argument("--log-level", choices=LEVELS, default="warning",
                    help="stderr log level (default: warning)")
+    p.add_argument("--log-file", metavar="PATH", help="also append the log to this file")
     p.set_defaults(func=run)
 
 
@@ -52,7 +54,14 @@ def run(args: argparse.Namespace) -> int:
     if args.tcp and address is None:
         print(f"codeswitch serve: --tcp wants HOST:PORT, got {args.tcp!r}", file=sys.stderr)
         return 2
-    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if args.log_file:
+        try:
+            handlers.append(logging.FileHandler(args.log_file, encoding="utf-8"))
+        except OSError as exc:
+            print(f"codeswitch serve: cannot open the log file: {exc}", file=sys.stderr)
+            return 2
+    logging.basicConfig(handlers=handlers, level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # pygls logs every message body at debug level: keep it quiet unless asked
     pygls_log = logging.getLogger("pygls")

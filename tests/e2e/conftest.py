@@ -1,7 +1,7 @@
 """Reusable end-to-end fixtures: a real ``codeswitch serve`` over stdio, driven by pytest-lsp.
 
 ``start_server`` is a factory: ``session = await start_server(encodings=..., init_options=...,
-env=..., files=...)`` starts the server as ``sys.executable -m codeswitch serve`` with
+env=..., files=..., args=...)`` starts the server as ``sys.executable -m codeswitch serve [args]`` with
 XDG_CONFIG_HOME / XDG_DATA_HOME in the test's tmp dir, no real provider keys or base URLs from
 the environment (pass ``env`` to add fake keys, and ``init_options`` to point providers at a
 loopback emulator), initializes it with a workspace folder, and shuts it down afterwards.
@@ -156,7 +156,7 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     async def start(*, encodings: Sequence[str] | None = ("utf-16",), init_options: object = None,
                     env: Mapping[str, str] | None = None, files: Mapping[str, str] | None = None,
                     caps: types.ClientCapabilities | None = None, initialize: bool = True,
-                    root: Path | None = None) -> LspSession:
+                    root: Path | None = None, args: Sequence[str] = ()) -> LspSession:
         n = len(sessions)
         home = tmp_path / f"server{n}"
         workspace = root or home / "ws"
@@ -164,7 +164,7 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
         for name, text in (files or {}).items():
             (workspace / name).parent.mkdir(parents=True, exist_ok=True)
             (workspace / name).write_text(text, encoding="utf-8")
-        config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"],
+        config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve", *args],
                                     server_env=server_env(home, env))
         client: LanguageClient = await config.start()  # type: ignore[assignment]
         session = LspSession(client, workspace)
