@@ -54,10 +54,27 @@ local function start_legacy(opts)
   })
 end
 
+--- Client-side commands the server's code actions name: ask for the instruction, then send the
+--- cancellable request (the server never runs them through workspace/executeCommand).
+local function register_commands()
+  local function target(command, ctx)
+    local arg = (command.arguments or {})[1] or {}
+    local uri = arg.textDocument and arg.textDocument.uri
+    return { bufnr = uri and vim.uri_to_bufnr(uri) or ctx.bufnr, lsp_range = arg.range }
+  end
+  vim.lsp.commands['codeswitch.editWithInstruction'] = function(command, ctx)
+    M.edit(target(command, ctx))
+  end
+  vim.lsp.commands['codeswitch.refactorWorkspace'] = function(command, ctx)
+    M.refactor(target(command, ctx))
+  end
+end
+
 --- Configure and start the server; see docs/neovim.md.
 function M.setup(opts)
   opts = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
   M.options = opts
+  register_commands()
   if vim.lsp.config ~= nil and vim.lsp.enable ~= nil then
     vim.lsp.config(M.name, {
       cmd = opts.cmd,
@@ -135,17 +152,20 @@ local function ask(prompt, given, fn)
   end)
 end
 
---- :CodeswitchEdit — opts: instruction, line1, line2, range (as in a user command), on_done(result)
+--- :CodeswitchEdit — opts: instruction, line1, line2, range (as in a user command), on_done(result);
+--- lsp_range and bufnr instead of the line range when a code action supplies them
 function M.edit(opts)
   opts = opts or {}
-  local bufnr = vim.api.nvim_get_current_buf()
+  local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
   local client = M.client(bufnr)
   if not client then
     notify('the language server is not running for this buffer', vim.log.levels.ERROR)
     return
   end
   local range
-  if opts.range and opts.range > 0 then
+  if opts.lsp_range then
+    range = opts.lsp_range
+  elseif opts.range and opts.range > 0 then
     local last = vim.api.nvim_buf_get_lines(bufnr, opts.line2 - 1, opts.line2, true)[1] or ''
     range = {
       start = { line = opts.line1 - 1, character = 0 },
@@ -172,17 +192,18 @@ function M.edit(opts)
   end)
 end
 
---- :CodeswitchRefactor — opts: instruction, on_done(err, result)
+--- :CodeswitchRefactor — opts: instruction, on_done(err, result); bufnr, lsp_range from a code action
 function M.refactor(opts)
   opts = opts or {}
-  local bufnr = vim.api.nvim_get_current_buf()
+  local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
   local client = M.client(bufnr)
   if not client then
     notify('the language server is not running', vim.log.levels.ERROR)
     return
   end
   ask('Refactor instruction: ', opts.instruction, function(instruction)
-    local params = with_progress({ instruction = instruction, textDocument = { uri = vim.uri_from_bufnr(bufnr) } })
+    local params = with_progress({ instruction = instruction, textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+      range = opts.lsp_range })
     client:request('codeswitch/refactor', params, function(err, result)
       if err then
         notify(err.message or vim.inspect(err), vim.log.levels.ERROR)
