@@ -34,6 +34,8 @@ from codeswitch.scope import ScopeRequest, estimate_scope
 from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 
+from .info import mark_served, remember_route
+
 if TYPE_CHECKING:
     from codeswitch.server import CodeswitchServer, State
 
@@ -198,6 +200,9 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
     decision = route(_WorkspaceScope(), state.config, state.catalog, health,
                      Budget.from_config(state.config, spent), state.keys())
     reasons = ["codeswitch/refactor runs at workspace scope (agent team)", *scope_reasons]
+    doc_uri = _get(_get(params, "textDocument"), "uri")
+    route_record = remember_route(state, METHOD, doc_uri if isinstance(doc_uri, str) else None, decision,
+                                  tuple(reasons))
     base: dict[str, object] = {"tier": decision.tier, "reasons": reasons}
     if not decision.chain or state.dispatcher is None:
         return _result(**base, error={"kind": "no_model", "message": decision.cause})
@@ -243,6 +248,8 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
                        files=[c.rel for c in changes])
     finally:
         progress.end(outcome)
+        lead = caps.agents.get("lead")
+        mark_served(state, route_record, lead.model if lead is not None else None)
 
 
 def _spend(caps: Caps) -> dict[str, object]:

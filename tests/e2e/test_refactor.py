@@ -154,6 +154,9 @@ async def test_three_file_rename_gives_one_exact_workspace_edit(start_server: St
     assert agents["lead"]["turns"] == 3 and agents["teammate 2"]["turns"] == 2
     assert result["usage"]["input_tokens"] == sum(r.input_tokens for r in rows)
     assert result["usage"]["cost_usd"] == pytest.approx(sum(r.cost_usd or 0 for r in rows), abs=1e-5)
+    last = await lsp.request("codeswitch/lastRoute", {})
+    assert last["method"] == "codeswitch/refactor" and last["tier"] == "workspace"
+    assert last["model_chain"][0] == OPUS and last["served_by"] == OPUS
     stats = await lsp.request("codeswitch/stats", {})
     by_agent = {a["name"]: a for a in stats["by_agent"]}
     assert sorted(by_agent) == ["lead", "teammate 1", "teammate 2", "teammate 3"]
