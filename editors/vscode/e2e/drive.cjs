@@ -62,6 +62,125 @@ async function editorText(page) {
   return page.locator('.editor-instance .view-lines').first().innerText();
 }
 
+async function statusBarHas(page, text) {
+  await page.waitForFunction((t) => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
+    .some((el) => el.textContent.includes(t)), text);
+}
+
+/** Closes the active untitled report without saving it. */
+async function closeReport(page) {
+  await page.keyboard.press('Control+W');
+  const dontSave = page.locator('.monaco-dialog-box .monaco-button', { hasText: /Don.t Save/ });
+  await dontSave.click();
+  await dontSave.waitFor({ state: 'detached' });
+}
+
+async function goToLine(page, needle) {
+  await page.locator('.tab', { hasText: 'billing.py' }).first().click();
+  const line = fs.readFileSync(FILE, 'utf8').split('\n').findIndex((l) => l.includes(needle)) + 1;
+  if (line === 0) {
+    throw new Error(`billing.py has no line with ${needle}`);
+  }
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden' });
+}
+
+async function answerInstruction(page, title, instruction, name) {
+  await page.locator('.quick-input-widget', { hasText: title }).waitFor({ state: 'visible' });
+  await page.locator('.quick-input-widget input').fill(instruction);
+  await shot(page, name);
+  await page.keyboard.press('Enter');
+}
+
+async function editSteps(page) {
+  step('edit with instruction (command palette, cursor in invoice_for)');
+  await goToLine(page, 'net = order.total');
+  await runCommand(page, 'codeswitch: Edit with instruction');
+  await answerInstruction(page, 'Edit with instruction', 'add a docstring', 'instruction');
+  await page.locator('.editor-instance .view-lines', { hasText: DOCSTRING }).first().waitFor();
+  await statusBarHas(page, 'gpt-5.3-codex ·');
+  await shot(page, 'edited');
+  await saveAndCheck(page, (t) => t.includes(`def invoice_for(order: Order) -> Invoice:\n    """${DOCSTRING}"""\n    net = order.total`),
+    'the edit');
+
+  step('explain last route');
+  await runCommand(page, 'codeswitch: Explain last route');
+  await page.locator('.editor-instance .view-lines', { hasText: 'Last route' }).first().waitFor();
+  const route = (await editorText(page)).replace(/\s+/g, ' ');
+  if (!/Served by:\*\* gpt-5\.3-codex\b/.test(route) || !/codeswitch\/edit/.test(route)) {
+    throw new Error(`the last route does not name the edit and its model:\n${route}`);
+  }
+  await shot(page, 'last-route');
+  await closeReport(page);
+
+  step('edit from the code action (Ctrl+.) on capture_payment');
+  await goToLine(page, 'def capture_payment');
+  await page.keyboard.press('Control+.');
+  const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Edit with instruction…' }).first();
+  await action.waitFor({ state: 'visible' });
+  await shot(page, 'code-actions');
+  await action.click();
+  await answerInstruction(page, 'Edit with instruction', 'add a docstring', 'code-action-instruction');
+  await page.locator('.editor-instance .view-lines', { hasText: 'Charge a reserved order and mark it paid.' }).first().waitFor();
+  await saveAndCheck(page, (t) => t.includes('    """Charge a reserved order and mark it paid."""\n    if order.status'),
+    'the code action edit');
+}
+
+async function refactorSteps(page) {
+  step('refactor workspace: preview, apply, save');
+  await runCommand(page, 'codeswitch: Refactor workspace');
+  await answerInstruction(page, 'Refactor workspace', 'rename reserve_stock to hold_stock everywhere', 'refactor-instruction');
+  const apply = page.locator('.monaco-button', { hasText: /^Apply$/ }).first();
+  await apply.waitFor({ state: 'visible' });
+  await page.locator('.monaco-list-row', { hasText: 'inventory.py' }).first().waitFor();
+  await shot(page, 'refactor-preview');
+  // changes that need confirmation start unchecked: check each file, as a user would
+  for (const name of ['api.py', 'billing.py', 'inventory.py', 'orders.py']) {
+    const row = page.locator('.monaco-list-row', { hasText: name }).filter({ has: page.locator('.edit-checkbox') }).first();
+    await row.scrollIntoViewIfNeeded();
+    await row.locator('.edit-checkbox').first().click();
+  }
+  await shot(page, 'refactor-checked');
+  await apply.click();
+  await apply.waitFor({ state: 'hidden' });
+  await runCommand(page, 'File: Save All');
+  await page.locator('.tab.dirty').first().waitFor({ state: 'detached' });
+  for (const name of ['inventory.py', 'orders.py', 'billing.py', 'api.py']) {
+    const text = fs.readFileSync(path.join(WORKSPACE, name), 'utf8');
+    if (text.includes('reserve_stock') || !text.includes('hold_stock')) {
+      throw new Error(`${name} was not renamed:\n${text}`);
+    }
+  }
+  await shot(page, 'refactored');
+}
+
+async function badServerStep(page) {
+  step('a server that cannot start: clear message with Show output');
+  // through the Settings editor, as a user would
+  await runCommand(page, 'Preferences: Open User Settings');
+  const search = page.locator('.settings-editor .suggest-input-container textarea, .settings-editor .search-container input').first();
+  await search.waitFor({ state: 'visible' });
+  await page.keyboard.type('codeswitch.server.python');
+  const item = page.locator('.settings-editor .setting-item-contents', { hasText: 'Python interpreter' }).first();
+  await item.waitFor({ state: 'visible' });
+  await item.locator('input').first().fill('/nonexistent/bin/python');
+  await page.keyboard.press('Tab');
+  const toast = page.locator('.notification-toast', { hasText: 'could not start' }).first();
+  await toast.waitFor({ state: 'visible' });
+  if (!(await toast.innerText()).includes('/nonexistent/bin/python')) {
+    throw new Error(`the message does not name the command: ${await toast.innerText()}`);
+  }
+  await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
+    .some((el) => el.textContent.trim() === 'codeswitch' && el.querySelector('.codicon-error')));
+  await shot(page, 'server-failed');
+  await toast.locator('.monaco-button', { hasText: 'Show output' }).click();
+  await page.locator('.panel .view-lines', { hasText: 'does not exist' }).first().waitFor();
+  await shot(page, 'server-output');
+}
+
 async function main() {
   fs.mkdirSync(OUT, { recursive: true });
   const userDataDir = fs.mkdtempSync(path.join(need('E2E_TMP'), 'chromium-'));
@@ -84,7 +203,6 @@ async function main() {
     step('open billing.py and wait for the codeswitch server');
     await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'billing.py' }).first().click();
     await page.locator('.editor-instance .view-lines', { hasText: 'def invoice_for' }).first().waitFor();
-    const status = page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: 'codeswitch' });
     // the item reads "codeswitch" with no spinner once the server answered initialize
     await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
       .some((el) => el.textContent.trim() === 'codeswitch' && !el.querySelector('.codicon-sync') &&
@@ -108,8 +226,7 @@ async function main() {
     await page.locator('.editor-instance .view-lines', { hasText: `return ${INLINE}` }).first().waitFor();
     await saveAndCheck(page, (t) => t.includes(`def refund_due(invoice: Invoice) -> Decimal:\n    return ${INLINE}`),
       'the accepted suggestion on disk');
-    await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
-      .some((el) => el.textContent.includes('gpt-5.3-codex-spark')));
+    await statusBarHas(page, 'gpt-5.3-codex-spark');
     await shot(page, 'accepted');
 
     step('show spend: the acceptance reached the ledger');
@@ -120,39 +237,21 @@ async function main() {
       throw new Error(`the spend report shows no accepted inline completion:\n${spend}`);
     }
     await shot(page, 'spend');
-    await page.keyboard.press('Control+W');
-    const dontSave = page.locator('.monaco-dialog-box .monaco-button', { hasText: /Don.t Save/ });
-    if (await dontSave.isVisible()) {
-      await dontSave.click();
-    }
+    await closeReport(page);
 
     if (process.env.E2E_SKIP_EDIT === '1') {
-      step('edit step skipped: the server has no codeswitch/edit');
+      step('edit steps skipped: the server has no codeswitch/edit');
     } else {
-      step('edit with instruction');
-      await page.locator('.tab', { hasText: 'billing.py' }).first().click();
-      await page.locator('.editor-instance .view-lines', { hasText: 'def invoice_for' }).first().waitFor();
-      await page.keyboard.press('Control+G');
-      await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
-      const lines = fs.readFileSync(FILE, 'utf8').split('\n');
-      const line = lines.findIndex((l) => l.includes('net = order.total')) + 1;
-      await page.keyboard.type(String(line));
-      await page.keyboard.press('Enter');
-      await runCommand(page, 'codeswitch: Edit with instruction');
-      const box = page.locator('.quick-input-widget input');
-      await page.locator('.quick-input-widget', { hasText: 'Edit with instruction' }).waitFor({ state: 'visible' });
-      await box.fill('add a docstring');
-      await shot(page, 'instruction');
-      await page.keyboard.press('Enter');
-      await page.locator('.editor-instance .view-lines', { hasText: DOCSTRING }).first().waitFor();
-      await shot(page, 'edited');
-      await saveAndCheck(page, (t) => t.includes(`def invoice_for(order: Order) -> Invoice:\n    """${DOCSTRING}"""\n    net = order.total`),
-        'the edit on disk');
+      await editSteps(page);
+      await refactorSteps(page);
     }
+    await badServerStep(page);
     step('passed');
     console.log(`[e2e] screenshots in ${OUT}`);
   } catch (err) {
     await shot(page, 'failure').catch(() => undefined);
+    const html = await page.content().catch(() => '');
+    fs.writeFileSync(path.join(OUT, 'failure.html'), html);
     throw err;
   } finally {
     await browser.close();

@@ -2,10 +2,12 @@
 # End-to-end test of the VS Code extension in a real VS Code (code-server in headless Chromium).
 #
 # Installs (cached, see install.sh) code-server on Node 24, Debian's chromium and playwright-core;
-# builds and installs the .vsix; starts the loopback provider emulator with script.json; opens a
+# builds and installs the .vsix; starts the loopback provider emulator with the answers script.py writes; opens a
 # copy of examples/shop with the extension pointed at the emulator; then drive.cjs types in a
 # Python file, waits for ghost text, accepts it with Tab, checks the acceptance in "Show spend",
-# and runs "Edit with instruction…". Screenshots go to editors/vscode/e2e/out/ (printed at the end).
+# runs "Edit with instruction…" from the palette and from a code action, "Explain last route",
+# "Refactor workspace…" through the refactor preview, and checks the message for a server that
+# cannot start. Screenshots go to editors/vscode/e2e/out/ (printed at the end).
 #
 # Environment: CODESWITCH_PYTHON (default: the repo's .venv python), CODESWITCH_E2E_CACHE,
 # E2E_TIMEOUT_MS (per wait, default 90000), E2E_KEEP=1 keeps the temporary directory.
@@ -66,7 +68,8 @@ cp -r "$REPO/examples/shop" "$WS"
 mkdir -p "$WORK/config" "$WORK/data" "$WORK/user-data/User" "$WORK/extensions"
 
 log "starting the provider emulator"
-"$PY" -m codeswitch.testing.emulator --port 0 --script "$HERE/script.json" >"$WORK/emulator.log" 2>&1 &
+"$PY" "$HERE/script.py" "$WS" >"$WORK/script.json"
+"$PY" -m codeswitch.testing.emulator --port 0 --script "$WORK/script.json" >"$WORK/emulator.log" 2>&1 &
 PIDS+=($!)
 wait_for 60 "the emulator" grep -q 'listening on' "$WORK/emulator.log"
 EMU_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/emulator.log" | head -1)
@@ -75,11 +78,15 @@ cat >"$WORK/user-data/User/settings.json" <<JSON
 {
   "codeswitch.server.python": "$PY",
   "codeswitch.server.env": {
-    "OPENAI_API_KEY": "sk-e2e-fake-key",
+    "OPENAI_API_KEY": "sk-e2e-fake-openai",
+    "ANTHROPIC_API_KEY": "sk-ant-e2e-fake",
     "XDG_CONFIG_HOME": "$WORK/config",
     "XDG_DATA_HOME": "$WORK/data"
   },
-  "codeswitch.providers": { "openai": { "base_url": "$EMU_URL/v1" } },
+  "codeswitch.providers": {
+    "openai": { "base_url": "$EMU_URL/v1" },
+    "anthropic": { "base_url": "$EMU_URL" }
+  },
   "codeswitch.trace.server": "messages",
   "editor.quickSuggestions": { "other": "off", "comments": "off", "strings": "off" },
   "editor.suggestOnTriggerCharacters": false,
@@ -95,7 +102,8 @@ cat >"$WORK/user-data/User/settings.json" <<JSON
   "extensions.ignoreRecommendations": true,
   "chat.disableAIFeatures": true,
   "security.workspace.trust.enabled": false,
-  "files.autoSave": "off"
+  "files.autoSave": "off",
+  "workbench.secondarySideBar.defaultVisibility": "hidden"
 }
 JSON
 

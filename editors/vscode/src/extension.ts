@@ -5,8 +5,8 @@
  */
 import * as vscode from 'vscode';
 import { DidChangeConfigurationNotification, LanguageClient, State } from 'vscode-languageclient/node';
-import { editWithInstruction, explainLastRoute, refactorWorkspace, showSpend } from './common/commands';
-import { ServerState, StatusParams, statusBar } from './common/format';
+import { Host, editWithInstruction, explainLastRoute, refactorWorkspace, showSpend } from './common/commands';
+import { ServerState, StatusParams, statusAfter, statusBar } from './common/format';
 import { SECTION, readSetting, startServer, stopServer } from './common/server';
 import { RESTART_KEYS, SERVER_KEYS, serverSettings } from './common/settings';
 
@@ -57,13 +57,19 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     starting = start();
     await starting;
   };
-  const get = (): LanguageClient | undefined => client;
+  const host: Host = {
+    client: () => client,
+    served: (result) => {
+      last = statusAfter(last, result);
+      renderStatus(status, last, 'running');
+    },
+  };
 
   context.subscriptions.push(
-    vscode.commands.registerCommand('codeswitch.editWithInstruction', (...args: unknown[]) => editWithInstruction(get, ...args)),
-    vscode.commands.registerCommand('codeswitch.refactorWorkspace', (...args: unknown[]) => refactorWorkspace(get, ...args)),
-    vscode.commands.registerCommand('codeswitch.showSpend', () => showSpend(get)),
-    vscode.commands.registerCommand('codeswitch.explainLastRoute', () => explainLastRoute(get)),
+    vscode.commands.registerCommand('codeswitch.editWithInstruction', (...args: unknown[]) => editWithInstruction(host, ...args)),
+    vscode.commands.registerCommand('codeswitch.refactorWorkspace', (...args: unknown[]) => refactorWorkspace(host, ...args)),
+    vscode.commands.registerCommand('codeswitch.showSpend', () => showSpend(host)),
+    vscode.commands.registerCommand('codeswitch.explainLastRoute', () => explainLastRoute(host)),
     vscode.commands.registerCommand('codeswitch.restartServer', restart),
     vscode.commands.registerCommand('codeswitch.showOutput', () => output.show(true)),
     vscode.workspace.onDidChangeConfiguration(async (event) => {

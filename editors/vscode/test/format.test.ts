@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeEdit, formatLastRoute, formatStats, statusBar, usd } from '../src/common/format';
+import { describeEdit, statusAfter, formatLastRoute, formatStats, statusBar, usd } from '../src/common/format';
 
 test('usd shows fractions of a cent and unknown prices', () => {
   assert.equal(usd(0), '$0.00');
@@ -66,5 +66,15 @@ test('describeEdit tells errors, empty answers and proposals apart', () => {
   assert.match(failed.message, /edit failed \(all_failed\): no model answered \[tried gpt-5\.3-codex: rate_limit\]/);
   assert.equal(describeEdit({ ...base, error: null }, 'edit').kind, 'empty');
   const ok = describeEdit({ ...base, edit: { changes: {} }, error: null }, 'refactor');
-  assert.deepEqual(ok, { kind: 'ok', message: 'codeswitch: refactor proposed by gpt-5.3-codex (function tier, $0.02).' });
+  assert.deepEqual(ok, { kind: 'ok', message: 'codeswitch: applied the refactor from gpt-5.3-codex (function tier, $0.02).' });
+});
+
+test('statusAfter shows the editing model and adds its cost to a known spend', () => {
+  const result = { edit: {}, model: 'gpt-5.3-codex', tier: 'function', usage: { cost_usd: 0.25 } };
+  assert.deepEqual(statusAfter({ model: 'spark', tier: 'inline', spentTodayUsd: 1 }, result),
+    { model: 'gpt-5.3-codex', tier: 'function', spentTodayUsd: 1.25 });
+  assert.deepEqual(statusAfter(undefined, result), { model: 'gpt-5.3-codex', tier: 'function', spentTodayUsd: undefined });
+  const last = { model: 'spark', tier: 'inline', spentTodayUsd: 1 };
+  assert.equal(statusAfter(last, { ...result, model: null }), last);
+  assert.equal(statusAfter(last, { ...result, usage: { cost_usd: null } })?.spentTodayUsd, 1);
 });

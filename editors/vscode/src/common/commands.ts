@@ -13,10 +13,14 @@ export const REFACTOR_METHOD = 'codeswitch/refactor';
 export const STATS_METHOD = 'codeswitch/stats';
 export const LAST_ROUTE_METHOD = 'codeswitch/lastRoute';
 
-export type ClientGetter = () => LanguageClient | undefined;
+/** What the commands need from the extension: the running client, and a hook for served answers. */
+export interface Host {
+  client(): LanguageClient | undefined;
+  served(result: EditResult): void;
+}
 
-function requireClient(get: ClientGetter): LanguageClient | undefined {
-  const client = get();
+function requireClient(host: Host): LanguageClient | undefined {
+  const client = host.client();
   if (client === undefined || !client.isRunning()) {
     void vscode.window.showErrorMessage('codeswitch: the server is not running.', 'Show output').then((choice) => {
       if (choice === 'Show output') {
@@ -70,7 +74,8 @@ async function withProgress<R>(client: LanguageClient, title: string, method: st
     });
 }
 
-async function applyResult(client: LanguageClient, result: EditResult, what: 'edit' | 'refactor'): Promise<boolean> {
+async function applyResult(host: Host, client: LanguageClient, result: EditResult, what: 'edit' | 'refactor'): Promise<boolean> {
+  host.served(result);
   const outcome = describeEdit(result, what);
   if (outcome.kind === 'error') {
     void vscode.window.showErrorMessage(outcome.message);
@@ -86,6 +91,12 @@ async function applyResult(client: LanguageClient, result: EditResult, what: 'ed
   }
   const edit = await client.protocol2CodeConverter.asWorkspaceEdit(result.edit as LspWorkspaceEdit);
   const ok = await vscode.workspace.applyEdit(edit, { isRefactoring: what === 'refactor' });
+  if (!ok && what === 'refactor') {
+    void vscode.window.showInformationMessage(
+      'codeswitch: the refactor was not applied (discarded or nothing checked in the preview, or a file ' +
+      'changed while the team was working).');
+    return false;
+  }
   if (!ok) {
     void vscode.window.showErrorMessage(
       'codeswitch: the edit could not be applied (the file changed while the model was answering, ' +
@@ -101,8 +112,8 @@ function requestFailed(what: string, err: unknown): void {
   void vscode.window.showErrorMessage(`codeswitch: ${what} failed: ${message}`);
 }
 
-export async function editWithInstruction(get: ClientGetter, ...args: unknown[]): Promise<boolean> {
-  const client = requireClient(get);
+export async function editWithInstruction(host: Host, ...args: unknown[]): Promise<boolean> {
+  const client = requireClient(host);
   if (client === undefined) {
     return false;
   }
@@ -123,15 +134,15 @@ export async function editWithInstruction(get: ClientGetter, ...args: unknown[])
   try {
     const result = await withProgress<EditResult>(client, 'codeswitch: editing…', EDIT_METHOD,
       (token) => editParams(target, instruction.trim(), token));
-    return result === undefined ? false : await applyResult(client, result, 'edit');
+    return result === undefined ? false : await applyResult(host, client, result, 'edit');
   } catch (err) {
     requestFailed('the edit', err);
     return false;
   }
 }
 
-export async function refactorWorkspace(get: ClientGetter, ...args: unknown[]): Promise<boolean> {
-  const client = requireClient(get);
+export async function refactorWorkspace(host: Host, ...args: unknown[]): Promise<boolean> {
+  const client = requireClient(host);
   if (client === undefined) {
     return false;
   }
@@ -148,7 +159,7 @@ export async function refactorWorkspace(get: ClientGetter, ...args: unknown[]): 
   try {
     const result = await withProgress<EditResult>(client, 'codeswitch: refactoring the workspace…',
       REFACTOR_METHOD, (token) => refactorParams(target, instruction.trim(), token));
-    return result === undefined ? false : await applyResult(client, result, 'refactor');
+    return result === undefined ? false : await applyResult(host, client, result, 'refactor');
   } catch (err) {
     requestFailed('the refactor', err);
     return false;
@@ -160,8 +171,8 @@ async function showMarkdown(content: string): Promise<void> {
   await vscode.window.showTextDocument(doc, { preview: true });
 }
 
-export async function showSpend(get: ClientGetter): Promise<void> {
-  const client = requireClient(get);
+export async function showSpend(host: Host): Promise<void> {
+  const client = requireClient(host);
   if (client === undefined) {
     return;
   }
@@ -173,8 +184,8 @@ export async function showSpend(get: ClientGetter): Promise<void> {
   }
 }
 
-export async function explainLastRoute(get: ClientGetter): Promise<void> {
-  const client = requireClient(get);
+export async function explainLastRoute(host: Host): Promise<void> {
+  const client = requireClient(host);
   if (client === undefined) {
     return;
   }

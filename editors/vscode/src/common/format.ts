@@ -211,5 +211,20 @@ export function describeEdit(result: EditResult, what: 'edit' | 'refactor'): { k
     return { kind: 'empty', message: `codeswitch: no changes proposed${by}.` };
   }
   const spend = result.usage?.cost_usd === undefined ? '' : `, ${usd(result.usage.cost_usd)}`;
-  return { kind: 'ok', message: `codeswitch: ${what} proposed${by} (${result.tier ?? result.scope ?? 'unknown'} tier${spend}).` };
+  const from = result.model ? ` from ${result.model}` : '';
+  return { kind: 'ok', message: `codeswitch: applied the ${what}${from} (${result.tier ?? result.scope ?? 'unknown'} tier${spend}).` };
+}
+
+/**
+ * The status after an edit or refactor answer: the model that served it, and today's spend plus
+ * its cost when today's spend is known (the server's `codeswitch/status` comes with inline answers).
+ */
+export function statusAfter(last: StatusParams | undefined, result: EditResult): StatusParams | undefined {
+  if (!result.model) {
+    return last;
+  }
+  const before = last?.spentTodayUsd;
+  const cost = result.usage?.cost_usd;
+  const spent = typeof before === 'number' ? before + (typeof cost === 'number' ? cost : 0) : undefined;
+  return { model: result.model, tier: result.tier ?? null, spentTodayUsd: spent };
 }
