@@ -210,3 +210,12 @@ class ServerClient:
         except RuntimeError as exc:
             raise self._gone(str(exc)) from None
         return to_json(result, self.client)
+
+    async def execute_command(self, command: str, arguments: Sequence[Any] = ()) -> Any:
+        """workspace/executeCommand (e.g. the accept command an inline item carries)."""
+        try:
+            result = await self.client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command=command, arguments=list(arguments)))
+        except RuntimeError as exc:
+            raise self._gone(str(exc)) from None
+        return to_json(result, self.client)

@@ -1,9 +1,11 @@
-"""``codeswitch demo``: route a handful of realistic requests over the example workspace.
+"""``codeswitch demo``: route realistic requests over the example workspace, then serve three of them.
 
-Runs the offline part of the pipeline (read the file, estimate the scope with tree-sitter and the
-workspace index, pick the model chain) for typical requests on ``examples/shop`` and prints the
-decisions as a table. No provider is called, so it works without API keys (routes are then shown
-as if every provider had a key).
+First section: the offline part of the pipeline (read the file, estimate the scope with tree-sitter
+and the workspace index, pick the model chain) for typical requests on ``examples/shop``, printed as
+a table (routes are shown as if every provider had a key). Second section (:mod:`demo_live`): an
+inline completion, a function edit and a workspace refactor sent through the headless harness to the
+real server, with the providers played by the loopback emulator, so it needs no API key and no
+network; it ends with a cost table from the ledger.
 """
 
 from __future__ import annotations
@@ -49,10 +51,13 @@ REQUESTS: tuple[DemoRequest, ...] = (
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("demo", help="route typical requests over the example workspace (no API calls)",
+    p = sub.add_parser("demo", help="route and serve typical requests over the example workspace "
+                       "(offline: a local provider emulator, no API keys)",
                        description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--root", default=None, help="the example workspace (default: examples/shop)")
     p.add_argument("--json", action="store_true", help="print one JSON object per request")
+    p.add_argument("--fast", action="store_true", help="no emulated model latency (for tests)")
+    p.add_argument("--routes-only", action="store_true", help="only the routing table; serve nothing")
     p.set_defaults(func=run)
 
 
@@ -123,4 +128,15 @@ def run(args: argparse.Namespace) -> int:
             print("(no provider API key found: routes shown as if every provider had one)")
         print()
         print(table(rows))
-    return 1 if any(isinstance(o, CaseError) for _, o in rows) else 0
+    status = 1 if any(isinstance(o, CaseError) for _, o in rows) else 0
+    if args.routes_only:
+        return status
+    from codeswitch.cli.demo_live import DemoError, run_live
+
+    try:
+        live = run_live(root.resolve(), fast=args.fast, as_json=args.json, stdout=sys.stdout,
+                        stderr=sys.stderr)
+    except DemoError as exc:
+        print(f"codeswitch demo: {exc}", file=sys.stderr)
+        return 1
+    return max(status, live)

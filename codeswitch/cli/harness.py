@@ -32,7 +32,9 @@ from codeswitch.cli.harness_view import (
     render_edit,
     usage_of,
 )
+from codeswitch.config import data_dir
 from codeswitch.edits import split_lines
+from codeswitch.ledger import LEDGER_FILE
 from codeswitch.lsp_client import ServerClient, ServerGone
 
 ROOT_MARKERS = (".git", ".codeswitch.toml")
@@ -153,8 +155,12 @@ def _client(opts: Options, view: ProgressView | None, messages: list[str],
                         on_notification=_collector(messages, status))
 
 
-async def complete(loc: Location, opts: Options) -> dict[str, Any]:
-    """One inline completion at ``loc`` through the server; the harness's JSON object."""
+async def complete(loc: Location, opts: Options, *, accept: bool = False) -> dict[str, Any]:
+    """One inline completion at ``loc`` through the server; the harness's JSON object.
+
+    ``accept`` runs the first item's command, as an editor does when the user takes the suggestion
+    (the server records the acceptance in the ledger); the harness never writes the text itself.
+    """
     messages: list[str] = []
     status: list[Mapping[str, Any]] = []
     since = time.time()
@@ -162,9 +168,13 @@ async def complete(loc: Location, opts: Options) -> dict[str, Any]:
         uri = client.open(loc.path, loc.text)
         items = await client.inline(uri, loc.line, loc.character)
         route = await client.request("codeswitch/lastRoute", {})
+        command = items[0].get("command") if accept and items else None
+        if isinstance(command, Mapping) and isinstance(command.get("command"), str):
+            await client.execute_command(command["command"], command.get("arguments") or [])
     route = route if isinstance(route, Mapping) else None
     model = (route or {}).get("served_by") or (status[-1].get("model") if status else None)
-    spent = inline_usage(since, model if isinstance(model, str) else None)
+    ledger = data_dir(server_env(opts)) / LEDGER_FILE
+    spent = inline_usage(since, model if isinstance(model, str) else None, ledger)
     out: dict[str, Any] = {
         "scope": route.get("scope") if route else None,
         "tier": route.get("tier") if route else None,

@@ -6,6 +6,7 @@ reuse the rendering, and so each piece stays small.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from typing import Any, TextIO
 from codeswitch.ledger import Ledger, LedgerError, RequestRow, default_path
 
 BAR_WIDTH = 24
+PLAIN_STEP = 25.0
+_DIGITS = re.compile(r"\d+")
 
 
 def empty_usage() -> dict[str, Any]:
@@ -38,18 +41,24 @@ class ProgressView:
     stream: TextIO
     tty: bool
     titles: dict[str, str] = field(default_factory=dict)
+    #: the percentage last printed per token (plain lines print every PLAIN_STEP points)
+    printed: dict[str, float] = field(default_factory=dict)
+    stages: dict[str, str] = field(default_factory=dict)
     last_line: str = ""
     drawn: bool = False
 
     def __call__(self, token: str, value: Mapping[str, Any]) -> None:
         kind = value.get("kind")
         if kind == "begin":
-            self.titles[token] = str(value.get("title") or "working")
+            title = str(value.get("title") or "working")
+            self.titles[token] = title.removeprefix("codeswitch: ").removeprefix("codeswitch ")
         title = self.titles.get(token, "working")
         message = str(value.get("message") or "")
         pct = value.get("percentage")
         if kind == "end":
             self.titles.pop(token, None)
+            self.printed.pop(token, None)
+            self.stages.pop(token, None)
             self._clear()
             self._line(f"codeswitch: {title}: {message or 'done'}")
             return
@@ -63,6 +72,11 @@ class ProgressView:
             self.stream.flush()
             self.drawn = True
         else:
+            if kind == "report" and isinstance(pct, int | float):
+                stage = _DIGITS.sub("#", message)
+                if stage == self.stages.get(token) and pct - self.printed.get(token, pct) < PLAIN_STEP:
+                    return  # a log file needs each stage and milestones, not every tick
+                self.printed[token], self.stages[token] = pct, stage
             suffix = f" ({int(pct)}%)" if isinstance(pct, int | float) else ""
             self._line(f"codeswitch: {title}: {message or kind}{suffix}")
 
