@@ -17,7 +17,6 @@ client supports them) and rebases the result onto the document if the user typed
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -27,13 +26,10 @@ from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInva
 from codeswitch.dispatch import AllModelsFailed
 from codeswitch.documents import PositionError, Snapshot, Span
 from codeswitch.edits import EditRejected, TextEdit, apply_edits, unified_diff
-from codeswitch.features.edit import EditEngine, EditOutcome, EditTarget, onto, target_for
+from codeswitch.features.edit import EditOutcome, EditTarget, onto
 from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind, quick_instruction
-from codeswitch.features.prompts_inline import DefinitionSite
-from codeswitch.routing import Budget, Health, RouteDecision, route
-from codeswitch.scope import Scope, ScopeRequest, estimate_scope
-from codeswitch.secrets import is_secret
 
+from .edit_plan import Plan, engine, get, plan, rel_path, secret, span_of, why, workspace_plan
 from .info import mark_served, remember_route
 from .scope_request import snapshot_for
 
@@ -53,127 +49,6 @@ CODE_ACTION_OPTIONS = types.CodeActionOptions(
     resolve_provider=True)
 _QUICK_TITLES = {"docstring": "Add docstring to", "annotate": "Add type annotations to",
                  "fix": "Fix diagnostics in"}
-
-
-def _get(obj: object, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
-
-
-def _position(obj: object, what: str) -> tuple[int, int]:
-    line, char = _get(obj, "line"), _get(obj, "character")
-    if not isinstance(line, int) or not isinstance(char, int) or isinstance(line, bool):
-        raise JsonRpcInvalidParams(f"{what} must be a position {{line, character}}")
-    return line, char
-
-
-def _span(snap: Snapshot, rng: object) -> Span:
-    if rng is None:
-        raise JsonRpcInvalidParams("missing range")
-    start, end = _position(_get(rng, "start"), "range.start"), _position(_get(rng, "end"), "range.end")
-    try:
-        span = Span(snap.to_pos(*start), snap.to_pos(*end))
-    except PositionError as exc:
-        raise JsonRpcInvalidParams(str(exc)) from None
-    if (span.end.line, span.end.col) < (span.start.line, span.start.col):
-        span = Span(span.end, span.start)
-    return span
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """A request's scope, route and target, decided before any model call (pure, fast)."""
-
-    scope: Scope
-    decision: RouteDecision
-    target: EditTarget
-
-
-def _rel(state: State, snap: Snapshot) -> str | None:
-    if snap.path is None:
-        return None
-    root = state.root
-    if root is not None:
-        try:
-            return snap.path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return snap.path.name
-
-
-def _secret(state: State, snap: Snapshot) -> bool:
-    path = snap.path
-    if path is None:
-        return False
-    root = state.root
-    if root is not None and not path.resolve().is_relative_to(root.resolve()):
-        root = None
-    return is_secret(path, root if root is not None else path.parent)
-
-
-def plan(state: State, snap: Snapshot, span: Span, instruction: str | None) -> Plan:
-    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index)
-    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
-    health = state.dispatcher.health() if state.dispatcher is not None else Health()
-    decision = route(scope, state.config, state.catalog, health, Budget.from_config(state.config, spent),
-                     state.keys())
-    target = target_for(snap, scope.anchor, span, scope.anchor_kind, scope.anchor_name)
-    return Plan(scope, decision, target)
-
-
-def _workspace_plan(state: State, p: Plan) -> RouteDecision:
-    """The route a workspace refactor from here would take (for the action's title)."""
-    wide = replace(p.scope, scope="workspace", context_tokens=max(p.scope.context_tokens, 8000))
-    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
-    health = state.dispatcher.health() if state.dispatcher is not None else Health()
-    return route(wide, state.config, state.catalog, health, Budget.from_config(state.config, spent),
-                 state.keys())
-
-
-def why(state: State, decision: RouteDecision, scope: Scope) -> str:
-    """Which model and why, short enough for a menu entry (models the tier's configured chain puts
-    ahead of the chosen one are named with why they were skipped; the ones behind it are not)."""
-    preferred = _preferred(state, decision)
-    model = decision.chain[0] if decision.chain else "no model"
-    ahead = set(preferred[:preferred.index(model)]) if model in preferred else set(preferred)
-    parts = [f"{scope.scope} scope" if decision.tier == scope.scope else
-             f"{scope.scope} scope, {decision.tier} tier"]
-    skipped = [f"{k} skipped: {w}" for k, w in decision.skipped if k in ahead][:1]
-    parts.extend(skipped)
-    cost = decision.signals.get("estimated_cost_usd")
-    if isinstance(cost, Mapping) and isinstance(cost.get(model), float):
-        parts.append(f"est. ${cost[model]:.3f}")
-    return f"{model}: {', '.join(parts)}"
-
-
-def _preferred(state: State, decision: RouteDecision) -> tuple[str, ...]:
-    tier = state.config.tiers.get(decision.tier)
-    return tuple(tier.chain) if tier is not None else ()
-
-
-# --- the engine per server ------------------------------------------------------------------------
-
-_engines: dict[int, EditEngine] = {}
-
-
-def engine(state: State) -> EditEngine:
-    """The state's EditEngine, following the root, index and excludes of the current config."""
-    index = state.index
-
-    def definitions(name: str) -> list[DefinitionSite]:
-        if index is None:
-            return []
-        return [DefinitionSite(s.path, s.span.start.line, s.span.end.line) for s in index.definitions(name)]
-
-    def references(name: str) -> set[str]:
-        return set(index.files_referencing(name)) if index is not None else set()
-
-    eng = _engines.get(id(state))
-    if eng is None:
-        eng = _engines[id(state)] = EditEngine()
-    eng.root, eng.exclude = state.root, tuple(state.config.exclude)
-    eng.definitions = definitions if index is not None else None
-    eng.references = references if index is not None else None
-    return eng
 
 
 # --- results --------------------------------------------------------------------------------------
@@ -237,9 +112,9 @@ async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
     if p is None:
         p = plan(state, snap, span, instruction)
     record = remember_route(state, EDIT_METHOD, uri, p.decision, p.scope.reasons)
-    if _secret(state, snap):
-        return _result(p, error=("secret", f"{_rel(state, snap)} is a secret or ignored file: its text is "
-                                 "never sent to a model")), None
+    if secret(state, snap):
+        why_not = f"{rel_path(state, snap)} is a secret or ignored file: its text is never sent to a model"
+        return _result(p, error=("secret", why_not)), None
     if p.scope.scope == "workspace":
         because = p.scope.reasons[-1] if p.scope.reasons else "workspace scope"
         msg = (f"this request reaches other files ({because}); run it as a workspace refactor "
@@ -252,7 +127,7 @@ async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
     try:
         try:
             outcome = await engine(state).run(snap, p.target, instruction, decision=p.decision,
-                                              complete=dispatcher.complete, rel_path=_rel(state, snap),
+                                              complete=dispatcher.complete, rel_path=rel_path(state, snap),
                                               path=snap.path, diagnostics=diagnostics)
         except AllModelsFailed as exc:
             tried = tuple((a.model_key, a.kind) for a in exc.attempts)
@@ -271,7 +146,7 @@ async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
         rebased = () if current.version == snap.version else (
             f"rebased onto version {current.version} (the document changed while the model worked)",)
         new_text = apply_edits(current.text, edits)
-        rel = _rel(state, current) or uri
+        rel = rel_path(state, current) or uri
         diff = unified_diff(rel, current.text, new_text)
         progress.end(f"{len(edits)} edit(s) by {outcome.model}")
         return _result(p, outcome=outcome, extra_reasons=rebased), Finished(current, edits, diff)
@@ -307,18 +182,18 @@ class _Progress:
 
 async def edit(ls: Any, params: object) -> dict[str, Any]:
     """codeswitch/edit ``{textDocument: {uri}, range, instruction, apply?}``."""
-    uri = _get(_get(params, "textDocument"), "uri")
+    uri = get(get(params, "textDocument"), "uri")
     if not isinstance(uri, str):
         raise JsonRpcInvalidParams("missing textDocument.uri")
-    instruction = _get(params, "instruction")
+    instruction = get(params, "instruction")
     if not isinstance(instruction, str) or not instruction.strip():
         raise JsonRpcInvalidParams("instruction must be a non-empty string")
-    apply = _get(params, "apply")
+    apply = get(params, "apply")
     if apply is not None and not isinstance(apply, bool):
         raise JsonRpcInvalidParams("apply must be a boolean")
     snap = snapshot_for(ls.state, uri)
-    span = _span(snap, _get(params, "range"))
-    result, done = await run_edit(ls, uri, span, instruction.strip(), token=_get(params, "workDoneToken"))
+    span = span_of(snap, get(params, "range"))
+    result, done = await run_edit(ls, uri, span, instruction.strip(), token=get(params, "workDoneToken"))
     if done is None:
         return result
     open_version = ls.state.documents.version(uri)
@@ -368,9 +243,9 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
         snap = state.documents.snapshot(uri)
     except Exception:
         return None
-    if _secret(state, snap):
+    if secret(state, snap):
         return []
-    span = _span(snap, params.range)
+    span = span_of(snap, params.range)
     p = plan(state, snap, span, None)
     only = [str(k) for k in params.context.only] if params.context.only else None
     where = {"textDocument": {"uri": uri}, "range": ls.protocol._converter.unstructure(params.range)}
@@ -400,7 +275,7 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
                 kind=kind, data=data,
                 diagnostics=[d for d in params.context.diagnostics if quick == "fix"] or None))
     if _wants(only, types.CodeActionKind.Refactor):
-        wide = _workspace_plan(state, p)
+        wide = workspace_plan(state, p)
         actions.append(types.CodeAction(
             title=f"Refactor across the workspace… ({why(state, wide, replace(p.scope, scope='workspace'))})",
             kind=types.CodeActionKind.Refactor,
@@ -412,20 +287,20 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
 async def resolve_code_action(ls: Any, action: types.CodeAction) -> types.CodeAction:
     """Run a quick edit's model call (cancellable) and fill the action's ``edit``."""
     data = action.data
-    quick = _get(data, "quick")
-    uri = _get(data, "uri")
+    quick = get(data, "quick")
+    uri = get(data, "uri")
     if quick not in QUICK_KINDS or not isinstance(uri, str):
         return action  # not ours, or nothing to resolve
     kind: QuickKind = quick
     snap = snapshot_for(ls.state, uri)
-    span = _span(snap, _get(data, "range"))
+    span = span_of(snap, get(data, "range"))
     diagnostics = tuple(Diagnostic(int(d[0]), int(d[1]), str(d[2]), str(d[3]), d[4] if d[4] else None)
-                        for d in (_get(data, "diagnostics") or ()))
+                        for d in (get(data, "diagnostics") or ()))
     p0 = plan(ls.state, snap, span, None)
     instruction = quick_instruction(kind, p0.target.label, snap.language, diagnostics)
     p = plan(ls.state, snap, span, instruction)
     if p.scope.scope == "workspace" or p.target != p0.target:
-        p = Plan(p.scope if p.scope.scope != "workspace" else p0.scope, p0.decision, p0.target)
+        p = p0  # a quick edit stays on the anchor the action was listed for
     result, done = await run_edit(ls, uri, span, instruction, diagnostics=diagnostics, p=p)
     if done is None:
         err = result["error"] or {"kind": "no_change", "message": "no change"}

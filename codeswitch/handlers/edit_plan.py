@@ -1,0 +1,145 @@
+"""Planning an edit before any model call: params, scope, route, target, and the action titles.
+
+Pure apart from reading the server state: the scope estimate and route for a position or
+selection (:func:`plan`), the short "model: why" text code action titles carry (:func:`why`), and
+the per-server :class:`EditEngine` wired to the workspace index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from pygls.exceptions import JsonRpcInvalidParams
+
+from codeswitch.documents import PositionError, Snapshot, Span
+from codeswitch.features.edit import EditEngine, EditTarget, target_for
+from codeswitch.features.prompts_inline import DefinitionSite
+from codeswitch.routing import Budget, Health, RouteDecision, route
+from codeswitch.scope import Scope, ScopeRequest, estimate_scope
+from codeswitch.secrets import is_secret
+
+if TYPE_CHECKING:
+    from codeswitch.server import State
+
+
+def get(obj: object, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+
+def _position(obj: object, what: str) -> tuple[int, int]:
+    line, char = get(obj, "line"), get(obj, "character")
+    if not isinstance(line, int) or not isinstance(char, int) or isinstance(line, bool):
+        raise JsonRpcInvalidParams(f"{what} must be a position {{line, character}}")
+    return line, char
+
+
+def span_of(snap: Snapshot, rng: object) -> Span:
+    if rng is None:
+        raise JsonRpcInvalidParams("missing range")
+    start, end = _position(get(rng, "start"), "range.start"), _position(get(rng, "end"), "range.end")
+    try:
+        span = Span(snap.to_pos(*start), snap.to_pos(*end))
+    except PositionError as exc:
+        raise JsonRpcInvalidParams(str(exc)) from None
+    if (span.end.line, span.end.col) < (span.start.line, span.start.col):
+        span = Span(span.end, span.start)
+    return span
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A request's scope, route and target, decided before any model call (pure, fast)."""
+
+    scope: Scope
+    decision: RouteDecision
+    target: EditTarget
+
+
+def rel_path(state: State, snap: Snapshot) -> str | None:
+    if snap.path is None:
+        return None
+    root = state.root
+    if root is not None:
+        try:
+            return snap.path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return snap.path.name
+
+
+def secret(state: State, snap: Snapshot) -> bool:
+    path = snap.path
+    if path is None:
+        return False
+    root = state.root
+    if root is not None and not path.resolve().is_relative_to(root.resolve()):
+        root = None
+    return is_secret(path, root if root is not None else path.parent)
+
+
+def plan(state: State, snap: Snapshot, span: Span, instruction: str | None) -> Plan:
+    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index)
+    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
+    health = state.dispatcher.health() if state.dispatcher is not None else Health()
+    decision = route(scope, state.config, state.catalog, health, Budget.from_config(state.config, spent),
+                     state.keys())
+    target = target_for(snap, scope.anchor, span, scope.anchor_kind, scope.anchor_name)
+    return Plan(scope, decision, target)
+
+
+def workspace_plan(state: State, p: Plan) -> RouteDecision:
+    """The route a workspace refactor from here would take (for the action's title)."""
+    wide = replace(p.scope, scope="workspace", context_tokens=max(p.scope.context_tokens, 8000))
+    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
+    health = state.dispatcher.health() if state.dispatcher is not None else Health()
+    return route(wide, state.config, state.catalog, health, Budget.from_config(state.config, spent),
+                 state.keys())
+
+
+def why(state: State, decision: RouteDecision, scope: Scope) -> str:
+    """Which model and why, short enough for a menu entry (models the tier's configured chain puts
+    ahead of the chosen one are named with why they were skipped; the ones behind it are not)."""
+    preferred = _preferred(state, decision)
+    model = decision.chain[0] if decision.chain else "no model"
+    ahead = set(preferred[:preferred.index(model)]) if model in preferred else set(preferred)
+    parts = [f"{scope.scope} scope" if decision.tier == scope.scope else
+             f"{scope.scope} scope, {decision.tier} tier"]
+    skipped = [f"{k} skipped: {w}" for k, w in decision.skipped if k in ahead][:1]
+    parts.extend(skipped)
+    cost = decision.signals.get("estimated_cost_usd")
+    if isinstance(cost, Mapping) and isinstance(cost.get(model), float):
+        parts.append(f"est. ${cost[model]:.3f}")
+    return f"{model}: {', '.join(parts)}"
+
+
+def _preferred(state: State, decision: RouteDecision) -> tuple[str, ...]:
+    tier = state.config.tiers.get(decision.tier)
+    return tuple(tier.chain) if tier is not None else ()
+
+
+# --- the engine per server ------------------------------------------------------------------------
+
+_engines: dict[int, EditEngine] = {}
+
+
+def engine(state: State) -> EditEngine:
+    """The state's EditEngine, following the root, index and excludes of the current config."""
+    index = state.index
+
+    def definitions(name: str) -> list[DefinitionSite]:
+        if index is None:
+            return []
+        return [DefinitionSite(s.path, s.span.start.line, s.span.end.line) for s in index.definitions(name)]
+
+    def references(name: str) -> set[str]:
+        return set(index.files_referencing(name)) if index is not None else set()
+
+    eng = _engines.get(id(state))
+    if eng is None:
+        eng = _engines[id(state)] = EditEngine()
+    eng.root, eng.exclude = state.root, tuple(state.config.exclude)
+    eng.definitions = definitions if index is not None else None
+    eng.references = references if index is not None else None
+    return eng
