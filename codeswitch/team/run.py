@@ -94,7 +94,6 @@ class Team:
         self.progress(f"editing 0/{total} files", 10)
         await self._run_teammates(self.tasks, total)
         rounds = 0
-        self.lead.tools = T.REVIEW_TOOLS
         while True:
             rounds += 1
             self.progress("reviewing" if rounds == 1 else f"reviewing (round {rounds})", 90)
@@ -183,6 +182,8 @@ class Team:
             return out
         if call.name == "assign_tasks":
             return self._assign(call)
+        if call.name in REVIEW_STOPS:
+            raise EditRejected("format", f"{call.name} is for the review round; call assign_tasks first")
         raise EditRejected("format", f"unknown tool {call.name!r} while planning")
 
     def _review(self, call: ToolUse) -> str:
@@ -199,6 +200,8 @@ class Team:
                 raise EditRejected("not_owned", f"no teammate owns {rel}")
             self.fixes.append((task, _arg(call, "message")))
             return f"sent to teammate {task.n}"
+        if call.name == "assign_tasks":
+            raise EditRejected("format", "the tasks were already assigned; use request_fix instead")
         raise EditRejected("format", f"unknown tool {call.name!r} while reviewing")
 
     def _teammate(self, task: Task, call: ToolUse) -> str:

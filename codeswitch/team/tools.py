@@ -53,8 +53,9 @@ CREATE_FILE = ToolSpec("create_file", "Create a new file (it must be one of the 
 DONE = ToolSpec("done", "Say that your task is finished, with a one-line summary.",
                 _schema({"summary": {"type": "string"}}, []))
 
-LEAD_TOOLS = (LIST_FILES, READ_FILE, FIND_DEFINITIONS, FIND_REFERENCES, ASSIGN_TASKS)
-REVIEW_TOOLS = (READ_FILE, FIND_REFERENCES, APPROVE, REQUEST_FIX)
+#: the lead keeps one tool list for planning and review: the tools and system prompt are the cached
+#: prefix of every call, and a history's tool_use blocks always name a tool that is offered
+LEAD_TOOLS = (LIST_FILES, READ_FILE, FIND_DEFINITIONS, FIND_REFERENCES, ASSIGN_TASKS, APPROVE, REQUEST_FIX)
 TEAMMATE_TOOLS = (READ_FILE, FIND_DEFINITIONS, FIND_REFERENCES, EDIT_FILE, DONE)
 
 

@@ -4,6 +4,7 @@ the caps. (The LSP side, WorkspaceEdit and cancellation over the wire are in tes
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import asdict
@@ -101,6 +102,10 @@ async def test_rename_across_files_edits_only_the_overlay(emulator: Emulator, di
     lead_requests = [r for r in emulator.requests if LEAD in str(r.body)]
     assert "orders.py:" in tool_results(lead_requests[1].body)[0]
     assert "+from inventory import Inventory, hold_stock" in str(lead_requests[2].body)
+    # one tool list and a cached system prompt for every lead call: the prompt-cache prefix stays put
+    bodies = [r.body for r in lead_requests if isinstance(r.body, dict)]
+    assert len({json.dumps(b["tools"]) for b in bodies}) == 1
+    assert all(b["system"][0]["cache_control"] == {"type": "ephemeral"} for b in bodies)
     spend = team.rt.caps.agents
     assert sorted(spend) == ["lead", "teammate 1", "teammate 2", "teammate 3"]
     assert spend["lead"].turns == 3 and all(spend[f"teammate {n}"].turns == 2 for n in (1, 2, 3))
@@ -244,3 +249,40 @@ def test_overlay_syntax_problems(shop: Path) -> None:
     overlay.replace("t", "api.py", "from inventory import", "from inventory import (")
     (problem,) = overlay.syntax_problems()
     assert problem.startswith("api.py: the edit introduces a syntax error")
+
+
+def test_workspace_edit_creates_files_only_through_resource_operations(tmp_path: Path) -> None:
+    from lsprotocol import types
+
+    from codeswitch.edits import file_change
+    from codeswitch.handlers.refactor import ANNOTATION_ID, EditCaps, workspace_edit
+
+    new = file_change(tmp_path / "new.py", "new.py", None, "x = 1\n")
+    old = file_change(tmp_path / "a.py", "a.py", "é = 1\ny = 2\n", "é = 1\ny = 3\n", version=4)
+    edit = workspace_edit([new, old], EditCaps(True, True, True), "utf-16", "add new.py")
+    ops = edit.document_changes or []
+    assert isinstance(ops[0], types.CreateFile) and ops[0].uri == (tmp_path / "new.py").as_uri()
+    assert isinstance(ops[1], types.TextDocumentEdit) and ops[1].text_document.version is None
+    assert isinstance(ops[2], types.TextDocumentEdit) and ops[2].text_document.version == 4
+    (change,) = ops[2].edits
+    assert isinstance(change, types.AnnotatedTextEdit) and change.annotation_id == ANNOTATION_ID
+    assert (change.range.start.line, change.range.start.character, change.new_text) == (1, 4, "3")
+    assert edit.change_annotations is not None and edit.change_annotations[ANNOTATION_ID].needs_confirmation
+    with pytest.raises(EditRejected) as err:
+        workspace_edit([new], EditCaps(), "utf-16", "x")
+    assert err.value.kind == "resource_op"
+    plain = workspace_edit([old], EditCaps(), "utf-16", "x")
+    assert plain.document_changes is None and plain.changes is not None
+    assert [e.new_text for e in plain.changes[(tmp_path / "a.py").as_uri()]] == ["3"]
+
+
+def test_overlay_creates_owned_files_when_the_client_accepts_it(shop: Path) -> None:
+    overlay = Overlay([shop], can_create=True)
+    overlay.own("stock/holds.py", "teammate 1")
+    assert overlay.create("teammate 1", "stock/holds.py", "HOLDS = {}\n") == "stock/holds.py"
+    with pytest.raises(EditRejected) as err:
+        overlay.create("teammate 1", "api.py", "x\n")
+    assert err.value.kind == "resource_op"  # exists already
+    (change,) = overlay.changes()
+    assert change.old_text is None and change.new_text == "HOLDS = {}\n"
+    assert not (shop / "stock").exists()
