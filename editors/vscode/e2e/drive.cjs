@@ -129,6 +129,59 @@ async function editSteps(page) {
     'the code action edit');
 }
 
+async function emulator(pathname, body) {
+  const response = await fetch(`${need('E2E_EMULATOR')}${pathname}`, body === undefined ? {}
+    : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!response.ok) {
+    throw new Error(`emulator ${pathname}: HTTP ${response.status}`);
+  }
+  return response.json();
+}
+
+/** Polls the emulator's request log until `predicate` holds for the last gpt-5.3-codex request. */
+async function lastCodexRequest(predicate, what) {
+  const deadline = Date.now() + TIMEOUT;
+  for (;;) {
+    const requests = await emulator('/_emulator/requests');
+    const last = requests.filter((r) => r.model === 'gpt-5.3-codex').pop();
+    if (last && predicate(last)) {
+      return last;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out waiting for ${what}; last gpt-5.3-codex request: ${JSON.stringify(last)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function cancelStep(page) {
+  step('cancel an edit from its progress notification: the model call is dropped');
+  const before = fs.readFileSync(FILE, 'utf8');
+  const seen = (await emulator('/_emulator/requests')).filter((r) => r.model === 'gpt-5.3-codex').length;
+  await emulator('/_emulator/script', { models: { 'gpt-5.3-codex': { faults: [{ kind: 'stall_first', times: 1 }] } } });
+  await goToLine(page, 'def refund_due');
+  await runCommand(page, 'codeswitch: Edit with instruction');
+  await answerInstruction(page, 'Edit with instruction', 'add a docstring', 'cancel-instruction');
+  const toast = page.locator('.notification-toast', { hasText: 'codeswitch: editing' }).first();
+  await toast.waitFor({ state: 'visible' });
+  // the request reached the model (and stalls there) before we cancel
+  const requests = async () => (await emulator('/_emulator/requests')).filter((r) => r.model === 'gpt-5.3-codex');
+  const deadline = Date.now() + TIMEOUT;
+  while ((await requests()).length <= seen) {
+    if (Date.now() > deadline) {
+      throw new Error('the edit never reached the model');
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await shot(page, 'cancel-progress');
+  await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+  await toast.waitFor({ state: 'detached' });
+  await lastCodexRequest((r) => r.disconnected_at !== null, 'the server to drop the model call');
+  if (fs.readFileSync(FILE, 'utf8') !== before || await page.locator('.tab.active.dirty').count() > 0) {
+    throw new Error('a cancelled edit changed billing.py');
+  }
+}
+
 async function refactorSteps(page) {
   step('refactor workspace: preview, apply, save');
   await runCommand(page, 'codeswitch: Refactor workspace');
@@ -175,6 +228,9 @@ async function badServerStep(page) {
   }
   await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
     .some((el) => el.textContent.trim() === 'codeswitch' && el.querySelector('.codicon-error')));
+  await page.locator('.settings-editor').first().click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Control+W');
+  await page.locator('.settings-editor').first().waitFor({ state: 'hidden' });
   await shot(page, 'server-failed');
   await toast.locator('.monaco-button', { hasText: 'Show output' }).click();
   await page.locator('.panel .view-lines', { hasText: 'does not exist' }).first().waitFor();
@@ -243,6 +299,7 @@ async function main() {
       step('edit steps skipped: the server has no codeswitch/edit');
     } else {
       await editSteps(page);
+      await cancelStep(page);
       await refactorSteps(page);
     }
     await badServerStep(page);
