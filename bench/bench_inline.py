@@ -8,8 +8,8 @@ Two phases, one run, printed figures only (nothing asserted):
    each sample is one keystroke (didChange) plus one inlineCompletion round trip at a fresh
    position (a cache miss, so a real model call), then one more keystroke that types the
    suggestion's first character plus its request (a type-through cache hit). The same workload
-   runs against a bare pygls echo server (bench/echo_server.py when present, else a minimal one)
-   that answers inline requests at once. Reported per file size (100 and 50k lines): median /
+   runs against the bare pygls echo server of bench/echo_server.py (pygls's own incremental sync,
+   inline requests answered at once with an empty list). Reported per file size (100 and 50k lines): median /
    p99 of each, the difference of the medians, and the time around the model call.
 2. Typing sessions. Real source files from tests/fixtures are typed character by character
    (60 ms between keys, a pause at word and line ends); like Neovim, a request goes out 200 ms
@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import echo_server  # bench/echo_server.py (scripts run with bench/ on sys.path)
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
@@ -48,17 +49,6 @@ FILES = [("python", "tests/fixtures/python/inventory.py"),
          ("go", "tests/fixtures/go/queue.go"), ("rust", "tests/fixtures/rust/stack.rs")]
 KEY_GAP_S = 0.06
 DEBOUNCE_S = 0.2
-FALLBACK_ECHO = r'''
-from lsprotocol import types
-from pygls.lsp.server import LanguageServer
-server = LanguageServer("echo", "0", text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
-@server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION)
-def inline(ls, params):
-    return [types.InlineCompletionItem(insert_text="x", range=types.Range(params.position, params.position))]
-server.start_io()
-'''
-
-
 def pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, int(q * len(s)))] if s else float("nan")
@@ -146,21 +136,12 @@ def _env(tmp: Path) -> dict[str, str]:
     return env
 
 
-def _echo_cmd(tmp: Path) -> list[str]:
-    echo = ROOT / "bench" / "echo_server.py"
-    if echo.exists():
-        return [sys.executable, str(echo)]
-    path = tmp / "echo.py"
-    path.write_text(FALLBACK_ECHO)
-    return [sys.executable, str(path)]
-
-
 async def latency(emu: Emulator, tmp: Path, n: int, lines: int) -> None:
     doc = "\n".join(f"value_{i} = compute({i})" for i in range(lines)) + "\n"
     emu.default_reply = Reply("<FILL> + 1</FILL>")
     options = {"providers": {"openai": {"base_url": emu.base_url("openai_responses")}}}
     results: dict[str, list[float]] = {}
-    servers = (("echo", _echo_cmd(tmp)), ("codeswitch", [sys.executable, "-m", "codeswitch", "serve"]))
+    servers = (("echo", echo_server.command()), ("codeswitch", [sys.executable, "-m", "codeswitch", "serve"]))
     for name, cmd in servers:
         root = tmp / f"{name}-{lines}"
         root.mkdir()
