@@ -28,10 +28,19 @@ from pygls.protocol import default_converter
 
 from codeswitch.dispatch import AllModelsFailed
 from codeswitch.documents import Pos, PositionError, Snapshot, Span, UnknownDocument, path_from_uri
-from codeswitch.edits import EditRejected, FileChange, TextEdit, rebase, unified_diff
+from codeswitch.edits import (
+    EditRejected,
+    FileChange,
+    TextEdit,
+    apply_edits,
+    check_syntax,
+    rebase,
+    unified_diff,
+)
 from codeswitch.routing import Budget, Health, route
 from codeswitch.scope import ScopeRequest, estimate_scope
 from codeswitch.scope.index import WorkspaceIndex
+from codeswitch.scope.syntax import language_for
 from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 
 from .info import mark_served, remember_route
@@ -274,7 +283,10 @@ def _current(state: State, change: FileChange) -> FileChange:
         if change.version == version or change.old_text is None:
             return change
         now = state.documents.snapshot(uri).text
-        return replace(change, edits=tuple(rebase(change.edits, change.old_text, now)), version=version)
+        edits = rebase(change.edits, change.old_text, now)
+        new = apply_edits(now, edits)
+        check_syntax(language_for(None, change.path), now, new)  # re-parsed against what the user has now
+        return replace(change, old_text=now, new_text=new, edits=tuple(edits), version=version)
     if change.old_text is not None:
         try:
             disk = change.path.read_bytes().decode("utf-8", errors="replace")

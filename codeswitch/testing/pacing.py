@@ -50,6 +50,7 @@ async def play(
     """Send `chunks` (headers already sent), updating `record` as tokens go out or the client leaves."""
     last_token = max((i for i, c in enumerate(chunks) if c.tokens), default=-1)
     t0: float | None = None
+    complete = False
     try:
         for i, chunk in enumerate(chunks):
             # A fault fires before the token that crosses its threshold, or after the last token.
@@ -74,7 +75,12 @@ async def play(
                 record.tokens_sent += chunk.tokens
                 if record.first_token_at is None:
                     record.first_token_at = time.monotonic()
+        complete = True
     finally:
+        # stopped early because the client went away (seen as a closing transport before the
+        # hang-up watch fired): that is a disconnect, not a finished stream
+        if not complete and resp.disconnected_at is None and not resp.aborted and resp.gone:
+            resp.disconnected_at = time.monotonic()
         try:
             if not resp.aborted:
                 await resp.end_stream()
