@@ -71,15 +71,17 @@ class EditCaps:
     document_changes: bool = False
     create: bool = False
     annotations: bool = False
+    rename: bool = False
 
     @classmethod
     def of(cls, caps: types.ClientCapabilities) -> EditCaps:
         ws = caps.workspace.workspace_edit if caps.workspace is not None else None
         if ws is None:
             return cls()
-        ops = [str(o) for o in ws.resource_operations or ()]
+        ops = [str(getattr(o, "value", o)) for o in ws.resource_operations or ()]
         doc = bool(ws.document_changes)
-        return cls(doc, doc and "create" in ops, doc and ws.change_annotation_support is not None)
+        return cls(doc, doc and "create" in ops, doc and ws.change_annotation_support is not None,
+                   doc and "rename" in ops)
 
 
 def _get(obj: object, key: str) -> Any:
@@ -220,7 +222,8 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
         limits = replace(limits, max_usd=min(limits.max_usd, decision.cost_ceiling_usd))
     caps = Caps(limits)
     edit_caps = EditCaps.of(ls.client_capabilities)
-    overlay = Overlay(roots, state.config.exclude, _live(state), can_create=edit_caps.create)
+    overlay = Overlay(roots, state.config.exclude, _live(state), can_create=edit_caps.create,
+                      can_rename=edit_caps.rename)
     run_id = uuid.uuid4().hex
     rt = TeamRuntime(state.dispatcher, decision, caps, run_id, decision.max_output_tokens)
     progress = _Progress(ls, _get(params, "workDoneToken"))
@@ -245,7 +248,7 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
                                                            "message": "the team made no changes"})
         edit = workspace_edit(changes, edit_caps, state.documents.encoding, result.summary or instruction)
         edit_json = _CONVERTER.unstructure(edit, types.WorkspaceEdit)
-        diff = "".join(unified_diff(c.rel, c.old_text, c.new_text) for c in changes)
+        diff = "".join(_diff(c, roots[0]) for c in changes)
         applied = False
         if apply:
             answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
@@ -277,11 +280,16 @@ def _spend(caps: Caps) -> dict[str, object]:
 def _current(state: State, change: FileChange) -> FileChange:
     """The change against the file as it is now: rebased onto an open document's new version,
     refused when a closed file changed on disk while the team worked."""
-    uri = change.path.as_uri()
-    version = state.documents.version(uri) if uri in state.documents else None
-    if version is not None:
-        if change.version == version or change.old_text is None:
-            return change
+    source = change.rename_from or change.path
+    if change.rename_from is not None and change.path.exists():
+        raise EditRejected("stale", f"{change.rel} was created while the team worked")
+    uri = source.as_uri()
+    live = state.documents.version(uri) if uri in state.documents else None
+    if live is not None:
+        # after a rename the edits go to the new URI, which has no version yet
+        version = live if change.rename_from is None else None
+        if change.version == live or change.old_text is None:
+            return replace(change, version=version)
         now = state.documents.snapshot(uri).text
         edits = rebase(change.edits, change.old_text, now)
         new = apply_edits(now, edits)
@@ -289,7 +297,7 @@ def _current(state: State, change: FileChange) -> FileChange:
         return replace(change, old_text=now, new_text=new, edits=tuple(edits), version=version)
     if change.old_text is not None:
         try:
-            disk = change.path.read_bytes().decode("utf-8", errors="replace")
+            disk = source.read_bytes().decode("utf-8", errors="replace")
         except OSError:
             disk = None
         if disk != change.old_text:
@@ -298,6 +306,15 @@ def _current(state: State, change: FileChange) -> FileChange:
     elif change.path.exists():
         raise EditRejected("stale", f"{change.rel} was created while the team worked")
     return replace(change, version=None)
+
+
+def _diff(c: FileChange, root: Path) -> str:
+    if c.rename_from is None:
+        return unified_diff(c.rel, c.old_text, c.new_text)
+    old = c.rename_from.relative_to(root).as_posix() if c.rename_from.is_relative_to(root) \
+        else str(c.rename_from)
+    head = f"diff --git a/{old} b/{c.rel}\nrename from {old}\nrename to {c.rel}\n"
+    return head + (unified_diff(c.rel, c.old_text, c.new_text) if c.old_text != c.new_text else "")
 
 
 def _range(snap: Snapshot, span: Span) -> types.Range:
@@ -325,8 +342,9 @@ def workspace_edit(changes: list[FileChange], caps: EditCaps, encoding: str,
     """One WorkspaceEdit for the whole refactor (plain ``changes`` for clients without
     ``documentChanges``; created files need resource operations)."""
     if not caps.document_changes:
-        if any(c.old_text is None for c in changes):
-            raise EditRejected("resource_op", "the editor cannot create files through a workspace edit")
+        if any(c.old_text is None or c.rename_from is not None for c in changes):
+            raise EditRejected("resource_op", "the editor cannot create or rename files through a "
+                               "workspace edit")
         plain = {c.path.as_uri(): [types.TextEdit(range=_range(Snapshot.from_text(c.old_text or "",
                  encoding=encoding), e.span), new_text=e.new_text) for e in c.edits] for c in changes}
         return types.WorkspaceEdit(changes=plain)
@@ -337,6 +355,12 @@ def workspace_edit(changes: list[FileChange], caps: EditCaps, encoding: str,
         if c.old_text is None:
             options = types.CreateFileOptions(overwrite=False, ignore_if_exists=False)
             ops.append(types.CreateFile(uri=uri, annotation_id=annotation, options=options))
+        if c.rename_from is not None:
+            moved = types.RenameFileOptions(overwrite=False, ignore_if_exists=False)
+            ops.append(types.RenameFile(old_uri=c.rename_from.as_uri(), new_uri=uri, annotation_id=annotation,
+                                        options=moved))
+            if not c.edits:
+                continue
         doc = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=c.version)
         ops.append(types.TextDocumentEdit(doc, _text_edits(c, encoding, caps.annotations)))
     annotations = {ANNOTATION_ID: types.ChangeAnnotation(label=f"codeswitch refactor: {label[:80]}",

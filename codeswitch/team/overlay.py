@@ -10,7 +10,7 @@ Each file being edited has one owner (a teammate); an edit by anyone else is ref
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from codeswitch.edits import (
@@ -38,6 +38,7 @@ class OverlayFile:
     text: str
     version: int | None  # the open document's version the base text is, None for a closed file
     language: str | None
+    renamed_from: Path | None = None  # a RenameFile resource operation moves it here first
 
 
 def _language(path: Path) -> str | None:
@@ -50,14 +51,16 @@ class Overlay:
     """In-memory edits over the workspace folders."""
 
     def __init__(self, roots: Sequence[Path], exclude: Sequence[str] = (), live: LiveReader | None = None,
-                 *, can_create: bool = False) -> None:
+                 *, can_create: bool = False, can_rename: bool = False) -> None:
         if not roots:
             raise ValueError("an overlay needs at least one workspace folder")
         self.roots = tuple(roots)
         self.exclude = tuple(exclude)
         self.can_create = can_create
+        self.can_rename = can_rename
         self._live = live
         self._files: dict[str, OverlayFile] = {}
+        self._moved: dict[str, str] = {}  # old rel -> new rel
         self.owners: dict[str, str] = {}
         #: refused edits, in order: (agent, kind, message)
         self.refusals: list[tuple[str, str, str]] = []
@@ -70,6 +73,8 @@ class Overlay:
         full, rel = self.target(path)
         if rel in self._files:
             return self._files[rel]
+        if rel in self._moved:
+            raise EditRejected("not_found", f"{rel} was renamed to {self._moved[rel]}")
         live = self._live(full) if self._live is not None else None
         if live is not None:
             text, version = live
@@ -100,6 +105,8 @@ class Overlay:
         return rel
 
     def _check_owner(self, rel: str, agent: str) -> None:
+        if rel in self._moved:
+            raise EditRejected("not_found", f"{rel} was renamed to {self._moved[rel]}")
         if self.owners.get(rel) != agent:
             holder = self.owners.get(rel)
             who = f"it belongs to {holder}" if holder else "no teammate owns it"
@@ -135,8 +142,36 @@ class Overlay:
         self._files[rel] = OverlayFile(full, rel, None, text, None, _language(full))
         return rel
 
+    def rename(self, agent: str, path: str, new_path: str) -> str:
+        """Move a file `agent` owns (a RenameFile resource operation in the result); returns the new rel."""
+        try:
+            _full, rel = self.target(path)
+            new_full, new_rel = self.target(new_path)
+            if not self.can_rename:
+                raise EditRejected("resource_op", f"cannot rename {rel}: the editor does not accept "
+                                   "file renames in workspace edits")
+            self._check_owner(rel, agent)
+            if new_rel in self._files or new_full.exists():
+                raise EditRejected("resource_op", f"cannot rename {rel} to {new_rel}: it already exists")
+            holder = self.owners.get(new_rel)
+            if holder is not None and holder != agent:
+                raise EditRejected("not_owned", f"{agent} may not create {new_rel}: it belongs to {holder}")
+            f = self._load(rel)
+            if f.base is None:
+                raise EditRejected("resource_op", f"cannot rename {rel}: it is a new file; create it at "
+                                   f"{new_rel} instead")
+        except EditRejected as err:
+            raise self.refuse(agent, err) from None
+        del self._files[rel]
+        self._moved[rel] = new_rel
+        self.owners.pop(rel, None)
+        self.owners[new_rel] = agent
+        self._files[new_rel] = OverlayFile(new_full, new_rel, f.base, f.text, f.version, _language(new_full),
+                                           f.renamed_from or f.path)
+        return new_rel
+
     def changed(self) -> list[OverlayFile]:
-        return [f for f in self._files.values() if f.base != f.text]
+        return [f for f in self._files.values() if f.base != f.text or f.renamed_from is not None]
 
     def syntax_problems(self) -> list[str]:
         """One message per changed file whose new text parses with more errors than before."""
@@ -150,5 +185,5 @@ class Overlay:
 
     def changes(self) -> list[FileChange]:
         """The changed files as minimal edits against their base text, sorted by path."""
-        return [file_change(f.path, f.rel, f.base, f.text, f.version)
+        return [replace(file_change(f.path, f.rel, f.base, f.text, f.version), rename_from=f.renamed_from)
                 for f in sorted(self.changed(), key=lambda f: f.rel)]

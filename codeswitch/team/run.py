@@ -214,6 +214,8 @@ class Team:
             return f"edited {rel}"
         if call.name == "create_file":
             return f"created {self.overlay.create(role, _arg(call, 'path'), _arg(call, 'text'))}"
+        if call.name == "rename_file":
+            return f"renamed to {self.overlay.rename(role, _arg(call, 'path'), _arg(call, 'new_path'))}"
         if call.name == "done":
             return "ok"
         raise EditRejected("format", f"unknown tool {call.name!r}")
@@ -240,17 +242,18 @@ class Team:
                 if rel in seen:
                     raise EditRejected("format", f"assign_tasks: {rel} is in tasks {seen[rel]} and {i}; "
                                        "a file belongs to one task")
-                if not self.overlay.exists(rel) and not self.overlay.can_create:
+                if not self.overlay.exists(rel) and not (self.overlay.can_create or self.overlay.can_rename):
                     raise EditRejected("resource_op", f"assign_tasks: {rel} does not exist and the editor "
-                                       "does not accept file creation")
+                                       "accepts neither file creation nor renames")
                 seen[rel] = i
                 rels.append(rel)
             planned.append((rels, instruction))
-        can_create = self.overlay.can_create
+        can_create, can_rename = self.overlay.can_create, self.overlay.can_rename
+        extra = ((T.CREATE_FILE,) if can_create else ()) + ((T.RENAME_FILE,) if can_rename else ())
         for n, (rels, instruction) in enumerate(planned, 1):
             role = f"teammate {n}"
-            tools = T.TEAMMATE_TOOLS + ((T.CREATE_FILE,) if can_create else ())
-            agent = Agent(role, T.teammate_system(n, rels, instruction, self.instruction, can_create), tools)
+            system = T.teammate_system(n, rels, instruction, self.instruction, can_create, can_rename)
+            agent = Agent(role, system, T.TEAMMATE_TOOLS + extra)
             agent.tell(f"Your task: {instruction}\nYour files: {', '.join(rels)}")
             for rel in rels:
                 self.overlay.own(rel, role)

@@ -50,6 +50,9 @@ EDIT_FILE = ToolSpec(
             ["path", "search", "replace"]))
 CREATE_FILE = ToolSpec("create_file", "Create a new file (it must be one of the files you own).",
                        _schema({"path": _PATH, "text": {"type": "string"}}, ["path", "text"]))
+RENAME_FILE = ToolSpec("rename_file", "Rename (move) a file you own to `new_path`; later edits use the new "
+                       "path, which must be one of your files or not owned by anyone.",
+                       _schema({"path": _PATH, "new_path": _PATH}, ["path", "new_path"]))
 DONE = ToolSpec("done", "Say that your task is finished, with a one-line summary.",
                 _schema({"summary": {"type": "string"}}, []))
 
@@ -72,9 +75,12 @@ def lead_system(instruction: str, context: str, max_teammates: int) -> str:
     )
 
 
-def teammate_system(n: int, files: list[str], instruction: str, request: str, can_create: bool) -> str:
+def teammate_system(n: int, files: list[str], instruction: str, request: str, can_create: bool,
+                    can_rename: bool = False) -> str:
     owned = "\n".join(f"- {f}" for f in files)
     create = " Use create_file for the new files among them." if can_create else ""
+    if can_rename:
+        create += " Use rename_file to move a file you own."
     return (
         f"[codeswitch-team:teammate {n}]\n"
         "You are one member of a team changing a workspace. You own these files and may edit only "

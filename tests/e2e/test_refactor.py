@@ -180,6 +180,9 @@ async def test_without_document_changes_the_edit_uses_changes(start_server: Star
     changes = applied.edit.changes
     assert applied.edit.document_changes is None and changes is not None
     assert set(changes) == {lsp.uri(f) for f in FILES}
+    # no resource operations without documentChanges: the teammates get no create/rename tools
+    offered = {t["name"] for r in emulator.requests if isinstance(r.body, dict) for t in r.body["tools"]}
+    assert not offered & {"create_file", "rename_file"}
     for f in FILES:
         edits = [{"range": {"start": {"line": e.range.start.line, "character": e.range.start.character},
                             "end": {"line": e.range.end.line, "character": e.range.end.character}},
@@ -284,3 +287,33 @@ async def test_bad_params_are_invalid_params(start_server: StartServer, emulator
                           {"instruction": "x", "textDocument": {"uri": lsp.uri("nope.py")}})
     assert err.value.code == -32602
     assert emulator.requests == []
+
+
+async def test_file_rename_is_a_rename_file_operation(start_server: StartServer, emulator: Emulator,
+                                                      tmp_path: Path) -> None:
+    lsp = await start(start_server, emulator, tmp_path)
+    billing = (lsp.root / "billing.py").read_text()
+    conv = Conversations()
+    conv.add(LEAD, Reply(tool_calls=[ToolCall("assign_tasks", {"tasks": [
+        {"files": ["billing.py", "payments.py"], "instruction": "move billing.py to payments.py"}]})]),
+        Reply(tool_calls=[ToolCall("approve", {})]))
+    moved = [ToolCall("rename_file", {"path": "billing.py", "new_path": "payments.py"}),
+             *rename_edits("payments.py", billing, OLD, NEW),
+             ToolCall("edit_file", {"path": "billing.py", "search": "import", "replace": "x"})]
+    conv.add("[codeswitch-team:teammate 1]", Reply(tool_calls=moved), DONE)
+    emulator.respond(OPUS, conv)
+    result = await lsp.request("codeswitch/refactor", refactor_params("move billing.py to payments.py"))
+    assert result["error"] is None and result["files"] == ["payments.py"]
+    rename, doc = result["edit"]["documentChanges"]
+    assert rename["kind"] == "rename" and rename["annotationId"] == "codeswitchRefactor"
+    assert (rename["oldUri"], rename["newUri"]) == (lsp.uri("billing.py"), lsp.uri("payments.py"))
+    assert doc["textDocument"] == {"uri": lsp.uri("payments.py"), "version": None}
+    assert apply_lsp(billing, doc["edits"]) == billing.replace(OLD, NEW)
+    assert "rename from billing.py\nrename to payments.py" in result["diff"]
+    # the old path is gone for the team: editing it was refused
+    results = tool_results([r for r in emulator.requests if "teammate 1]" in str(r.body)][1].body)
+    assert results[-1].startswith("refused (not_found): billing.py was renamed to payments.py")
+    assert (lsp.root / "billing.py").read_text() == billing and not (lsp.root / "payments.py").exists()
+    # the client accepts renames and creation: the teammate had both tools
+    names = {t["name"] for t in emulator.requests[-2].body["tools"]}
+    assert {"rename_file", "create_file"} <= names

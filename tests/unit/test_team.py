@@ -286,3 +286,23 @@ def test_overlay_creates_owned_files_when_the_client_accepts_it(shop: Path) -> N
     (change,) = overlay.changes()
     assert change.old_text is None and change.new_text == "HOLDS = {}\n"
     assert not (shop / "stock").exists()
+
+
+def test_overlay_renames_owned_files_when_the_client_accepts_it(shop: Path) -> None:
+    overlay = Overlay([shop], can_rename=True)
+    overlay.own("billing.py", "teammate 1")
+    with pytest.raises(EditRejected) as err:
+        overlay.rename("teammate 2", "billing.py", "payments.py")
+    assert err.value.kind == "not_owned"
+    with pytest.raises(EditRejected) as err:
+        overlay.rename("teammate 1", "billing.py", "api.py")
+    assert err.value.kind == "resource_op"  # the target exists
+    assert overlay.rename("teammate 1", "billing.py", "payments.py") == "payments.py"
+    overlay.replace("teammate 1", "payments.py", "reserve_stock(inventory", "hold_stock(inventory")
+    with pytest.raises(EditRejected) as err:
+        overlay.read("billing.py")
+    assert err.value.kind == "not_found"
+    (change,) = overlay.changes()
+    assert change.rel == "payments.py" and change.rename_from == shop / "billing.py"
+    assert change.old_text == (shop / "billing.py").read_text() and len(change.edits) == 1
+    assert Overlay([shop]).can_rename is False
