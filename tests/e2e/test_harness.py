@@ -42,9 +42,9 @@ def cli_env(tmp: Path, emulator: Emulator) -> dict[str, str]:
     return env
 
 
-async def cli(tmp: Path, emulator: Emulator, *args: str) -> Run:
+async def cli(tmp: Path, emulator: Emulator, *args: str, env: dict[str, str] | None = None) -> Run:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "codeswitch", *args, cwd=tmp, env=cli_env(tmp, emulator),
+        sys.executable, "-m", "codeswitch", *args, cwd=tmp, env=cli_env(tmp, emulator) | (env or {}),
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate()
     assert proc.returncode is not None
@@ -264,3 +264,62 @@ async def test_refactor_without_apply_prints_the_diff_only(tmp_path: Path, emula
     assert run.rc == 0, run.err
     assert f"+from inventory import Inventory, {NEW}" in run.out and OPUS in run.out
     assert all((root / f).read_text() == before[f] for f in SHOP_FILES)
+
+
+# --- what the harness refuses to write (a stand-in server hands it unsafe edits) ---------------------
+
+STUB = Path(__file__).with_name("harness_stub_server.py")
+
+
+def _text_edit(line: int, start: int, end: int, new: str) -> dict[str, Any]:
+    return {"range": {"start": {"line": line, "character": start}, "end": {"line": line, "character": end}},
+            "newText": new}
+
+
+async def _stub_refactor(tmp_path: Path, emulator: Emulator, ws: Path, edit: dict[str, Any]) -> Run:
+    result = {"edit": edit, "diff": "", "applied": False, "model": OPUS, "scope": "workspace",
+              "tier": "workspace", "reasons": [], "usage": {"input_tokens": 1, "output_tokens": 1,
+                                                            "cost_usd": 0.01}, "fallbacks": [], "error": None}
+    (tmp_path / "result.json").write_text(json.dumps(result))
+    return await cli(tmp_path, emulator, "refactor", "anything", "--root", str(ws), "--apply", "--json",
+                     "--server-cmd", f"{sys.executable} {STUB}",
+                     env={"STUB_RESULT": str(tmp_path / "result.json")})
+
+
+async def test_apply_writes_edits_keyed_by_uri(tmp_path: Path, ws: Path, emulator: Emulator) -> None:
+    (ws / "b.py").write_text("y = 2\n")
+    edit = {"changes": {(ws / "calc.py").as_uri(): [_text_edit(1, 12, 12, " * h")],
+                        (ws / "b.py").as_uri(): [_text_edit(0, 4, 5, "20")]}}
+    run = await _stub_refactor(tmp_path, emulator, ws, edit)
+    assert run.rc == 0, run.err
+    assert run.json()["applied"] is True
+    assert (ws / "calc.py").read_text() == CALC.replace("return w", "return w * h")
+    assert (ws / "b.py").read_text() == "y = 20\n"
+
+
+@pytest.mark.parametrize(("bad", "kind"), [
+    ({"line": 7, "edit": "past the end"}, "out_of_bounds"),
+    ({"path": ".git/config"}, "git_dir"),
+    ({"path": "../outside.py"}, "outside_workspace"),
+    ({"overlap": True}, "overlap"),
+])
+async def test_apply_refuses_unsafe_edits_and_writes_no_file(tmp_path: Path, ws: Path, emulator: Emulator,
+                                                            bad: dict[str, Any], kind: str) -> None:
+    (ws / ".git" / "config").write_text("[core]\n")
+    (tmp_path / "outside.py").write_text("x = 1\n")
+    good = {"textDocument": {"uri": (ws / "calc.py").as_uri(), "version": None},
+            "edits": [_text_edit(1, 12, 12, " * h")]}
+    target = (ws / bad.get("path", "calc.py")).resolve()
+    if "overlap" in bad:
+        edits = [_text_edit(0, 0, 5, "A"), _text_edit(0, 3, 8, "B")]
+    else:
+        edits = [_text_edit(bad.get("line", 0), 0, 0, "# ")]
+    edit = {"documentChanges": [good, {"textDocument": {"uri": target.as_uri(), "version": None},
+                                       "edits": edits}]}
+    run = await _stub_refactor(tmp_path, emulator, ws, edit)
+    assert run.rc == 1
+    out = run.json()
+    assert out["applied"] is False and out["error"]["kind"] == kind
+    assert (ws / "calc.py").read_text() == CALC  # the good file was not written either
+    assert (ws / ".git" / "config").read_text() == "[core]\n"
+    assert (tmp_path / "outside.py").read_text() == "x = 1\n"
