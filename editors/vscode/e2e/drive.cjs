@@ -119,10 +119,12 @@ async function editSteps(page) {
   step('edit from the code action (Ctrl+.) on capture_payment');
   await goToLine(page, 'def capture_payment');
   await page.keyboard.press('Control+.');
-  const action = page.locator('.action-widget .monaco-list-row', { hasText: 'Edit with instruction…' }).first();
-  await action.waitFor({ state: 'visible' });
+  // the server lists "Edit with instruction…" first, so it is the focused row; Enter runs it
+  // (a click can land while the list re-renders with a later code action answer)
+  await page.locator('.action-widget .monaco-list-row.focused', { hasText: 'Edit with instruction…' }).first()
+    .waitFor({ state: 'visible' });
   await shot(page, 'code-actions');
-  await action.click();
+  await page.keyboard.press('Enter');
   await answerInstruction(page, 'Edit with instruction', 'add a docstring', 'code-action-instruction');
   await page.locator('.editor-instance .view-lines', { hasText: 'Charge a reserved order and mark it paid.' }).first().waitFor();
   await saveAndCheck(page, (t) => t.includes('    """Charge a reserved order and mark it paid."""\n    if order.status'),
@@ -210,31 +212,50 @@ async function refactorSteps(page) {
   await shot(page, 'refactored');
 }
 
-async function badServerStep(page) {
-  step('a server that cannot start: clear message with Show output');
-  // through the Settings editor, as a user would
+/** Sets codeswitch.server.python through the Settings editor, as a user would, and closes it. */
+async function setServerPython(page, value) {
   await runCommand(page, 'Preferences: Open User Settings');
-  const search = page.locator('.settings-editor .suggest-input-container textarea, .settings-editor .search-container input').first();
-  await search.waitFor({ state: 'visible' });
+  await page.locator('.settings-editor .suggest-input-container').first().waitFor({ state: 'visible' });
   await page.keyboard.type('codeswitch.server.python');
   const item = page.locator('.settings-editor .setting-item-contents', { hasText: 'Python interpreter' }).first();
   await item.waitFor({ state: 'visible' });
-  await item.locator('input').first().fill('/nonexistent/bin/python');
+  await item.locator('input').first().fill(value);
   await page.keyboard.press('Tab');
-  const toast = page.locator('.notification-toast', { hasText: 'could not start' }).first();
-  await toast.waitFor({ state: 'visible' });
-  if (!(await toast.innerText()).includes('/nonexistent/bin/python')) {
-    throw new Error(`the message does not name the command: ${await toast.innerText()}`);
-  }
-  await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
-    .some((el) => el.textContent.trim() === 'codeswitch' && el.querySelector('.codicon-error')));
+}
+
+async function closeSettings(page) {
   await page.locator('.settings-editor').first().click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('Control+W');
   await page.locator('.settings-editor').first().waitFor({ state: 'hidden' });
-  await shot(page, 'server-failed');
+}
+
+async function serverFailed(page, python, outputText, name) {
+  const toast = page.locator('.notification-toast', { hasText: 'could not start' }).first();
+  await toast.waitFor({ state: 'visible' });
+  const message = (await toast.innerText()).replace(/\s+/g, ' ');
+  if (!message.includes(`${python} -m codeswitch serve`) || !message.includes(outputText)) {
+    throw new Error(`the message does not name the command and the cause (${outputText}): ${message}`);
+  }
+  await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
+    .some((el) => el.textContent.trim() === 'codeswitch' && el.querySelector('.codicon-error')));
+  await closeSettings(page);
+  await shot(page, `${name}-message`);
   await toast.locator('.monaco-button', { hasText: 'Show output' }).click();
-  await page.locator('.panel .view-lines', { hasText: 'does not exist' }).first().waitFor();
-  await shot(page, 'server-output');
+  await page.locator('.panel .view-lines', { hasText: outputText }).first().waitFor();
+  await shot(page, `${name}-output`);
+}
+
+async function badServerStep(page) {
+  step('a server interpreter that does not exist: clear message, Show output, status bar');
+  await setServerPython(page, '/nonexistent/bin/python');
+  await serverFailed(page, '/nonexistent/bin/python', 'does not exist or is not executable', 'missing-python');
+
+  step('an interpreter without codeswitch: the server exits at start; the message and its output say why');
+  await runCommand(page, 'Notifications: Clear All Notifications');
+  await page.locator('.notification-toast').first().waitFor({ state: 'detached' });
+  const bare = need('E2E_BARE_PYTHON');
+  await setServerPython(page, bare);
+  await serverFailed(page, bare, 'No module named codeswitch', 'bare-python');
 }
 
 async function main() {

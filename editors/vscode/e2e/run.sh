@@ -63,6 +63,9 @@ if ! "$PY" -c 'import sys, codeswitch.server as s; sys.exit(0 if any(f.method ==
   log "the server has no codeswitch/edit yet: the edit step is skipped"
 fi
 
+# an interpreter without codeswitch, for the failed-start step
+"$PY" -m venv --without-pip "$WORK/bare"
+
 WS=$WORK/shop
 cp -r "$REPO/examples/shop" "$WS"
 mkdir -p "$WORK/config" "$WORK/data" "$WORK/user-data/User" "$WORK/extensions"
@@ -121,7 +124,7 @@ wait_for 120 "code-server" curl -sf "http://127.0.0.1:$PORT/healthz"
 
 log "driving code-server with playwright"
 E2E_URL="http://127.0.0.1:$PORT" E2E_WORKSPACE="$WS" E2E_OUT="$OUT" E2E_TMP="$WORK" E2E_SKIP_EDIT=$SKIP_EDIT \
-  E2E_EMULATOR="$EMU_URL" \
+  E2E_EMULATOR="$EMU_URL" E2E_BARE_PYTHON="$WORK/bare/bin/python" \
   "$E2E_NODE" "$HERE/drive.cjs"
 curl -sf "$EMU_URL/_emulator/requests" >"$WORK/emulator-requests.log" || true
 log "passed; screenshots in $OUT"

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { expand, launchLine, serverLaunch, serverSettings, startFailureMessage } from '../src/common/settings';
+import {
+  expand, lastErrorLine, launchLine, launchProblem, resolveCommand, serverLaunch, serverSettings, startFailureMessage,
+} from '../src/common/settings';
 
 const reader = (values: Record<string, unknown>) => (key: string): unknown => values[key];
 const ctx = { home: '/home/u', workspaceFolder: '/ws' };
@@ -68,4 +70,31 @@ test('a start failure names the command line and the setting to fix', () => {
   const fromPath = startFailureMessage(serverLaunch(reader({}), ctx), '');
   assert.match(fromPath, /pip install codeswitch/);
   assert.doesNotMatch(fromPath, /\(\)/);
+});
+
+test('resolveCommand searches PATH for bare names and checks paths as they are', () => {
+  const exists = new Set(['/usr/bin/codeswitch', '/opt/py/bin/python']);
+  const isExec = (f: string): boolean => exists.has(f);
+  assert.equal(resolveCommand('codeswitch', '/bin:/usr/bin/', isExec), '/usr/bin/codeswitch');
+  assert.equal(resolveCommand('codeswitch', '/bin', isExec), undefined);
+  assert.equal(resolveCommand('codeswitch', undefined, isExec), undefined);
+  assert.equal(resolveCommand('/opt/py/bin/python', '', isExec), '/opt/py/bin/python');
+  assert.equal(resolveCommand('./python', '/opt/py/bin', isExec), undefined);
+});
+
+test('launchProblem says whether a command is missing on PATH or at its path', () => {
+  const none = (): boolean => false;
+  const fromPath = serverLaunch(reader({}), ctx);
+  assert.equal(launchProblem(fromPath, '/bin', none), 'codeswitch was not found on PATH');
+  const python = serverLaunch(reader({ 'server.python': '/x/python' }), ctx);
+  assert.equal(launchProblem(python, '/bin', none), '/x/python does not exist or is not executable');
+  assert.equal(launchProblem(python, '/bin', () => true), undefined);
+});
+
+test('lastErrorLine picks the exception line of a traceback', () => {
+  const traceback = 'Traceback (most recent call last):\n  File "x", line 1\nModuleNotFoundError: No module named \'pygls\'\n\n';
+  assert.equal(lastErrorLine(traceback), "ModuleNotFoundError: No module named 'pygls'");
+  assert.equal(lastErrorLine('/v/bin/python: No module named codeswitch\n'), '/v/bin/python: No module named codeswitch');
+  assert.equal(lastErrorLine('\n  \n'), undefined);
+  assert.equal(lastErrorLine('x'.repeat(500), 10), `${'x'.repeat(9)}…`);
 });

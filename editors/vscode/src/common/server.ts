@@ -1,6 +1,7 @@
 /**
  * Starting and stopping the codeswitch language server (`codeswitch serve` over stdio).
  */
+import { ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -12,9 +13,8 @@ import {
   LanguageClientOptions,
   RevealOutputChannelOn,
   ServerOptions,
-  TransportKind,
 } from 'vscode-languageclient/node';
-import { ServerLaunch, serverLaunch, serverSettings, startFailureMessage } from './settings';
+import { ServerLaunch, lastErrorLine, launchProblem, serverLaunch, serverSettings, startFailureMessage } from './settings';
 
 export const SECTION = 'codeswitch';
 const DOCUMENTS = ['python', 'javascript', 'javascriptreact', 'typescript', 'typescriptreact', 'go', 'rust', 'lua'];
@@ -29,16 +29,39 @@ export function currentLaunch(): ServerLaunch {
   return serverLaunch(readSetting, { home: os.homedir(), workspaceFolder: folder });
 }
 
-/** A reason to refuse the launch before spawning it (a configured interpreter that does not exist). */
-function precheck(launch: ServerLaunch): string | undefined {
-  if (launch.source !== 'PATH' && path.isAbsolute(launch.command) && !fs.existsSync(launch.command)) {
-    return `${launch.command} does not exist`;
+function isExecutable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
   }
-  return undefined;
 }
 
-/** Restart a crashed server at most 3 times in 3 minutes, then stop and say so. */
+/** The last few KB the server wrote to stderr (the client shows all of it in the output too). */
+class StderrTail {
+  private text = '';
+
+  attach(proc: ChildProcess): void {
+    proc.stderr?.on('data', (chunk: Buffer | string) => {
+      this.text = (this.text + chunk.toString()).slice(-4096);
+    });
+    proc.on('error', (err) => {
+      this.text += `\n${err.message}\n`;
+    });
+  }
+
+  lastLine(): string | undefined {
+    return lastErrorLine(this.text);
+  }
+}
+
+/**
+ * Restart a server that crashes after it started, at most 3 times in 3 minutes; one that dies
+ * while starting is not restarted (the start failure is reported instead).
+ */
 class Restarts {
+  started = false;
   private times: number[] = [];
   constructor(private readonly onGiveUp: () => void) {}
 
@@ -46,15 +69,30 @@ class Restarts {
     return { action: ErrorAction.Continue };
   }
 
-  closed(): { action: CloseAction } {
+  closed(): { action: CloseAction; handled?: boolean } {
+    if (!this.started) {
+      return { action: CloseAction.DoNotRestart, handled: true };  // startServer reports it
+    }
     const now = Date.now();
     this.times = this.times.filter((t) => now - t < 180_000);
     this.times.push(now);
     if (this.times.length > 3) {
       this.onGiveUp();
-      return { action: CloseAction.DoNotRestart };
+      return { action: CloseAction.DoNotRestart, handled: true };
     }
     return { action: CloseAction.Restart };
+  }
+}
+
+/**
+ * The language client, except that while it starts its errors go to the output only: a failed
+ * start is reported once, by startServer, with the cause and the setting to fix.
+ */
+class CodeswitchClient extends LanguageClient {
+  quiet = true;
+
+  override error(message: string, data?: unknown, showNotification: boolean | 'force' = true): void {
+    super.error(message, data, this.quiet ? false : showNotification);
   }
 }
 
@@ -74,22 +112,24 @@ async function showStartError(message: string, output: vscode.OutputChannel): Pr
 export async function startServer(output: vscode.LogOutputChannel,
   traceOutput: vscode.LogOutputChannel): Promise<LanguageClient | undefined> {
   const launch = currentLaunch();
-  const problem = precheck(launch);
+  const env = { ...process.env, ...launch.env };
+  const problem = launchProblem(launch, env.PATH, isExecutable, path.delimiter);
   if (problem !== undefined) {
     const message = startFailureMessage(launch, problem);
-    output.appendLine(message);
+    output.error(message);
     void showStartError(message, output);
     return undefined;
   }
   output.appendLine(`Starting: ${launch.command} ${launch.args.join(' ')}`);
-  const serverOptions: ServerOptions = {
-    command: launch.command,
-    args: launch.args,
-    transport: TransportKind.stdio,
-    options: {
+  const stderr = new StderrTail();
+  const serverOptions: ServerOptions = async () => {
+    const proc = spawn(launch.command, launch.args, {
       cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
-      env: { ...process.env, ...launch.env },
-    },
+      env,
+      stdio: 'pipe',
+    });
+    stderr.attach(proc);
+    return proc;
   };
   const restarts = new Restarts(() => {
     void showStartError('codeswitch: the server stopped 4 times in 3 minutes and will not be restarted. ' +
@@ -105,15 +145,19 @@ export async function startServer(output: vscode.LogOutputChannel,
     traceOutputChannel: traceOutput,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     errorHandler: restarts,
+    // no retry and no extra notification: startServer reports the failure with its cause
+    initializationFailedHandler: () => false,
   };
-  const client = new LanguageClient('codeswitch', 'codeswitch', serverOptions, clientOptions);
+  const client = new CodeswitchClient('codeswitch', 'codeswitch', serverOptions, clientOptions);
   client.registerProposedFeatures();
   try {
     await client.start();
+    restarts.started = true;
+    client.quiet = false;
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = stderr.lastLine() ?? (err instanceof Error ? err.message : String(err));
     const message = startFailureMessage(launch, reason);
-    output.appendLine(message);
+    output.error(message);
     void showStartError(message, output);
     try {
       await client.dispose(2000);

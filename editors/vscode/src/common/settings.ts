@@ -123,3 +123,47 @@ export function startFailureMessage(launch: ServerLaunch, reason: string): strin
   const why = reason.trim() === '' ? '' : ` (${reason.trim()})`;
   return `codeswitch: the server could not start with \`${launchLine(launch)}\`${why}. ${fix}`;
 }
+
+/**
+ * Where `command` resolves: itself when it names a path (contains a slash), else the first PATH
+ * entry holding an executable of that name; undefined when there is none.
+ */
+export function resolveCommand(command: string, pathEnv: string | undefined,
+  isExecutable: (file: string) => boolean, delimiter = ':'): string | undefined {
+  if (command.includes('/') || command.includes('\\')) {
+    return isExecutable(command) ? command : undefined;
+  }
+  for (const dir of (pathEnv ?? '').split(delimiter)) {
+    if (dir === '') {
+      continue;
+    }
+    const candidate = `${dir.replace(/[/\\]+$/, '')}/${command}`;
+    if (isExecutable(candidate)) {
+      return candidate;
+    }
+  }
+  return undefined;
+}
+
+/** Why a launch cannot work before trying it (the command is missing), or undefined. */
+export function launchProblem(launch: ServerLaunch, pathEnv: string | undefined,
+  isExecutable: (file: string) => boolean, delimiter = ':'): string | undefined {
+  if (resolveCommand(launch.command, pathEnv, isExecutable, delimiter) !== undefined) {
+    return undefined;
+  }
+  const hasPath = launch.command.includes('/') || launch.command.includes('\\');
+  return hasPath ? `${launch.command} does not exist or is not executable` : `${launch.command} was not found on PATH`;
+}
+
+/**
+ * The most telling line of what a server printed before it died: the last non-empty stderr
+ * line (a Python traceback ends with the exception), cut to a readable length.
+ */
+export function lastErrorLine(stderr: string, max = 300): string | undefined {
+  const lines = stderr.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '');
+  const last = lines[lines.length - 1];
+  if (last === undefined) {
+    return undefined;
+  }
+  return last.length > max ? `${last.slice(0, max - 1)}…` : last;
+}
