@@ -58,12 +58,19 @@ end))
 """
 
 
+
+def spark_script(reply: str) -> dict[str, object]:
+    """Spark answers `reply`, and so does any other model: on a loaded machine Spark's first token
+    can take longer than the inline tier's hedge delay (400 ms), and the hedge partner must then
+    give the same answer instead of the emulator's default text."""
+    return {"default": reply, "models": {SPARK: {"replies": [reply]}}}
+
 def test_typing_shows_ghost_text_and_accepting_inserts_it(
     nvim_emulator: Callable[..., EmulatorProcess], nvim_probe: Callable[..., dict[str, object]],
     nvim_workspace: Path,
 ) -> None:
     (nvim_workspace / "calc.py").write_text("def area(w, h):\n    return w\n", encoding="utf-8")
-    emu = nvim_emulator(script={"models": {SPARK: {"replies": ["<FILL> * h</FILL>"]}}})
+    emu = nvim_emulator(script=spark_script("<FILL> * h</FILL>"))
     result = nvim_probe(PROBE, emu)
     assert result["ok"], result
     assert result["first_ghost"]["text"] == " * h"  # type: ignore[index]
@@ -114,7 +121,7 @@ def test_block_ghost_text_spans_lines_and_is_inserted(
 ) -> None:
     (nvim_workspace / "area.py").write_text("def area(w, h):\n", encoding="utf-8")
     reply = "<FILL>result = w * h\n    return result\n\n\ndef volume():\n    pass</FILL>"
-    emu = nvim_emulator(script={"models": {SPARK: {"replies": [reply]}}})
+    emu = nvim_emulator(script=spark_script(reply))
     result = nvim_probe(BLOCK_PROBE, emu)
     assert result["ok"], result
     ghost = result["ghost"]
@@ -160,7 +167,7 @@ def test_non_ascii_text_before_the_cursor(
 ) -> None:
     line = '    label = "naïve ☃ 😀" + na'
     (nvim_workspace / "greet.py").write_text(f"def greet(name):\n{line}\n", encoding="utf-8")
-    emu = nvim_emulator(script={"models": {SPARK: {"replies": ["<FILL>me</FILL>"]}}})
+    emu = nvim_emulator(script=spark_script("<FILL>me</FILL>"))
     result = nvim_probe(APPEND_PROBE, emu)
     assert result["ok"], result
     assert result["encoding"] == "utf-8"  # Neovim offers utf-8 and the server takes it
