@@ -306,3 +306,32 @@ def test_overlay_renames_owned_files_when_the_client_accepts_it(shop: Path) -> N
     assert change.rel == "payments.py" and change.rename_from == shop / "billing.py"
     assert change.old_text == (shop / "billing.py").read_text() and len(change.edits) == 1
     assert Overlay([shop]).can_rename is False
+
+
+async def test_a_syntax_error_reaches_the_review_and_fails_the_refactor(
+        emulator: Emulator, dispatcher: Dispatcher, shop: Path) -> None:
+    conv = Conversations()
+    conv.add(LEAD, Reply(tool_calls=[ToolCall("assign_tasks", {"tasks": [
+        {"files": ["api.py"], "instruction": "rename"}]})]), Reply(tool_calls=[ToolCall("approve", {})]))
+    broken = ToolCall("edit_file", {"path": "api.py", "search": "from inventory import",
+                                    "replace": "from inventory import ("})
+    conv.add(MATE1, Reply(tool_calls=[broken]), DONE)
+    emulator.respond(OPUS, conv)
+    with pytest.raises(TeamError) as err:
+        await _team(dispatcher, shop).run()
+    assert err.value.kind == "syntax" and "api.py" in err.value.message
+    review = [r for r in emulator.requests if LEAD in str(r.body)][-1]
+    assert "Syntax check failed" in str(review.body)
+
+
+async def test_fallback_model_serves_the_team_when_opus_is_down(emulator: Emulator, dispatcher: Dispatcher,
+                                                                 shop: Path) -> None:
+    emulator.fault(OPUS, "model_not_found", times=None)
+    sonnet = "claude-sonnet-4-5"
+    emulator.respond(sonnet, rename_team(shop, [["inventory.py", *CALLERS]]))
+    team = _team(dispatcher, shop)
+    result = await team.run()
+    assert len(result.changes) == 4
+    assert {a.model for a in team.rt.caps.agents.values()} == {sonnet}
+    assert (OPUS, "model_not_found") in team.rt.caps.fallbacks
+    assert len(emulator.requests_for(OPUS)) == 1  # unavailable for the session after the first 404
