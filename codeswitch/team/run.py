@@ -93,12 +93,13 @@ class Team:
         total = sum(len(t.files) for t in self.tasks)
         self.progress(f"editing 0/{total} files", 10)
         await self._run_teammates(self.tasks, total)
-        rounds = 0
+        rounds = shown = 0
         while True:
             rounds += 1
             self.progress("reviewing" if rounds == 1 else f"reviewing (round {rounds})", 90)
             self.fixes.clear()
-            refused = [f"{a}: {m}" for a, _k, m in self.overlay.refusals]
+            refused = [f"{a}: {m}" for a, _k, m in self.overlay.refusals[shown:]]  # new since last round
+            shown = len(self.overlay.refusals)
             notes = [f"teammate {t.n}: {t.summary}" for t in self.tasks if t.summary]
             self.lead.tell(T.review_message(self._diff(), self.overlay.syntax_problems(), refused, notes))
             turn = await converse(self.rt, self.lead, self._review_tool, REVIEW_STOPS)
