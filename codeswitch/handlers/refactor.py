@@ -236,6 +236,7 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
         try:
             result = await team.run()
             changes = [_current(state, c) for c in result.changes]
+            edit = workspace_edit(changes, edit_caps, state.documents.encoding, result.summary or instruction)
         except (TeamError, EditRejected) as err:
             outcome = err.message
             return _result(**base, **_spend(caps), error={"kind": err.kind, "message": err.message})
@@ -246,7 +247,6 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
             outcome = "no changes"
             return _result(**base, **_spend(caps), error={"kind": "no_change",
                                                            "message": "the team made no changes"})
-        edit = workspace_edit(changes, edit_caps, state.documents.encoding, result.summary or instruction)
         edit_json = _CONVERTER.unstructure(edit, types.WorkspaceEdit)
         diff = "".join(_diff(c, roots[0]) for c in changes)
         applied = False
@@ -254,6 +254,9 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
             answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
                 edit=edit, label=f"codeswitch: {instruction[:60]}"))
             applied = bool(answer.applied)
+            if not applied:
+                why = answer.failure_reason or "no reason given"
+                result.notes.append(f"the editor did not apply the edit: {why}")
         outcome = f"{len(changes)} files changed"
         base["reasons"] = reasons + result.notes
         return _result(**base, **_spend(caps), edit=edit_json, diff=diff, applied=applied,

@@ -44,8 +44,8 @@ def refactor_caps(*, create: bool = True, document_changes: bool = True) -> type
 
 
 async def start(start_server: StartServer, emulator: Emulator, tmp_path: Path, *,
-                team: dict[str, object] | None = None, caps: types.ClientCapabilities | None = None
-                ) -> LspSession:
+                team: dict[str, object] | None = None, caps: types.ClientCapabilities | None = None,
+                refuse: str | None = None) -> LspSession:
     root = tmp_path / "shop"
     shutil.copytree(SHOP, root)
     options: dict[str, object] = {"providers": {"anthropic": {"base_url": emulator.base_url("anthropic")}}}
@@ -58,7 +58,7 @@ async def start(start_server: StartServer, emulator: Emulator, tmp_path: Path, *
     @session.client.feature(types.WORKSPACE_APPLY_EDIT)  # type: ignore[untyped-decorator]
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         session.applied.append(params)
-        return types.ApplyWorkspaceEditResult(applied=True)
+        return types.ApplyWorkspaceEditResult(applied=refuse is None, failure_reason=refuse)
 
     return session
 
@@ -317,3 +317,13 @@ async def test_file_rename_is_a_rename_file_operation(start_server: StartServer,
     # the client accepts renames and creation: the teammate had both tools
     names = {t["name"] for t in emulator.requests[-2].body["tools"]}
     assert {"rename_file", "create_file"} <= names
+
+
+async def test_editor_declining_the_edit_is_reported(start_server: StartServer, emulator: Emulator,
+                                                     tmp_path: Path) -> None:
+    lsp = await start(start_server, emulator, tmp_path, refuse="the user closed the refactor preview")
+    emulator.respond(OPUS, rename_team(lsp.root, [list(FILES)]))
+    result = await lsp.request("codeswitch/refactor", refactor_params(f"rename {OLD} to {NEW}", apply=True))
+    assert result["error"] is None and result["edit"] is not None and len(lsp.applied) == 1
+    assert result["applied"] is False
+    assert "the editor did not apply the edit: the user closed the refactor preview" in result["reasons"]
