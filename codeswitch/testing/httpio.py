@@ -14,7 +14,6 @@ reader at a time).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from dataclasses import dataclass
@@ -214,8 +213,9 @@ class Responder:
         if watch is None:
             return
         watch.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watch
+        # wait() neither raises what the watch ended with (a reset connection: `_on_watch` saw it)
+        # nor swallows a cancellation of this task
+        await asyncio.wait([watch])
 
     async def _drain(self) -> bool:
         try:

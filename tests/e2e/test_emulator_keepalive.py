@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import struct
 
 import httpx
 import pytest
@@ -79,3 +81,27 @@ async def test_a_request_sent_while_a_stream_plays_is_kept_and_answered(emulator
     assert b"second" in rest and b"answer" in rest
     assert [r.connection for r in emulator.requests] == [1, 1]
     assert all(r.completed for r in emulator.requests)
+
+
+async def test_a_client_reset_mid_stream_is_recorded_and_the_server_goes_on(emulator: Emulator) -> None:
+    """A client that resets its connection (RST) while a paced stream plays is a hang-up."""
+    emulator.set_profile("m", LatencyProfile(ttft_s=0.0, tokens_per_second=20.0))
+    emulator.script("m", " ".join(["w"] * 200), "after the reset")
+    body = json.dumps(BODY).encode()
+    request = (
+        f"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    ).encode() + body
+    reader, writer = await asyncio.open_connection("127.0.0.1", emulator.port)
+    writer.write(request)
+    await writer.drain()
+    await reader.readuntil(b"\r\n\r\n")
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = RST
+    writer.transport.abort()
+    rec = await emulator.wait_closed(emulator.requests[0])
+    assert rec.disconnected_at is not None and rec.tokens_sent < 200
+    async with httpx.AsyncClient(trust_env=False) as client:
+        assert await _stream_text(client, emulator.base_url("openai_chat") + "/chat/completions") == (
+            "after the reset"
+        )
