@@ -166,14 +166,27 @@ class ServerClient:
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
+        if exc_type is not None and issubclass(exc_type, asyncio.CancelledError | KeyboardInterrupt):
+            self._terminate()  # interrupted (Ctrl-C): stop the server now, do not wait for its work
         try:
-            if not self.client.stopped:
-                with contextlib.suppress(RuntimeError, asyncio.CancelledError):
+            if not self.client.stopped and self._running():
+                with contextlib.suppress(RuntimeError, OSError):
                     await self.client.shutdown_async(None)
-                with contextlib.suppress(RuntimeError):
                     self.client.exit(None)
+        except asyncio.CancelledError:
+            self._terminate()  # interrupted during shutdown: the interruption still ends the command
+            raise
         finally:
             await self._close()
+
+    def _running(self) -> bool:
+        process = cast(Any, self.client)._server
+        return process is not None and process.returncode is None
+
+    def _terminate(self) -> None:
+        if self._running():
+            with contextlib.suppress(ProcessLookupError):
+                cast(Any, self.client)._server.terminate()
 
     async def _close(self) -> None:
         await cast(Any, self.client).stop()
