@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import shutil
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -323,3 +324,23 @@ async def test_apply_refuses_unsafe_edits_and_writes_no_file(tmp_path: Path, ws:
     assert (ws / "calc.py").read_text() == CALC  # the good file was not written either
     assert (ws / ".git" / "config").read_text() == "[core]\n"
     assert (tmp_path / "outside.py").read_text() == "x = 1\n"
+
+
+async def test_ctrl_c_stops_the_server_and_writes_nothing(tmp_path: Path, ws: Path,
+                                                          emulator: Emulator) -> None:
+    (ws / "m.py").write_text(AREA)
+    emulator.set_profile(CODEX, "opus").fault(CODEX, "stall_first", stall_s=600.0)  # the model never answers
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from codeswitch.cli import main; sys.exit(main(sys.argv[1:]))",
+        "edit", "ws/m.py:5", "multiply the result by pi", "--apply",
+        cwd=tmp_path, env=cli_env(tmp_path, emulator),
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    (request,) = await emulator.wait_requests(1, timeout=120.0)  # the server is waiting on the model
+    proc.send_signal(signal.SIGINT)
+    _, err = await proc.communicate()
+    assert proc.returncode == 130
+    assert "Traceback" not in err.decode()
+    await emulator.wait_closed(request, timeout=120.0)  # the server went away and closed the stream
+    assert (ws / "m.py").read_text() == AREA
+    assert sorted(p.name for p in ws.iterdir()) == [".git", "calc.py", "m.py"]
