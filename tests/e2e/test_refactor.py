@@ -233,7 +233,7 @@ async def test_teammate_edits_outside_the_workspace_or_in_git_are_refused(
     assert "Edits that were refused" in str(review.body)
 
 
-@pytest.mark.parametrize("how", ["cancelRequest", "workDoneProgress/cancel"])
+@pytest.mark.parametrize("how", ["cancelRequest", "workDoneProgress/cancel", "server token cancel"])
 async def test_cancel_mid_run_applies_nothing_and_closes_streams(
         start_server: StartServer, emulator: Emulator, tmp_path: Path, how: str) -> None:
     lsp = await start(start_server, emulator, tmp_path)
@@ -243,18 +243,25 @@ async def test_cancel_mid_run_applies_nothing_and_closes_streams(
     conv.scripts.insert(0, ("[codeswitch-team:teammate 3]", (slow,)))
     emulator.respond(OPUS, conv)
     emulator.set_profile(OPUS, LatencyProfile(ttft_s=0.0, tokens_per_second=200.0))
-    lsp.client.progress_reports["cancel-me"] = []
+    token = "cancel-me"
+    extra: dict[str, object] = {}
+    if how == "server token cancel":  # no token in the params: the server creates one (window capability)
+        token = ""
+    else:
+        lsp.client.progress_reports[token] = []
+        extra["workDoneToken"] = token
     pending = asyncio.ensure_future(lsp.client.protocol.send_request_async(
-        "codeswitch/refactor",
-        refactor_params(f"rename {OLD} to {NEW}", apply=True, workDoneToken="cancel-me"),
+        "codeswitch/refactor", refactor_params(f"rename {OLD} to {NEW}", apply=True, **extra),
         msg_id="refactor-to-cancel"))
     while not any("teammate 3]" in str(r.body) and r.tokens_sent > 0 for r in emulator.requests):
         await asyncio.sleep(0.01)
+    if not token:
+        (token,) = [t for t in lsp.client.progress_reports if str(t).startswith("codeswitch-refactor-")]
     if how == "cancelRequest":
         lsp.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="refactor-to-cancel"))
     else:
         lsp.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
-                                   types.WorkDoneProgressCancelParams(token="cancel-me"))
+                                   types.WorkDoneProgressCancelParams(token=token))
     with pytest.raises(JsonRpcException) as err:
         await pending
     assert err.value.code == -32800
@@ -264,7 +271,7 @@ async def test_cancel_mid_run_applies_nothing_and_closes_streams(
     assert streaming and all(r.disconnected_at is not None for r in streaming)
     assert not lsp.applied
     assert {f: (lsp.root / f).read_text() for f in FILES} == before
-    assert isinstance(lsp.client.progress_reports["cancel-me"][-1], types.WorkDoneProgressEnd)
+    assert isinstance(lsp.client.progress_reports[token][-1], types.WorkDoneProgressEnd)
     # the server still answers, and the cancelled calls are in the ledger as cancelled
     emulator.respond(OPUS, rename_team(lsp.root, [list(FILES)]))
     emulator.set_profile(OPUS, "instant")
