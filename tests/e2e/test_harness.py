@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from codeswitch.cli import main
 from codeswitch.testing import Emulator
 
 SPARK = "gpt-5.3-codex-spark"
@@ -128,12 +129,14 @@ async def test_complete_exits_1_when_every_model_fails(tmp_path: Path, ws: Path,
     ("ws/calc.py:9:1", "line 9 does not exist"),
     ("ws/calc.py:2:40", "past its end"),
 ])
-async def test_complete_exits_2_on_unusable_locations(tmp_path: Path, ws: Path, emulator: Emulator,
-                                                      location: str, says: str) -> None:
-    run = await cli(tmp_path, emulator, "complete", location)
-    assert run.rc == 2
-    assert says in run.err
-    assert emulator.requests == []  # no model was asked
+def test_complete_exits_2_on_unusable_locations(tmp_path: Path, ws: Path, location: str, says: str,
+                                                capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # refused before any server starts, so this runs in-process (the subprocess tests below cover exit codes)
+    monkeypatch.chdir(tmp_path)
+    assert main(["complete", location]) == 2
+    captured = capsys.readouterr()
+    assert says in captured.err and captured.out == ""
 
 
 async def test_unusable_root_and_missing_arguments_exit_2(tmp_path: Path, ws: Path,
