@@ -18,6 +18,7 @@ from typing import Any, cast
 
 import cattrs
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 from pygls.protocol import (
     JsonRPCNotification,
@@ -39,6 +40,15 @@ STDERR_TAIL = 40
 
 class ServerGone(Exception):
     """The server process exited or could not be started; ``message`` says why (with its stderr)."""
+
+
+class RequestFailed(Exception):
+    """The server answered a request with a JSON-RPC error (bad params, unknown document, ...)."""
+
+    def __init__(self, method: str, code: int | None, message: str) -> None:
+        super().__init__(f"{method}: {message}" + (f" (JSON-RPC error {code})" if code is not None else ""))
+        self.method = method
+        self.code = code
 
 
 def _keep_raw(obj: dict[str, Any], cls: type[Any]) -> Any:
@@ -210,6 +220,8 @@ class ServerClient:
                 context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
         except RuntimeError as exc:
             raise self._gone(str(exc)) from None
+        except JsonRpcException as exc:
+            raise RequestFailed(types.TEXT_DOCUMENT_INLINE_COMPLETION, exc.code, exc.message) from None
         if result is None:
             return []
         items = result.items if isinstance(result, types.InlineCompletionList) else result
@@ -222,6 +234,8 @@ class ServerClient:
             result = await self.client.protocol.send_request_async(method, dict(params))
         except RuntimeError as exc:
             raise self._gone(str(exc)) from None
+        except JsonRpcException as exc:
+            raise RequestFailed(method, exc.code, exc.message) from None
         return to_json(result, self.client)
 
     async def execute_command(self, command: str, arguments: Sequence[Any] = ()) -> Any:
@@ -231,4 +245,6 @@ class ServerClient:
                 types.ExecuteCommandParams(command=command, arguments=list(arguments)))
         except RuntimeError as exc:
             raise self._gone(str(exc)) from None
+        except JsonRpcException as exc:
+            raise RequestFailed(types.WORKSPACE_EXECUTE_COMMAND, exc.code, exc.message) from None
         return to_json(result, self.client)

@@ -35,7 +35,7 @@ from codeswitch.cli.harness_view import (
 from codeswitch.config import data_dir
 from codeswitch.edits import split_lines
 from codeswitch.ledger import LEDGER_FILE
-from codeswitch.lsp_client import ServerClient, ServerGone
+from codeswitch.lsp_client import RequestFailed, ServerClient, ServerGone
 
 ROOT_MARKERS = (".git", ".codeswitch.toml")
 
@@ -274,6 +274,8 @@ def run_complete(args: argparse.Namespace) -> int:
         out = asyncio.run(complete(loc, opts))
     except ServerGone as exc:
         return _failure(opts, "server", str(exc), "codeswitch complete")
+    except RequestFailed as exc:
+        return _failure(opts, "request_failed", str(exc), "codeswitch complete")
     return emit(out, opts, render_complete(out, loc.line_text, loc.character))
 
 
@@ -300,6 +302,8 @@ def run_edit(args: argparse.Namespace) -> int:
         out = asyncio.run(change_request("codeswitch/edit", params, opts, opened=loc))
     except ServerGone as exc:
         return _failure(opts, "server", str(exc), prog)
+    except RequestFailed as exc:
+        return _failure(opts, "request_failed", str(exc), prog)
     return emit(out, opts, render_edit(out, apply=opts.apply))
 
 
@@ -317,6 +321,8 @@ def run_refactor(args: argparse.Namespace) -> int:
         out = asyncio.run(change_request("codeswitch/refactor", {"instruction": args.instruction}, opts))
     except ServerGone as exc:
         return _failure(opts, "server", str(exc), prog)
+    except RequestFailed as exc:
+        return _failure(opts, "request_failed", str(exc), prog)
     return emit(out, opts, render_edit(out, apply=opts.apply))
 
 

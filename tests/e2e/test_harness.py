@@ -347,3 +347,14 @@ async def test_ctrl_c_stops_the_server_and_writes_nothing(tmp_path: Path, ws: Pa
     await emulator.wait_closed(request, timeout=120.0)  # the server went away and closed the stream
     assert (ws / "m.py").read_text() == AREA
     assert sorted(p.name for p in ws.iterdir()) == [".git", "calc.py", "m.py"]
+
+
+async def test_a_json_rpc_error_is_a_failure_not_a_traceback(tmp_path: Path, ws: Path,
+                                                             emulator: Emulator) -> None:
+    (tmp_path / "result.json").write_text(json.dumps({"rpc_error": "unknown document"}))
+    run = await cli(tmp_path, emulator, "edit", "ws/calc.py:2", "fix", "--json", "--server-cmd",
+                    f"{sys.executable} {STUB}", env={"STUB_RESULT": str(tmp_path / "result.json")})
+    assert run.rc == 1
+    error = run.json()["error"]
+    assert error["kind"] == "request_failed" and "unknown document" in error["message"]
+    assert "unknown document" in run.err
