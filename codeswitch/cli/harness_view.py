@@ -78,7 +78,7 @@ class ProgressView:
                     return  # a log file needs each stage and milestones, not every tick
                 self.printed[token], self.stages[token] = pct, stage
             suffix = f" ({int(pct)}%)" if isinstance(pct, int | float) else ""
-            self._line(f"codeswitch: {title}: {message or kind}{suffix}")
+            self._line(f"codeswitch: {title}" + (f": {message}" if message else "") + suffix)
 
     def _clear(self) -> None:
         if self.drawn:
