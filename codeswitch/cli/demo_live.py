@@ -23,7 +23,7 @@ from typing import Any, TextIO
 
 from codeswitch.catalog import load_catalog
 from codeswitch.cli import harness
-from codeswitch.cli.harness_view import describe, render_complete, render_edit
+from codeswitch.cli.harness_view import describe, render_complete, render_edit, wants_color
 from codeswitch.cli.stats import premium_model, render
 from codeswitch.config import Config
 from codeswitch.ledger import LEDGER_FILE, Ledger
@@ -122,7 +122,8 @@ def _edit(step: Mapping[str, Any], ws: Path, opts: harness.Options) -> StepResul
               "range": {"start": position, "end": position}}
     out = asyncio.run(harness.change_request("codeswitch/edit", params, opts, opened=loc))
     command = f"codeswitch edit {step['file']}:{line} {json.dumps(step['instruction'])} --apply"
-    return StepResult("edit", step["title"], command, out, render_edit(out, apply=True))
+    text = render_edit(out, apply=True, color=wants_color(opts.stdout))
+    return StepResult("edit", step["title"], command, out, text)
 
 
 def _refactor(step: Mapping[str, Any], ws: Path, opts: harness.Options, emulator: Emulator) -> StepResult:
@@ -130,7 +131,8 @@ def _refactor(step: Mapping[str, Any], ws: Path, opts: harness.Options, emulator
     params = {"instruction": step["instruction"]}
     out = asyncio.run(harness.change_request("codeswitch/refactor", params, opts))
     command = f"codeswitch refactor {json.dumps(step['instruction'])} --apply"
-    return StepResult("refactor", step["title"], command, out, render_edit(out, apply=True))
+    text = render_edit(out, apply=True, color=wants_color(opts.stdout))
+    return StepResult("refactor", step["title"], command, out, text)
 
 
 def _cost_line(out: Mapping[str, Any]) -> str:

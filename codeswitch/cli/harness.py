@@ -31,6 +31,7 @@ from codeswitch.cli.harness_view import (
     render_complete,
     render_edit,
     usage_of,
+    wants_color,
 )
 from codeswitch.config import data_dir
 from codeswitch.edits import split_lines
@@ -304,7 +305,7 @@ def run_edit(args: argparse.Namespace) -> int:
         return _failure(opts, "server", str(exc), prog)
     except RequestFailed as exc:
         return _failure(opts, "request_failed", str(exc), prog)
-    return emit(out, opts, render_edit(out, apply=opts.apply))
+    return emit(out, opts, render_edit(out, apply=opts.apply, color=wants_color(opts.stdout)))
 
 
 def run_refactor(args: argparse.Namespace) -> int:
@@ -323,7 +324,7 @@ def run_refactor(args: argparse.Namespace) -> int:
         return _failure(opts, "server", str(exc), prog)
     except RequestFailed as exc:
         return _failure(opts, "request_failed", str(exc), prog)
-    return emit(out, opts, render_edit(out, apply=opts.apply))
+    return emit(out, opts, render_edit(out, apply=opts.apply, color=wants_color(opts.stdout)))
 
 
 def _common(p: argparse.ArgumentParser) -> None:

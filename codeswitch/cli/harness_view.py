@@ -6,6 +6,7 @@ reuse the rendering, and so each piece stays small.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Mapping
@@ -172,11 +173,28 @@ def render_complete(out: Mapping[str, Any], line_text: str, character: int) -> s
     return "\n".join(lines)
 
 
-def render_edit(out: Mapping[str, Any], *, apply: bool) -> str:
+_COLORS = (("+++ ", "\033[1m"), ("--- ", "\033[1m"), ("@@", "\033[36m"), ("+", "\033[32m"), ("-", "\033[31m"))
+
+
+def color_diff(diff: str) -> str:
+    """ANSI colors for a unified diff (file names bold, hunks cyan, additions green, removals red)."""
+    out = []
+    for row in diff.split("\n"):
+        code = next((c for prefix, c in _COLORS if row.startswith(prefix)), None)
+        out.append(f"{code}{row}\033[0m" if code else row)
+    return "\n".join(out)
+
+
+def wants_color(stream: Any) -> bool:
+    """Colors on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+
+
+def render_edit(out: Mapping[str, Any], *, apply: bool, color: bool = False) -> str:
     lines = [describe(out)]
     diff = str(out.get("diff") or "")
     if diff:
-        lines += ["", diff.rstrip("\n")]
+        lines += ["", color_diff(diff.rstrip("\n")) if color else diff.rstrip("\n")]
     elif out.get("error") is None:
         lines.append("(no change)")
     if out.get("error") is None and diff:

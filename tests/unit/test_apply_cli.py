@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from codeswitch.cli.harness import UsageError, find_root, locate, parse_location
-from codeswitch.cli.harness_view import ProgressView, describe, inline_usage
+from codeswitch.cli.harness_view import ProgressView, describe, inline_usage, render_edit
 
 
 @pytest.mark.parametrize(("spec", "need_col", "expected"), [
@@ -103,3 +103,13 @@ def test_inline_usage_without_a_ledger_is_zero(tmp_path: Path) -> None:
     spent = inline_usage(0.0, "m", tmp_path / "none.sqlite3")
     assert spent.usage == {"input_tokens": 0, "output_tokens": 0, "cost_usd": None} and not spent.failed
     assert not (tmp_path / "none.sqlite3").exists()
+
+
+def test_diffs_are_colored_only_when_asked() -> None:
+    out = {"scope": "function", "tier": "function", "model": "m", "usage": None, "fallbacks": [],
+           "error": None, "diff": "--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-a\n+b\n", "applied": False}
+    plain = render_edit(out, apply=False)
+    assert "\033" not in plain and "-a\n+b" in plain and "pass --apply" in plain
+    colored = render_edit(out, apply=False, color=True)
+    assert "\033[31m-a\033[0m" in colored and "\033[32m+b\033[0m" in colored
+    assert "\033[1m+++ b/x.py" in colored
