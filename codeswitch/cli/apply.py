@@ -112,7 +112,8 @@ def _target(path: Path, root: Path) -> tuple[Path, str]:
 def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]:
     """Compute every file's new text without writing; raises EditRefused on anything unsafe.
 
-    Supports ``changes``, ``documentChanges`` with TextDocumentEdits and ``create`` operations
+    Supports ``changes`` (ignored when ``documentChanges`` is present, as LSP says),
+    ``documentChanges`` with TextDocumentEdits and ``create`` operations
     (a new file, which must not exist yet unless ``overwrite``/``ignoreIfExists`` say otherwise).
     Rename and delete operations are refused: the harness does not move files.
     """
@@ -150,8 +151,9 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
             except (KeyError, TypeError):
                 raise EditRefused(f"malformed document change: {change!r}", "malformed") from None
             edits[target(uri)].extend(text_edits)
-    for uri, text_edits in (edit.get("changes") or {}).items():
-        edits[target(uri)].extend(text_edits)
+    if not edit.get("documentChanges"):  # LSP: documentChanges, when present, win over changes
+        for uri, text_edits in (edit.get("changes") or {}).items():
+            edits[target(uri)].extend(text_edits)
     changes: list[FileChange] = []
     for path in order:
         before: str | None

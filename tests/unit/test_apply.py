@@ -228,3 +228,13 @@ def test_a_failed_write_restores_the_files_already_written(tmp_path: Path,
     assert a.read_text() == "1\n" and b.read_text() == "2\n"
     assert a.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.py", "b.py"]  # temp files removed
+
+
+def test_document_changes_win_over_changes(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    uri = (tmp_path / "a.py").as_uri()
+    rng = {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 5}}
+    doc = {"textDocument": {"uri": uri, "version": 1}, "edits": [{"range": rng, "newText": "2"}]}
+    edit = {"documentChanges": [doc], "changes": {uri: [{"range": rng, "newText": "3"}]}}
+    (change,) = plan_workspace_edit(edit, tmp_path)
+    assert change.after == "x = 2\n"
