@@ -135,16 +135,14 @@ def _edit(path: Path, line: int, start: int, end: int, new: str) -> dict[str, An
                                  "end": {"line": line, "character": end}}, "newText": new}]}
 
 
-def test_plan_covers_changes_and_document_changes_and_creates(tmp_path: Path) -> None:
+def test_plan_covers_document_changes_and_creates_then_writes(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("x = 1\n")
     (tmp_path / "b.py").write_text("y = 2\r\n")
     new = tmp_path / "pkg" / "c.py"
     edit = {"documentChanges": [_edit(tmp_path / "a.py", 0, 4, 5, "10"),
                                 {"kind": "create", "uri": new.as_uri()},
-                                _edit(new, 0, 0, 0, "z = 3\n")],
-            "changes": {(tmp_path / "b.py").as_uri(): [
-                {"range": {"start": {"line": 0, "character": 4}, "end": {"line": 0, "character": 5}},
-                 "newText": "20"}]}}
+                                _edit(new, 0, 0, 0, "z = 3\n"),
+                                _edit(tmp_path / "b.py", 0, 4, 5, "20")]}
     changes = plan_workspace_edit(edit, tmp_path)
     assert [(c.rel, c.before, c.after) for c in changes] == [
         ("a.py", "x = 1\n", "x = 10\n"), ("pkg/c.py", None, "z = 3\n"), ("b.py", "y = 2\r\n", "y = 20\r\n")]
@@ -228,6 +226,15 @@ def test_a_failed_write_restores_the_files_already_written(tmp_path: Path,
     assert a.read_text() == "1\n" and b.read_text() == "2\n"
     assert a.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.py", "b.py"]  # temp files removed
+
+
+def test_plan_reads_changes_keyed_by_uri(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 2\n")
+    edit = {"changes": {(tmp_path / "a.py").as_uri(): _edit(tmp_path / "a.py", 0, 4, 5, "10")["edits"],
+                        (tmp_path / "b.py").as_uri(): _edit(tmp_path / "b.py", 0, 0, 0, "# ")["edits"]}}
+    assert [(c.rel, c.after) for c in plan_workspace_edit(edit, tmp_path)] == [("a.py", "x = 10\n"),
+                                                                               ("b.py", "# y = 2\n")]
 
 
 def test_document_changes_win_over_changes(tmp_path: Path) -> None:
