@@ -67,11 +67,17 @@ def _strip_eol(line: str) -> str:
 
 def offset_of(text: str, pos: Pos) -> int:
     """Code-point offset of a position in ``text`` (column clamped to the line)."""
-    lines = split_lines(text)
-    if pos.line >= len(lines):
-        return len(text)
-    before = sum(len(x) for x in lines[:pos.line])
-    return before + min(pos.col, len(_strip_eol(lines[pos.line])))
+    start, line = 0, 0
+    if pos.line > 0:
+        for m in _EOL.finditer(text):
+            start, line = m.end(), line + 1
+            if line == pos.line:
+                break
+        else:
+            return len(text)
+    eol = _EOL.search(text, start)
+    stop = eol.start() if eol is not None else len(text)
+    return start + min(pos.col, stop - start)
 
 
 def pos_at(text: str, offset: int) -> Pos:
@@ -212,16 +218,23 @@ def apply_anchored(text: str, repl: AnchoredReplacement, region: tuple[int, int]
     return text[:start] + new + text[end:]
 
 
-def check_syntax(language: str | None, old: str, new: str) -> None:
-    """Refuse a result that parses with more syntax errors than the original (no-op without grammar)."""
+def check_syntax(language: str | None, old: str, new: str, *, before_count: int | None = None) -> None:
+    """Refuse a result that parses with more syntax errors than the original (no-op without grammar).
+
+    ``before_count``: the original's error count when a tree of it is at hand (saves one parse).
+    """
     if language is None:
         return
     from codeswitch.scope import syntax_errors
 
-    before, after = syntax_errors(old, language), syntax_errors(new, language)
-    if before is None or after is None or len(after) <= len(before):
+    after = syntax_errors(new, language)
+    if after is None:
         return
-    first = next((s for s in after if s not in before), after[0])
+    before = syntax_errors(old, language) if before_count is None else None
+    limit = len(before) if before is not None else before_count
+    if limit is None or len(after) <= limit:
+        return
+    first = next((s for s in after if s not in before), after[0]) if before is not None else after[0]
     raise EditRejected("syntax", f"the edit introduces a syntax error at line {first.start.line + 1}")
 
 
@@ -262,11 +275,14 @@ def minimal_edits(old: str, new: str) -> list[TextEdit]:
     of changed lines with the same count is edited line by line.
     """
     a, b = split_lines(old), split_lines(new)
+    head, tail = _common_ends(a, b)
     out: list[TextEdit] = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # difflib only sees the lines between the common head and tail: an edit costs what it changes
+    matcher = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
+        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         if tag == "replace" and i2 - i1 == j2 - j1:
             for k in range(i2 - i1):
                 e = _trimmed(a[i1 + k], b[j1 + k], Pos(i1 + k, 0))
@@ -277,6 +293,18 @@ def minimal_edits(old: str, new: str) -> list[TextEdit]:
         if e is not None:
             out.append(e)
     return out
+
+
+def _common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
+    """How many lines ``a`` and ``b`` share at the start, and then at the end (not overlapping)."""
+    limit = min(len(a), len(b))
+    head = 0
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    return head, tail
 
 
 # --- rebase onto a newer version -------------------------------------------------------------------
@@ -294,12 +322,21 @@ def rebase(edits: Sequence[TextEdit], base: str, current: str, region: Span | No
     first = min(s.start.line for s in spans)
     last = max(s.end.line if s.end.col > 0 or s.end.line == s.start.line else s.end.line - 1 for s in spans)
     a, b = split_lines(base), split_lines(current)
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    for i, j, n in matcher.get_matching_blocks():
-        if i <= first and last < i + n:
-            delta = j - i
-            return [TextEdit(Span(Pos(e.span.start.line + delta, e.span.start.col),
-                                  Pos(e.span.end.line + delta, e.span.end.col)), e.new_text) for e in edits]
+    head, tail = _common_ends(a, b)
+    delta: int | None = None
+    if last < head:  # everything the edits touch is above the user's change
+        delta = 0
+    elif first >= len(a) - tail:  # ... or below it
+        delta = len(b) - len(a)
+    else:
+        matcher = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
+        for i, j, n in matcher.get_matching_blocks():
+            if i + head <= first and last < i + head + n:
+                delta = j - i
+                break
+    if delta is not None:
+        return [TextEdit(Span(Pos(e.span.start.line + delta, e.span.start.col),
+                              Pos(e.span.end.line + delta, e.span.end.col)), e.new_text) for e in edits]
     raise EditRejected("stale", "the code this edit changes was modified while the model worked "
                        f"(lines {first + 1}-{last + 1}); run the edit again")
 

@@ -181,7 +181,7 @@ class EditEngine:
             new = self.apply(doc, target, done.text, path)
         except EditRejected as exc:
             return _refused(served, exc.kind, exc.message)
-        edits = tuple(minimal_edits(old, new))
+        edits = region_edits(old, new, target)
         reasons: tuple[str, ...] = ()
         escalation = self._escalation(old, new, target, rel_path)
         if escalation is not None:
@@ -210,11 +210,12 @@ class EditEngine:
             new = apply_search_replace(old, blocks, region)
         if new == old:
             raise EditRejected("no_change", "the model proposed no change")
-        check_syntax(doc.language, old, new)
-        for e in minimal_edits(old, new):
-            if e.span.start.line < target.region.start.line or e.span.end.line > target.region.end.line + (
-                    1 if e.span.end.col == 0 else 0):
-                raise EditRejected("outside_anchor", f"the edit changes code outside {target.label}")
+        start, end = region
+        tail = len(old) - end
+        if new[:start] != old[:start] or new[len(new) - tail:] != old[end:] or len(new) < start + tail:
+            raise EditRejected("outside_anchor", f"the edit changes code outside {target.label}")
+        tree = getattr(doc, "syntax", None)  # a Snapshot's tree is for exactly its text
+        check_syntax(doc.language, old, new, before_count=None if tree is None else _errors(tree))
         return new
 
     def _check_path(self, named: str, path: Path | None) -> None:
@@ -241,6 +242,24 @@ class EditEngine:
         shown = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
         return (f"the edit changes the signature of `{target.name}`, used in {len(users)} other "
                 f"file{'s' if len(users) != 1 else ''} ({shown}): escalated to the workspace tier")
+
+
+def _errors(tree: Any) -> int:
+    from codeswitch.scope import error_count
+
+    count: int = error_count(tree)
+    return count
+
+
+def region_edits(old: str, new: str, target: EditTarget) -> tuple[TextEdit, ...]:
+    """Minimal edits for a change confined to the target's whole lines (diffs the region only)."""
+    first = target.region.start.line
+    start = offset_of(old, target.region.start)
+    end = offset_of(old, target.region.end)
+    tail = len(old) - end
+    moved = minimal_edits(old[start:end], new[start:len(new) - tail])
+    return tuple(TextEdit(Span(Pos(e.span.start.line + first, e.span.start.col),
+                               Pos(e.span.end.line + first, e.span.end.col)), e.new_text) for e in moved)
 
 
 def _refused(outcome: EditOutcome, kind: str, message: str) -> EditOutcome:
