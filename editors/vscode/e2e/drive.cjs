@@ -212,9 +212,39 @@ async function refactorSteps(page) {
   await shot(page, 'refactored');
 }
 
+async function settingsChangeStep(page) {
+  step('a changed server setting reaches the running server (workspace/didChangeConfiguration)');
+  await goToLine(page, 'def capture_payment');
+  await page.keyboard.press('Control+.');
+  await page.locator('.action-widget .monaco-list-row', { hasText: 'Edit with instruction… (gpt-5.3-codex:' }).first()
+    .waitFor({ state: 'visible' });
+  await page.keyboard.press('Escape');
+  await runCommand(page, 'Preferences: Open User Settings (JSON)');
+  // the user settings.json (code-server opens it in a modal editor, focused)
+  const json = page.locator('.view-lines', { hasText: '"codeswitch.server.python"' }).first();
+  await json.waitFor({ state: 'visible' });
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.insertText('"codeswitch.tiers": { "function": { "chain": ["gpt-5.1-codex-mini"] } },');
+  await page.locator('.view-lines', { hasText: '"codeswitch.tiers"' }).first().waitFor();
+  await shot(page, 'settings-json');
+  // close it and answer Save (deterministic: the document is dirty, so VS Code always asks)
+  await page.keyboard.press('Control+W');
+  const save = page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Save$/ });
+  await save.click();
+  await json.waitFor({ state: 'hidden' });
+  await goToLine(page, 'def capture_payment');
+  await page.keyboard.press('Control+.');
+  await page.locator('.action-widget .monaco-list-row', { hasText: 'Edit with instruction… (gpt-5.1-codex-mini:' }).first()
+    .waitFor({ state: 'visible' });
+  await shot(page, 'settings-applied');
+  await page.keyboard.press('Escape');
+}
+
 /** Sets codeswitch.server.python through the Settings editor, as a user would, and closes it. */
 async function setServerPython(page, value) {
-  await runCommand(page, 'Preferences: Open User Settings');
+  await page.keyboard.press('Control+Comma');  // the Settings editor (the palette lists the JSON one first once used)
   await page.locator('.settings-editor .suggest-input-container').first().waitFor({ state: 'visible' });
   await page.keyboard.type('codeswitch.server.python');
   const item = page.locator('.settings-editor .setting-item-contents', { hasText: 'Python interpreter' }).first();
@@ -239,6 +269,10 @@ async function serverFailed(page, python, outputText, name) {
   await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
     .some((el) => el.textContent.trim() === 'codeswitch' && el.querySelector('.codicon-error')));
   await closeSettings(page);
+  const noise = page.locator('.notification-toast', { hasText: /couldn.t create connection|Pending response|got closed/ });
+  if (await noise.count() > 0) {
+    throw new Error(`the client showed its own start errors too: ${await noise.first().innerText()}`);
+  }
   await shot(page, `${name}-message`);
   await toast.locator('.monaco-button', { hasText: 'Show output' }).click();
   await page.locator('.panel .view-lines', { hasText: outputText }).first().waitFor();
@@ -322,6 +356,7 @@ async function main() {
       await editSteps(page);
       await cancelStep(page);
       await refactorSteps(page);
+      await settingsChangeStep(page);
     }
     await badServerStep(page);
     step('passed');
