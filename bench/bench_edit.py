@@ -9,6 +9,7 @@ median and p99 of:
 - region edits: the minimal TextEdits the request returns (`region_edits`, the anchor's lines);
 - minimal_edits on the whole file (common head and tail lines skipped before difflib);
 - rebase: `onto` after the user inserted a line at the top of the file meanwhile;
+- unified diff: the `diff` the result carries;
 and, for comparison in the same run (100 and 10k lines; it grows quadratically on this file of
 repeated lines), plain `difflib` on all lines of the file, what a naive whole-file diff costs.
 """
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from codeswitch.documents import Pos, Snapshot, Span
-from codeswitch.edits import minimal_edits, split_lines
+from codeswitch.edits import minimal_edits, split_lines, unified_diff
 from codeswitch.features.edit import EditEngine, EditOutcome, onto, region_edits, target_for
 
 
@@ -66,6 +67,7 @@ def measure(lines: int, n: int) -> None:
         ("region edits", lambda: region_edits(text, new, target)),
         ("minimal_edits (file)", lambda: minimal_edits(text, new)),
         ("rebase (typed above)", lambda: onto(outcome, snap.version + 1, typed)),
+        ("unified diff", lambda: unified_diff("m.py", text, new)),
     ]
     if lines <= 10_000:
         rows.append(("baseline: difflib lines", lambda: difflib.SequenceMatcher(

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from codeswitch.documents import Pos, Span
-from codeswitch.edits import EditRejected, apply_edits, minimal_edits, rebase, split_lines
+from codeswitch.edits import EditRejected, apply_edits, minimal_edits, rebase, split_lines, unified_diff
 
 PIECES = ["def f(x):\n", "    return x\n", "  pass", "(", ")", " ", "\n", "\r\n", "\r", "é", "😀", "x", "y",
           "# c\n", "\t"]
@@ -71,3 +71,51 @@ def test_rebase_never_touches_an_edited_region(lines: list[str], data: st.DataOb
         assert len(split_lines(result)) == len(split_lines(expected))
     else:
         assert result == expected
+
+
+def _patch(old: str, diff: str) -> str:
+    """Apply a unified diff of one file (a test-side reader of what unified_diff writes)."""
+    src = split_lines(old)
+    if src and src[-1] == "":
+        src.pop()
+    out: list[str] = []
+    pos = 0
+    rows = diff.splitlines(keepends=True)[2:]
+    k = 0
+    while k < len(rows):
+        header = rows[k]
+        assert header.startswith("@@ -"), header
+        start = int(header[4:].split(",")[0].split(" ")[0])
+        count_old = header[4:].split(" ")[0]
+        begin = start - 1 if "," not in count_old or not count_old.endswith(",0") else start
+        out.extend(src[pos:begin])
+        pos = begin
+        k += 1
+        while k < len(rows) and not rows[k].startswith("@@"):
+            line = rows[k]
+            nxt = rows[k + 1] if k + 1 < len(rows) else ""
+            body = line[1:]
+            if nxt.startswith("\\ No newline"):
+                body = body[:-1]
+                k += 1
+            if line[0] in " -":
+                pos += 1
+            if line[0] in " +":
+                out.append(body)
+            k += 1
+    out.extend(src[pos:])
+    return "".join(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(line_st, line_st, st.booleans())
+def test_unified_diff_applies_back_to_the_new_text(a: list[str], b: list[str], cut: bool) -> None:
+    old, new = "".join(a), "".join(b)
+    if cut:
+        new = new[:-1]
+    diff = unified_diff("f.py", old, new)
+    if old == new:
+        assert diff == ""
+        return
+    assert diff.startswith("--- a/f.py\n+++ b/f.py\n@@ -")
+    assert _patch(old, diff) == new
