@@ -100,6 +100,13 @@ async def test_apply_true_sends_workspace_apply_edit_and_records_the_ledger(lsp:
     with Ledger(tmp_path / "data" / "codeswitch" / LEDGER_FILE) as ledger:
         rows = [r for r in ledger.rows() if r.kind == "edit"]
     assert [(r.model_key, r.outcome, r.tier) for r in rows] == [(CODEX, "ok", "function")]
+    # visible in codeswitch/stats (the same Stats as `codeswitch stats`) and codeswitch/lastRoute
+    stats = await lsp.raw_request("codeswitch/stats", {})
+    tiers = {t["name"]: t for t in stats["by_tier"]}
+    assert tiers["function"]["requests"] == 1 and tiers["function"]["cost_usd"] > 0
+    assert CODEX in {m["name"] for m in stats["by_model"]}
+    last = await lsp.raw_request("codeswitch/lastRoute", {})
+    assert (last["method"], last["tier"], last["served_by"]) == ("codeswitch/edit", "function", CODEX)
 
 
 async def test_changes_without_document_changes_support(emulator: Emulator, tmp_path: Path) -> None:
