@@ -133,3 +133,26 @@ async def test_clients_without_resolve_get_no_quick_edits(emulator: Emulator, tm
         titles = [a.title for a in await _actions(lsp, uri, 4, 8)]
         assert [t.split(" (")[0] for t in titles] == ["Edit with instruction…",
                                                       "Refactor across the workspace…"]
+
+
+TS = ("export class Shape {\n"
+      "  area(r) {\n"
+      "    return r * r;\n"
+      "  }\n"
+      "}\n")
+
+
+async def test_type_annotations_on_a_typescript_method(lsp: EditSession, emulator: Emulator) -> None:
+    # the model quotes the method without the class indentation: the block is re-indented
+    emulator.script(CODEX, search_replace("area(r) {\n", "area(r: number): number {\n"))
+    uri = lsp.open("shape.ts", "typescript", TS)
+    actions = await _actions(lsp, uri, 2, 6)
+    (annotate,) = [a for a in actions if a.title.startswith("Add type annotations to method `area`")]
+    resolved = await lsp.client.code_action_resolve_async(annotate)
+    assert resolved.edit is not None and resolved.edit.document_changes is not None
+    (change,) = resolved.edit.document_changes
+    assert isinstance(change, types.TextDocumentEdit)
+    assert [(e.range.start.line, e.range.start.character, e.range.end.character, e.new_text)
+            for e in change.edits] == [(1, 8, 9, ": number): number")]
+    prompt = str(emulator.requests[0].body)
+    assert "Add type annotations to method `area`" in prompt and "export class Shape" not in prompt
