@@ -80,3 +80,50 @@ def test_edit_code_action_and_resolved_quick_edit_change_the_buffer(
     assert "Add a docstring to function `area`" in bodies[1] and "r ** 2" in bodies[1]
     # the file on disk is the user's to save: the edits went to the buffer only
     assert (nvim_workspace / "area.py").read_text(encoding="utf-8") == SOURCE
+
+
+WIDE_PROBE = r"""
+H.start({ inline = false })
+vim.cmd('edit area.py')
+H.result.sent = {}
+H.when('client initialized', function()
+  local c = H.client()
+  return c ~= nil and c.initialized
+end, H.guard(function()
+  local c = H.client()
+  local orig = c.request
+  c.request = function(self, method, params, handler, bufnr)
+    if method:match('^codeswitch/') then
+      table.insert(H.result.sent, { method = method, instruction = params.instruction })
+    end
+    return orig(self, method, params, handler, bufnr)
+  end
+  vim.ui.select = function(items, opts, on_choice)
+    H.result.offered = { items = items, prompt = opts.prompt }
+    on_choice(items[1])
+  end
+  vim.api.nvim_win_set_cursor(0, { 2, 4 })
+  vim.cmd('CodeswitchEdit rename area to disc_area everywhere in the project')
+  H.when('refactor sent', function() return #H.result.sent >= 2 end, H.guard(function()
+    H.result.buffer = H.buffer()
+    H.finish({ ok = true })
+  end), 30000)
+end))
+"""
+
+
+def test_workspace_scoped_edit_offers_the_refactor(
+    nvim_emulator: Callable[..., EmulatorProcess], nvim_probe: Callable[..., dict[str, object]],
+    nvim_workspace: Path,
+) -> None:
+    (nvim_workspace / "area.py").write_text(SOURCE, encoding="utf-8")
+    emu = nvim_emulator()
+    result = nvim_probe(WIDE_PROBE, emu)
+    assert result["ok"], result
+    instruction = "rename area to disc_area everywhere in the project"
+    assert result["sent"][:2] == [{"method": "codeswitch/edit", "instruction": instruction},  # type: ignore[index]
+                                  {"method": "codeswitch/refactor", "instruction": instruction}]
+    offered = result["offered"]
+    assert isinstance(offered, dict) and offered["items"][0] == "Refactor across the workspace"
+    assert "codeswitch/refactor" in offered["prompt"]
+    assert result["buffer"] == SOURCE.rstrip("\n").split("\n")

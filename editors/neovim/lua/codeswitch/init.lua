@@ -180,8 +180,18 @@ function M.edit(opts)
       textDocument = { uri = vim.uri_from_bufnr(bufnr) }, range = range, instruction = instruction,
     })
     client:request('codeswitch/edit', params, function(err, result)
+      local wide = not err and type(result) == 'table' and type(result.error) == 'table'
+        and result.error.kind == 'workspace_scope'
       if err then
         notify(err.message or vim.inspect(err), vim.log.levels.ERROR)
+      elseif wide then
+        -- the request reaches other files: offer the workspace refactor with the same instruction
+        vim.ui.select({ 'Refactor across the workspace', 'Cancel' }, { prompt = result.error.message },
+          function(choice)
+            if choice == 'Refactor across the workspace' then
+              M.refactor({ instruction = instruction, bufnr = bufnr, lsp_range = range })
+            end
+          end)
       else
         M.apply_result(client, result)
       end
