@@ -129,6 +129,23 @@ async function editSteps(page) {
   await page.locator('.editor-instance .view-lines', { hasText: 'Charge a reserved order and mark it paid.' }).first().waitFor();
   await saveAndCheck(page, (t) => t.includes('    """Charge a reserved order and mark it paid."""\n    if order.status'),
     'the code action edit');
+
+  step('quick edit "Add docstring" from the light bulb: resolved by the server (codeAction/resolve)');
+  await goToLine(page, 'def refund_due');
+  await page.keyboard.press('Control+.');
+  const quick = page.locator('.action-widget .monaco-list-row', { hasText: 'Add docstring to function `refund_due`' }).first();
+  await quick.waitFor({ state: 'visible' });
+  // move the focus onto it with the keyboard (clicks can land while the list re-renders)
+  for (let i = 0; i < 5 && !(await quick.evaluate((el) => el.classList.contains('focused'))); i++) {
+    await page.keyboard.press('ArrowDown');
+  }
+  await page.locator('.action-widget .monaco-list-row.focused', { hasText: 'Add docstring to function `refund_due`' })
+    .waitFor({ state: 'visible' });
+  await shot(page, 'quick-action');
+  await page.keyboard.press('Enter');
+  await page.locator('.editor-instance .view-lines', { hasText: 'What is due back on a refund' }).first().waitFor();
+  await saveAndCheck(page, (t) => t.includes('    """What is due back on a refund: the net amount."""\n    return invoice.gross'),
+    'the quick edit');
 }
 
 async function emulator(pathname, body) {

@@ -3,7 +3,8 @@
 Usage: python script.py WORKSPACE > script.json
 
 - inline (any model without its own script, e.g. gpt-5.3-codex-spark): one FILL answer;
-- gpt-5.3-codex (function edits): a docstring for invoice_for, then one for capture_payment;
+- gpt-5.3-codex (function edits): docstrings for invoice_for, capture_payment, then refund_due (the
+  function the inline step typed);
 - claude-opus-4-6 (the workspace team, one teammate, so the turns come in this order): the lead
   assigns the rename of reserve_stock to hold_stock, the teammate edits every line that names it
   and says done, the lead approves.
@@ -44,6 +45,8 @@ def main(workspace: Path) -> dict[str, object]:
                 docstring_edit("def capture_payment(order: Order, gateway_charge: object) -> Invoice:",
                                "    if order.status is not Status.RESERVED:",
                                "Charge a reserved order and mark it paid."),
+                docstring_edit("def refund_due(invoice: Invoice) -> Decimal:", f"    return {INLINE}",
+                               "What is due back on a refund: the net amount."),
             ]},
             "claude-opus-4-6": {"replies": [
                 {"tool_calls": [call("assign_tasks", {"tasks": [
