@@ -214,6 +214,10 @@ class EditEngine:
         tail = len(old) - end
         if new[:start] != old[:start] or new[len(new) - tail:] != old[end:] or len(new) < start + tail:
             raise EditRejected("outside_anchor", f"the edit changes code outside {target.label}")
+        copied = _copied_from_outside(old, start, end, new[start:len(new) - tail])
+        if copied:
+            raise EditRejected("outside_anchor", f"the answer rewrites code outside {target.label} "
+                               f"(it repeats {copied!r}); only the anchor may change")
         tree = getattr(doc, "syntax", None)  # a Snapshot's tree is for exactly its text
         check_syntax(doc.language, old, new, before_count=None if tree is None else _errors(tree))
         return new
@@ -242,6 +246,24 @@ class EditEngine:
         shown = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
         return (f"the edit changes the signature of `{target.name}`, used in {len(users)} other "
                 f"file{'s' if len(users) != 1 else ''} ({shown}): escalated to the workspace tier")
+
+
+_HEADER = re.compile(r"^\s*(?:export\s+|pub\s+|async\s+|public\s+|private\s+|static\s+)*"
+                     r"(?:def|class|function|fn|func|interface|import|from\s+\S+\s+import)\b")
+
+
+def _copied_from_outside(old: str, start: int, end: int, new_region: str) -> str | None:
+    """A definition or import line from outside the anchor that the new anchor text adds (the model
+    rewrote more than the anchor, e.g. answered with the whole file), or None."""
+    inside = set(old[start:end].splitlines())
+    # exact lines, indentation included: a local `    import json` is not the file's `import json`
+    added = {row.rstrip() for row in new_region.splitlines() if row not in inside and _HEADER.match(row)}
+    if not added:
+        return None
+    for row in (old[:start] + "\n" + old[end:]).splitlines():
+        if _HEADER.match(row) and row.rstrip() in added:
+            return row.strip()
+    return None
 
 
 def _errors(tree: Any) -> int:

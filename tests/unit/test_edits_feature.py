@@ -150,3 +150,14 @@ def test_quick_instructions_and_prompt_pieces() -> None:
     text = str(req.messages[0].content)
     assert "line 5, column 3: error: undefined name y" in text and "4 | def f():" in text
     assert req.max_tokens == load_catalog().get("gpt-5.3-codex").max_output
+
+
+def test_an_answer_that_rewrites_the_whole_file_is_refused() -> None:
+    whole = "```python\n" + SRC.replace("x = r * r", "x = r ** 2") + "```\n"
+    out, _ = run(EditEngine(), whole)
+    assert out.error is not None and out.error[0] == "outside_anchor"
+    assert "import math" in out.error[1]
+    # a local import of a module the file imports too, and a nested helper, are fine
+    local = "    import math\n    def inner():\n        return math.floor(x)\n    return inner()\n"
+    ok, _ = run(EditEngine(), block("    return x\n", local))
+    assert ok.error is None
