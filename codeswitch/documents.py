@@ -8,7 +8,8 @@ the requested byte, so the whole text is never joined, copied or encoded per cha
 
 A change only *edits* the tree (``Tree.edit``, cheap); the incremental reparse waits until someone
 reads ``Snapshot.syntax`` (:class:`_PendingTree`). Typing a burst of characters that no request looks
-at costs no parse at all, and a request pays one reparse for all the edits since the last one.
+at costs no parse at all, a request pays one reparse for all the edits since the last one, and an
+inline request (``Snapshot.syntax_near``) parses only the definitions around the cursor.
 
 Positions cross the LSP edge in the negotiated encoding (utf-16 by default, utf-8 or utf-32)
 and are :class:`Pos` (code points) inside. Lines split on ``\\n``, ``\\r\\n`` and ``\\r``.
@@ -26,7 +27,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
-from codeswitch.scope.syntax import SyntaxTree, language_for
+from codeswitch.scope.syntax import Region, SyntaxTree, language_for
 
 ENCODINGS = ("utf-16", "utf-8", "utf-32")
 #: target lines per chunk; chunks are split above 2x and merged below 1/4 of it
@@ -277,12 +278,13 @@ _PARSE_LOCK = threading.Lock()
 class _PendingTree:
     """A tree edited for one or more changes, reparsed against its text the first time it is read."""
 
-    __slots__ = ("_base", "_text", "_tree")
+    __slots__ = ("_base", "_local", "_text", "_tree")
 
     def __init__(self, base: SyntaxTree, text: _Text) -> None:
         self._base = base  # edited, not reparsed; never edited again once here
         self._text = text
         self._tree: SyntaxTree | None = None
+        self._local: tuple[Region, SyntaxTree] | None = None
 
     def resolve(self) -> SyntaxTree:
         tree = self._tree
@@ -292,6 +294,26 @@ class _PendingTree:
                 if tree is None:
                     tree = self._tree = self._base.reparse(self._text.read)
         return tree
+
+    def near(self, row: int) -> SyntaxTree:
+        """The parsed tree when there is one, else a parse of the top-level nodes around ``row``
+        (the whole tree when the last tree had errors, the region is most of the file, or the
+        node at ``row`` now runs past it)."""
+        tree = self._tree
+        if tree is not None:
+            return tree
+        region = self._base.region_around(row)
+        if region is None or 2 * (region.end_byte - region.start_byte) > self._text.nbytes:
+            return self.resolve()
+        with _PARSE_LOCK:
+            local = self._local
+            if local is None or local[0] != region:
+                parsed = self._base.parse_region(self._text.read, region, row, self._text.nbytes)
+                if parsed is None:
+                    local = None
+                else:
+                    local = self._local = (region, parsed)
+        return local[1] if local is not None else self.resolve()
 
     def editable(self) -> SyntaxTree:
         """A copy to edit for the next change: the reparsed tree when there is one, else the base."""
@@ -344,6 +366,17 @@ class Snapshot:
         """The tree for exactly this version (reparsed here on first use after changes)."""
         syntax = self._syntax
         return syntax.resolve() if isinstance(syntax, _PendingTree) else syntax
+
+    def syntax_near(self, line: int) -> SyntaxTree | None:
+        """A tree that is right around ``line``, for the keystroke path (inline requests).
+
+        The whole tree when it is parsed already; otherwise a parse of just the top-level
+        definitions around the line, found in the previous tree as edited since: a keystroke in a
+        50k-line file then costs a parse of the definition being typed in, not of the file.
+        Anything that reads beyond the cursor's definition uses :attr:`syntax`.
+        """
+        syntax = self._syntax
+        return syntax.near(line) if isinstance(syntax, _PendingTree) else syntax
 
     @property
     def line_count(self) -> int:

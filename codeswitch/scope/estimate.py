@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from codeswitch.documents import Snapshot
 
     from .index import WorkspaceIndex
+    from .syntax import SyntaxTree
 
 CHARS_PER_TOKEN = 4
 #: prefix/suffix window an inline request sends around the cursor, in characters
@@ -70,8 +71,8 @@ def _contains(span: Span, pos: Pos) -> bool:
     return (span.start.line, span.start.col) <= (pos.line, pos.col) <= (span.end.line, span.end.col)
 
 
-def _fallback_reason(snapshot: Snapshot) -> str:
-    if snapshot.syntax is None:
+def _fallback_reason(tree: SyntaxTree | None) -> str:
+    if tree is None:
         return "no grammar for this language: indentation heuristics"
     return "the code does not parse here: indentation heuristics"
 
@@ -92,10 +93,10 @@ def estimate_scope(snapshot: Snapshot, request: ScopeRequest, index: WorkspaceIn
     if (end.line, end.col) < (start.line, start.col):
         start, end = end, start
     path = _rel_path(snapshot, index)
-    tree = snapshot.syntax
-    language = snapshot.language
     if kind == "inline":
         return _inline(snapshot, end, path, request.kind == "auto")
+    tree = snapshot.syntax
+    language = snapshot.language
     chain: list[Definition] = []
     if tree is not None and language is not None:
         chain = definitions_at(tree.root, language, snapshot.line, start, end, snapshot.line_count)
@@ -108,7 +109,7 @@ def estimate_scope(snapshot: Snapshot, request: ScopeRequest, index: WorkspaceIn
 
 
 def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
-    tree = snapshot.syntax
+    tree = snapshot.syntax_near(pos.line)  # the cursor's definition is all an inline scope reads
     language = snapshot.language
     reasons = ["no instruction: a completion at the cursor" if auto else "a completion request at the cursor"]
     anchor: Definition | None = None
@@ -131,7 +132,7 @@ def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
                     "expression": "inside an unfinished expression: complete the expression",
                     "rest_of_line": "complete the rest of the line"}[shape])
     if tree is None or (anchor is not None and anchor.end_byte == 0):
-        reasons.append(_fallback_reason(snapshot))
+        reasons.append(_fallback_reason(tree))
     tokens = (min(size, INLINE_WINDOW_CHARS) + INLINE_WINDOW_CHARS // 2) // CHARS_PER_TOKEN
     return Scope("inline", anchor.span if anchor else None, anchor.kind if anchor else None,
                  anchor.name if anchor else None, shape, (path,), anchor.name if anchor else None,
@@ -309,7 +310,7 @@ def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Defin
         reasons.append(f"anchored to {_describe(anchor)} (lines {anchor.span.start.line + 1}-"
                        f"{anchor.span.end.line + 1})")
     if not parsed:
-        reasons.append(_fallback_reason(snapshot))
+        reasons.append(_fallback_reason(snapshot.syntax))
         confidence *= 0.8
     anchor_chars = (anchor.end_byte - anchor.start_byte) if anchor and anchor.end_byte else 0
     if anchor is not None and not anchor_chars:

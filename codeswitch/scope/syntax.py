@@ -86,6 +86,16 @@ def loaded_grammars() -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A stretch of the text: UTF-8 bytes [start_byte, end_byte), tree-sitter points."""
+
+    start_byte: int
+    end_byte: int
+    start_point: tuple[int, int]
+    end_point: tuple[int, int]
+
+
 class SyntaxTree:
     """A tree-sitter tree for one document version; edit() then reparse() for the next version.
 
@@ -125,6 +135,46 @@ class SyntaxTree:
             tree = self.parser.parse(read, old_tree=self.tree)
         assert tree is not None
         return SyntaxTree(self.language, self.parser, tree)
+
+    def region_around(self, row: int) -> Region | None:
+        """The top-level nodes around ``row``: the one holding it (or the gap it is in) and one
+        neighbour on each side, as a byte and point range. None for an empty tree, or one with a
+        syntax error anywhere: error recovery may have drawn any boundary, so it tells nothing."""
+        root = self.tree.root_node
+        cursor = root.walk()
+        if root.has_error or not cursor.goto_first_child():
+            return None
+        nodes: list[ts.Node] = []
+        while True:  # children in order, in C: stop one past the first that ends at row or later
+            node = cursor.node
+            assert node is not None
+            nodes = [*nodes[-1:], node]
+            if node.end_point.row >= row:
+                if node.start_point.row <= row and cursor.goto_next_sibling():
+                    assert cursor.node is not None
+                    nodes.append(cursor.node)
+                break
+            if not cursor.goto_next_sibling():
+                nodes = nodes[-1:]
+                break
+        first, last = nodes[0], nodes[-1]
+        return Region(first.start_byte, last.end_byte, first.start_point, last.end_point)
+
+    def parse_region(self, read: ReadCallback, region: Region, row: int, size: int) -> SyntaxTree | None:
+        """A fresh parse of just ``region`` of the text (``size`` bytes in all; positions stay those
+        of the whole text). None when the top-level node holding ``row`` reaches an edge of the
+        region that is not an edge of the file: the text may have joined it to what lies beyond."""
+        parser = ts.Parser(self.parser.language)
+        parser.included_ranges = [ts.Range(region.start_point, region.end_point, region.start_byte,
+                                           region.end_byte)]
+        tree = parser.parse(read, encoding="utf8")
+        assert tree is not None
+        for node in tree.root_node.children:
+            holds_row = node.start_point.row <= row <= node.end_point.row
+            if holds_row and ((node.start_byte <= region.start_byte and region.start_byte > 0)
+                              or (node.end_byte >= region.end_byte and region.end_byte < size)):
+                return None
+        return SyntaxTree(self.language, parser, tree)
 
     @property
     def root(self) -> ts.Node:
