@@ -16,6 +16,7 @@ client supports them) and rebases the result onto the document if the user typed
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -155,7 +156,8 @@ async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
 
 
 class _Progress:
-    """$/progress for a request that carries a workDoneToken (begin now, end once)."""
+    """$/progress for a request that carries a workDoneToken (begin now, end once); the client's
+    window/workDoneProgress/cancel for that token cancels the request like $/cancelRequest."""
 
     def __init__(self, ls: Any, token: object, title: str) -> None:
         self.ls, self.token, self.done = ls, token, token is None
@@ -165,6 +167,11 @@ class _Progress:
             except Exception as exc:  # a progress failure must not fail the edit
                 log.info("progress: %s", exc)
                 self.done = True
+                return
+            task = asyncio.current_task()
+            future = ls.work_done_progress.tokens.get(token)
+            if future is not None and task is not None:
+                future.add_done_callback(lambda f: task.cancel() if f.cancelled() and not self.done else None)
         else:
             self.done = True
 

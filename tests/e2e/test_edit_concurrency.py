@@ -108,3 +108,22 @@ async def test_signature_change_used_elsewhere_escalates(lsp: EditSession, emula
     assert result["error"]["kind"] == "workspace_scope"
     assert "use.py" in result["error"]["message"]
     assert any("escalated to the workspace tier" in r for r in result["reasons"])
+
+
+async def test_progress_cancel_cancels_the_edit_and_closes_the_stream(lsp: EditSession,
+                                                                      emulator: Emulator) -> None:
+    emulator.fault(CODEX, Fault("stall_first", stall_s=60.0))
+    uri = lsp.open("m.py", "python", PY)
+    reports = lsp.progress("edit-progress")
+    pending = asyncio.ensure_future(lsp.edit(uri, 1, 4, "square it", workDoneToken="edit-progress"))
+    (req,) = await emulator.wait_requests(1)
+    while not reports:
+        await asyncio.wait_for(lsp.client.wait_for_notification(types.PROGRESS), timeout=30)
+    assert reports[0].kind == "begin" and reports[0].cancellable
+    lsp.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
+                               types.WorkDoneProgressCancelParams(token="edit-progress"))
+    with pytest.raises(JsonRpcException) as err:
+        await pending
+    assert err.value.code == -32800
+    rec = await emulator.wait_closed(req)
+    assert rec.disconnected_at is not None and not rec.completed
