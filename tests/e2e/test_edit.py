@@ -169,3 +169,39 @@ async def test_secret_files_never_reach_a_model(lsp: EditSession, emulator: Emul
     result = await lsp.edit(uri, 1, 4, "return upper case")
     assert result["error"]["kind"] == "secret"
     assert emulator.requests == []
+
+
+async def test_malformed_params_and_unknown_documents_are_invalid_params(lsp: EditSession) -> None:
+    from pygls.exceptions import JsonRpcException
+
+    uri = lsp.open("m.py", "python", PY)
+    pos = {"line": 4, "character": 4}
+    here = {"start": pos, "end": pos}
+    far = {"start": {"line": 99, "character": 0}, "end": {"line": 99, "character": 0}}
+    bad = [
+        {"textDocument": {"uri": uri}, "range": here},  # no instruction
+        {"textDocument": {"uri": uri}, "instruction": "x"},  # no range
+        {"textDocument": {"uri": uri}, "range": here, "instruction": "x", "apply": "yes"},
+        {"textDocument": {"uri": lsp.uri("missing.py")}, "range": here, "instruction": "x"},
+        {"textDocument": {"uri": uri}, "range": far, "instruction": "x"},
+    ]
+    for params in bad:
+        try:
+            await lsp.raw_request("codeswitch/edit", params)
+        except JsonRpcException as exc:
+            assert exc.code == -32602, (params, exc)
+        else:
+            raise AssertionError(f"accepted {params}")
+
+
+async def test_a_file_that_is_not_open_is_edited_from_disk(lsp: EditSession, emulator: Emulator) -> None:
+    (lsp.root / "disk.py").write_text(PY, encoding="utf-8")
+    emulator.script(CODEX, search_replace("    return x\n", "    return -x\n"))
+    pos = {"line": 4, "character": 4}
+    result = await lsp.raw_request("codeswitch/edit", {
+        "textDocument": {"uri": lsp.uri("disk.py")}, "range": {"start": pos, "end": pos},
+        "instruction": "negate"})
+    assert result["error"] is None
+    (doc,) = result["edit"]["documentChanges"]
+    assert doc["textDocument"]["version"] is None  # not open: no version to check against
+    assert doc["edits"][0]["newText"] == "-"
