@@ -156,3 +156,25 @@ async def test_type_annotations_on_a_typescript_method(lsp: EditSession, emulato
             for e in change.edits] == [(1, 8, 9, ": number): number")]
     prompt = str(emulator.requests[0].body)
     assert "Add type annotations to method `area`" in prompt and "export class Shape" not in prompt
+
+
+async def test_cancelling_a_resolve_closes_the_upstream_stream(lsp: EditSession, emulator: Emulator) -> None:
+    import asyncio
+
+    from codeswitch.testing import Fault
+
+    emulator.fault(CODEX, Fault("stall_first", stall_s=60.0))
+    uri = lsp.open("m.py", "python", PY)
+    (doc,) = [a for a in await _actions(lsp, uri, 4, 8) if a.title.startswith("Add docstring")]
+    pending = asyncio.ensure_future(lsp.client.protocol.send_request_async(
+        types.CODE_ACTION_RESOLVE, doc, msg_id="resolve-to-cancel"))
+    (req,) = await emulator.wait_requests(1)
+    lsp.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id="resolve-to-cancel"))
+    try:
+        await pending
+    except JsonRpcException as exc:
+        assert exc.code == -32800
+    else:
+        raise AssertionError("a cancelled resolve must answer RequestCancelled")
+    rec = await emulator.wait_closed(req)
+    assert rec.disconnected_at is not None and not rec.completed
