@@ -161,3 +161,15 @@ def test_an_answer_that_rewrites_the_whole_file_is_refused() -> None:
     local = "    import math\n    def inner():\n        return math.floor(x)\n    return inner()\n"
     ok, _ = run(EditEngine(), block("    return x\n", local))
     assert ok.error is None
+
+
+def test_typescript_signature_change_is_escalated_but_a_body_change_is_not() -> None:
+    ts = "export function area(r: number): number {\n  return r * r;\n}\n"
+    doc = Snapshot.from_text(ts, uri="file:///ws/a.ts", path=Path("/ws/a.ts"), language_id="typescript")
+    target = target_for(doc, Span(Pos(0, 0), Pos(2, 1)), Span(Pos(1, 2), Pos(1, 2)), "function", "area")
+    engine = EditEngine(references=lambda name: {"src/use.ts"})
+    wider, _ = run(engine, block("export function area(r: number): number {\n",
+                                 "export function area(r: number, s = 1): number {\n"), doc, target)
+    assert wider.error is not None and wider.error[0] == "workspace_scope"
+    body, _ = run(engine, block("  return r * r;\n", "  return r ** 2;\n"), doc, target)
+    assert body.error is None and body.edits == (TextEdit(Span(Pos(1, 12), Pos(1, 14)), "* 2"),)
