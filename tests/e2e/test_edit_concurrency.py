@@ -127,3 +127,20 @@ async def test_progress_cancel_cancels_the_edit_and_closes_the_stream(lsp: EditS
     assert err.value.code == -32800
     rec = await emulator.wait_closed(req)
     assert rec.disconnected_at is not None and not rec.completed
+
+
+async def test_prompt_shows_definitions_from_other_files_but_never_secret_ones(emulator: Emulator,
+                                                                              tmp_path: Path) -> None:
+    files = {"geometry.py": "def square(x):\n    return x * x\n",
+             ".env.py": "def api_token():\n    return 'sk-live-123'\n"}
+    async for lsp in start_edit_session(emulator, tmp_path, files=files):
+        await lsp.wait_indexed()
+        emulator.script(CODEX, search_replace("    return x\n", "    return x + 0\n"))
+        text = ("from geometry import square\nfrom secrets_env import api_token\n\n\n"
+                "def area(r):\n    x = square(r)\n    api_token()\n    return x\n")
+        uri = lsp.open("m.py", "python", text)
+        result = await lsp.edit(uri, 5, 4, "add zero")
+        assert result["error"] is None, result["error"]
+        prompt = str(emulator.requests[0].body)
+        assert "--- geometry.py" in prompt and "return x * x" in prompt
+        assert "sk-live-123" not in prompt
