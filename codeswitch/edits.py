@@ -215,6 +215,13 @@ def apply_anchored(text: str, repl: AnchoredReplacement, region: tuple[int, int]
     head = text[text.rfind("\n", 0, start) + 1:start]
     if head and not head.strip() and new.startswith(head):
         new = new[len(head):]
+    elif not head:
+        # a method quoted without its class's indentation: shift the whole replacement back in
+        have = _indent_of(text[start:end].lstrip("\r\n"))
+        first = next((x for x in split_lines(new) if x.strip()), "")
+        got = _indent_of(first)
+        if have != got and have.endswith(got):
+            new = _reindent(new, have[:len(have) - len(got)], "")
     return text[:start] + new + text[end:]
 
 

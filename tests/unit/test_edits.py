@@ -168,3 +168,10 @@ def test_file_change_holds_minimal_edits(tmp_path: Path) -> None:
     assert change.version == 4
     created = file_change(tmp_path / "n.py", "n.py", None, "x = 1\n")
     assert created.edits == (TextEdit(Span(Pos(0, 0), Pos(0, 0)), "x = 1\n"),)
+
+
+def test_anchored_replacement_of_whole_lines_is_reindented_into_the_class() -> None:
+    text = "class A:\n    def m(self):\n        return 1\n\nz = 1\n"
+    start, end = offset_of(text, Pos(1, 0)), offset_of(text, Pos(2, 16))
+    new = apply_anchored(text, AnchoredReplacement("def m(self):\n    return 2\n"), (start, end))
+    assert new == "class A:\n    def m(self):\n        return 2\n\nz = 1\n"
