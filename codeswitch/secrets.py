@@ -101,6 +101,14 @@ def _rules(ignore_file: str, mtime_ns: int) -> tuple[_Rule, ...]:
     return tuple(r for r in map(_rule, text.splitlines()) if r is not None)
 
 
+def ignore_stamp(root: Path) -> int | None:
+    """A cache key for verdicts under ``root``: its ``.codeswitchignore``'s mtime (None: no file)."""
+    try:
+        return (root / IGNORE_FILE).stat().st_mtime_ns
+    except OSError:
+        return None
+
+
 def ignore_rules(root: Path) -> tuple[_Rule, ...]:
     """The parsed ``.codeswitchignore`` of ``root`` (cached until the file changes)."""
     file = root / IGNORE_FILE

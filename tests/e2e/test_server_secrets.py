@@ -12,6 +12,8 @@ files are refused before any provider call, and definitions from secret files ne
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -216,3 +218,16 @@ async def test_context_from_other_files_never_includes_secret_files(
     assert "load_token" in body and "helper_total" in body  # the prompt does carry context
     assert "def helper_total" in body  # definitions from ordinary files are included
     assert [m for m in SECRET_MARKERS if m in body] == []
+
+
+async def test_a_file_ignored_while_open_is_refused_from_then_on(
+        start_server: StartServer, emulator: Emulator, tmp_path: Path) -> None:
+    session = await _start(start_server, emulator, tmp_path / "serve.log")
+    uri = session.open("main.py", MAIN_PY)
+    emulator.script("*", _fill("host"))
+    assert await _inline(session, uri, 6, 11) == ["host"]
+    ignore = session.root / ".codeswitchignore"
+    ignore.write_text(ignore.read_text(encoding="utf-8") + "main.py\n", encoding="utf-8")
+    os.utime(ignore, ns=(time.time_ns() + 10**9,) * 2)  # a new stamp even on a coarse clock
+    assert await _inline(session, uri, 6, 11) == []
+    assert len(emulator.requests) == 1
