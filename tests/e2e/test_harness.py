@@ -358,3 +358,13 @@ async def test_a_json_rpc_error_is_a_failure_not_a_traceback(tmp_path: Path, ws:
     error = run.json()["error"]
     assert error["kind"] == "request_failed" and "unknown document" in error["message"]
     assert "unknown document" in run.err
+
+
+async def test_complete_in_a_secret_file_calls_no_model_and_exits_1(tmp_path: Path, ws: Path,
+                                                                    emulator: Emulator) -> None:
+    (ws / ".env").write_text("API_TOKEN=abc\n")
+    run = await cli(tmp_path, emulator, "complete", "ws/.env:1:14", "--json")
+    assert run.rc == 1
+    out = run.json()
+    assert out["error"]["kind"] == "not_routed" and out["items"] == [] and out["model"] is None
+    assert emulator.requests == []  # the secret never left the machine
