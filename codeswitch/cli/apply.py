@@ -180,6 +180,13 @@ def unified_diff(changes: Sequence[FileChange]) -> str:
     return "".join(p if p.endswith("\n") or not p else p + "\n" for p in parts)
 
 
+def _new_file_mode() -> int:
+    """What ``open()`` would give a new file: 0o666 less the umask (mkstemp makes 0o600)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _write_one(path: Path, text: str, mode: int | None) -> None:
     """temp sibling + fsync + os.replace: readers see the old file or the new one, never a mix."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -189,8 +196,7 @@ def _write_one(path: Path, text: str, mode: int | None) -> None:
             fh.write(text.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode if mode is not None else _new_file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -153,6 +153,9 @@ def test_plan_covers_document_changes_and_creates_then_writes(tmp_path: Path) ->
     assert (tmp_path / "a.py").read_text() == "x = 10\n" and new.read_text() == "z = 3\n"
     assert (tmp_path / "b.py").read_bytes() == b"y = 20\r\n"  # line endings kept byte for byte
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.py", "b.py", "pkg"]  # no temp files left
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert new.stat().st_mode & 0o777 == 0o666 & ~umask  # a created file gets the usual mode
 
 
 @pytest.mark.parametrize(("where", "kind"), [("../outside.py", "outside_workspace"),
