@@ -156,10 +156,8 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
             edits[target(uri)].extend(text_edits)
     changes: list[FileChange] = []
     for path in order:
-        before: str | None
-        if created.get(path):
-            before = None
-        else:
+        before: str | None = None  # None: the file does not exist yet
+        if not created.get(path) or path.exists():
             try:
                 before = path.read_bytes().decode("utf-8")
             except FileNotFoundError:
@@ -168,7 +166,8 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
                 raise EditRefused(f"{rels[path]} is not UTF-8 text", "binary") from None
             except OSError as exc:
                 raise EditRefused(f"cannot read {rels[path]}: {exc.strerror}", "unreadable") from None
-        after = apply_text_edits(before or "", edits[path])
+        # a created file starts empty, even when ``overwrite`` replaces an existing one
+        after = apply_text_edits("" if created.get(path) else before or "", edits[path])
         if after != before:
             changes.append(FileChange(path, rels[path], before, after))
     return changes

@@ -248,3 +248,14 @@ def test_document_changes_win_over_changes(tmp_path: Path) -> None:
     edit = {"documentChanges": [doc], "changes": {uri: [{"range": rng, "newText": "3"}]}}
     (change,) = plan_workspace_edit(edit, tmp_path)
     assert change.after == "x = 2\n"
+
+
+def test_create_with_overwrite_replaces_an_existing_file(tmp_path: Path) -> None:
+    old = tmp_path / "a.py"
+    old.write_text("old\n")
+    edit = {"documentChanges": [{"kind": "create", "uri": old.as_uri(), "options": {"overwrite": True}},
+                                _edit(old, 0, 0, 0, "new\n")]}
+    (change,) = plan_workspace_edit(edit, tmp_path)
+    assert (change.before, change.after) == ("old\n", "new\n")
+    write_atomically([change])
+    assert old.read_text() == "new\n"
