@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from codeswitch import documents
+from codeswitch import text as chunked_text
 from codeswitch.documents import DocumentStore, Pos, Snapshot, split_lines
 from codeswitch.scope.syntax import SyntaxTree
 
@@ -22,12 +23,12 @@ text_st = st.lists(st.sampled_from(PIECES), max_size=30).map("".join)
 
 @contextmanager
 def chunk_lines(n: int) -> Iterator[None]:
-    old = documents.CHUNK_LINES
-    documents.CHUNK_LINES = n
+    old = chunked_text.CHUNK_LINES
+    chunked_text.CHUNK_LINES = n
     try:
         yield
     finally:
-        documents.CHUNK_LINES = old
+        chunked_text.CHUNK_LINES = old
 
 
 def _units(s: str, encoding: str) -> int:
