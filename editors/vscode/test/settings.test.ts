@@ -68,7 +68,7 @@ test('a start failure names the command line and the setting to fix', () => {
   assert.match(message, /could not start with `'\/opt\/my python\/bin\/python' -m codeswitch serve` \(spawn ENOENT\)/);
   assert.match(message, /codeswitch\.server\.python/);
   const fromPath = startFailureMessage(serverLaunch(reader({}), ctx), '');
-  assert.match(fromPath, /pip install codeswitch/);
+  assert.match(fromPath, /Put codeswitch on PATH, or set codeswitch\.server\.python/);
   assert.doesNotMatch(fromPath, /\(\)/);
 });
 

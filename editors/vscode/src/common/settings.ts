@@ -118,7 +118,7 @@ export function launchLine(launch: ServerLaunch): string {
 /** A clear message for a server that did not start, naming the command and the setting to fix. */
 export function startFailureMessage(launch: ServerLaunch, reason: string): string {
   const fix = launch.source === 'PATH'
-    ? 'Install codeswitch (pip install codeswitch) or set codeswitch.server.python / codeswitch.server.command.'
+    ? 'Put codeswitch on PATH, or set codeswitch.server.python (an interpreter that has it) or codeswitch.server.command.'
     : `Check the ${launch.source} setting.`;
   const why = reason.trim() === '' ? '' : ` (${reason.trim()})`;
   return `codeswitch: the server could not start with \`${launchLine(launch)}\`${why}. ${fix}`;
