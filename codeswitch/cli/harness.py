@@ -299,13 +299,7 @@ def run_edit(args: argparse.Namespace) -> int:
     start = {"line": loc.line, "character": loc.character}
     params = {"textDocument": {"uri": loc.path.as_uri()}, "instruction": args.instruction,
               "range": {"start": start, "end": {"line": end.line, "character": end.character}}}
-    try:
-        out = asyncio.run(change_request("codeswitch/edit", params, opts, opened=loc))
-    except ServerGone as exc:
-        return _failure(opts, "server", str(exc), prog)
-    except RequestFailed as exc:
-        return _failure(opts, "request_failed", str(exc), prog)
-    return emit(out, opts, render_edit(out, apply=opts.apply, color=wants_color(opts.stdout)))
+    return _change(prog, "codeswitch/edit", params, opts, loc)
 
 
 def run_refactor(args: argparse.Namespace) -> int:
@@ -318,8 +312,14 @@ def run_refactor(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     opts = _options(args, root)
+    return _change(prog, "codeswitch/refactor", {"instruction": args.instruction}, opts)
+
+
+def _change(prog: str, method: str, params: dict[str, Any], opts: Options,
+            opened: Location | None = None) -> int:
+    """Send an edit or refactor request, then print (and with --apply write) what came back."""
     try:
-        out = asyncio.run(change_request("codeswitch/refactor", {"instruction": args.instruction}, opts))
+        out = asyncio.run(change_request(method, params, opts, opened=opened))
     except ServerGone as exc:
         return _failure(opts, "server", str(exc), prog)
     except RequestFailed as exc:
