@@ -19,8 +19,8 @@ import time
 
 import httpx
 
-from codeswitch.providers import CompletionRequest, Message, TextDelta, collect, make_provider
-from codeswitch.testing import Emulator, LatencyProfile, Reply
+from codeswitch.providers import CompletionRequest, Message, collect, make_provider
+from codeswitch.testing import Emulator, LatencyProfile, Reply, read_text
 
 TEXT = " ".join(f"tok{i}" for i in range(40))
 
@@ -84,12 +84,7 @@ async def cancel_latency(emu: Emulator, api: str, n: int) -> None:
     waits: list[float] = []
     for _ in range(n):
         stream = provider.stream(CompletionRequest("slow", messages=[Message("user", "go")], prompt="a"))
-        seen = 0
-        async for ev in stream:
-            if isinstance(ev, TextDelta):
-                seen += 1
-                if seen == 2:
-                    break
+        assert len(await read_text(stream, 2)) == 2
         closed_at = time.monotonic()
         await stream.aclose()
         rec = await emu.wait_closed(emu.requests[-1])

@@ -7,7 +7,8 @@
         base = emu.base_url("openai_responses")          # http://127.0.0.1:PORT/v1
 
 The pytest plugin (`pytest_plugins = ["codeswitch.testing.pytest_plugin"]`) adds the `emulator`
-fixture and friends.
+fixture and friends. `read_text(stream, n)` reads a provider stream up to its n-th text delta and
+leaves it open, for tests of what closing or cancelling it does.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from .conversation import Conversations
 from .core import Emulator
 from .script import FAULT_KINDS, PROFILES, Fault, LatencyProfile, RecordedRequest, Reply, ToolCall
+from .streams import read_text
 
 __all__ = [
     "FAULT_KINDS",
@@ -26,4 +28,5 @@ __all__ = [
     "RecordedRequest",
     "Reply",
     "ToolCall",
+    "read_text",
 ]

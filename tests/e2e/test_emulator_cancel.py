@@ -5,44 +5,20 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from emulator_helpers import LONG, SLOW, model_for, request
 
-from codeswitch.providers import CompletionRequest, Message, TextDelta, collect
-from codeswitch.testing import Emulator, LatencyProfile
+from codeswitch.providers import API_NAMES, TextDelta, collect
+from codeswitch.testing import Emulator, LatencyProfile, read_text
 from codeswitch.testing.pytest_plugin import ProviderFactory
 
-APIS = (
-    "openai_responses",
-    "openai_chat",
-    "anthropic",
-    "fim_mistral",
-    "fim_deepseek",
-    "fim_ollama",
-    "fim_llamacpp",
-)
-LONG = " ".join(f"t{i}" for i in range(400))  # 400 tokens at 40 tok/s: 10 s if nobody hangs up
-SLOW = LatencyProfile(ttft_s=0.0, tokens_per_second=40.0)
 
-
-def model_for(api: str) -> str:
-    return "llamacpp" if api == "fim_llamacpp" else "m"
-
-
-def request(api: str) -> CompletionRequest:
-    return CompletionRequest(model_for(api), messages=[Message("user", "go")], prompt="a", suffix="b")
-
-
-@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("api", API_NAMES)
 async def test_aclose_mid_stream_disconnects_upstream(
     api: str, emulator: Emulator, emulator_provider: ProviderFactory
 ) -> None:
     emulator.set_profile(model_for(api), SLOW).script(model_for(api), LONG)
     stream = emulator_provider(api).stream(request(api))
-    seen = 0
-    async for ev in stream:
-        if isinstance(ev, TextDelta):
-            seen += 1
-            if seen == 3:
-                break
+    assert len(await read_text(stream, 3)) == 3
     await stream.aclose()
     rec = await emulator.wait_closed(emulator.requests[0])
     assert rec.disconnected_at is not None

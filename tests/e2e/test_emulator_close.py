@@ -17,32 +17,14 @@ from types import AsyncGeneratorType
 from typing import Any
 
 import pytest
+from emulator_helpers import LONG, SLOW, model_for, request
 
 import codeswitch
-from codeswitch.providers import CompletionRequest, Message, StreamEvent, TextDelta, collect
-from codeswitch.testing import Emulator, LatencyProfile
+from codeswitch.providers import API_NAMES, CompletionRequest, Message, TextDelta, collect
+from codeswitch.testing import Emulator, read_text
 from codeswitch.testing.pytest_plugin import ProviderFactory
 
-APIS = (
-    "openai_responses",
-    "openai_chat",
-    "anthropic",
-    "fim_mistral",
-    "fim_deepseek",
-    "fim_ollama",
-    "fim_llamacpp",
-)
-LONG = " ".join(f"t{i}" for i in range(400))  # 400 tokens at 40 tok/s: 10 s if nobody hangs up
-SLOW = LatencyProfile(ttft_s=0.0, tokens_per_second=40.0)
 PACKAGE = str(Path(codeswitch.__file__).parent)
-
-
-def model_for(api: str) -> str:
-    return "llamacpp" if api == "fim_llamacpp" else "m"
-
-
-def request(api: str) -> CompletionRequest:
-    return CompletionRequest(model_for(api), messages=[Message("user", "go")], prompt="a", suffix="b")
 
 
 @contextmanager
@@ -76,16 +58,7 @@ def left_open(seen: list[AsyncGenerator[Any, Any]]) -> list[str]:
     return out
 
 
-async def three_tokens(stream: AsyncGenerator[StreamEvent, None]) -> None:
-    seen = 0
-    async for ev in stream:
-        if isinstance(ev, TextDelta):
-            seen += 1
-            if seen == 3:
-                return
-
-
-@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("api", API_NAMES)
 async def test_aclose_closes_every_inner_reader(
     api: str, emulator: Emulator, emulator_provider: ProviderFactory
 ) -> None:
@@ -93,7 +66,7 @@ async def test_aclose_closes_every_inner_reader(
     provider = emulator_provider(api)
     with started_generators() as seen:
         stream = provider.stream(request(api))
-        await three_tokens(stream)
+        assert len(await read_text(stream, 3)) == 3
         await stream.aclose()
     assert left_open(seen) == []
     assert len(seen) >= 3  # the stream, its parser and the line reader at least

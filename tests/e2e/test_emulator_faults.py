@@ -7,15 +7,15 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+from emulator_helpers import model_for, request
 
 from codeswitch.providers import (
+    API_NAMES,
     AuthError,
-    CompletionRequest,
     ConnectTimeout,
     FirstTokenTimeout,
     IdleTimeout,
     MalformedStream,
-    Message,
     ModelNotFound,
     Overloaded,
     ProviderConnectionError,
@@ -31,29 +31,11 @@ from codeswitch.providers import (
 from codeswitch.testing import Emulator, Reply
 from codeswitch.testing.pytest_plugin import ProviderFactory
 
-APIS = (
-    "openai_responses",
-    "openai_chat",
-    "anthropic",
-    "fim_mistral",
-    "fim_deepseek",
-    "fim_ollama",
-    "fim_llamacpp",
-)
-CHAT_APIS = ("openai_responses", "openai_chat", "anthropic")
 REQ_TEXT = " ".join(f"w{i}" for i in range(30))
 SHORT = Timeouts(connect_s=2.0, first_token_s=0.3, idle_s=0.3)
 
 
-def model_for(api: str) -> str:
-    return "llamacpp" if api == "fim_llamacpp" else "m"
-
-
-def request(api: str) -> CompletionRequest:
-    return CompletionRequest(model_for(api), messages=[Message("user", "hi")], prompt="x = ", suffix="\n")
-
-
-@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("api", API_NAMES)
 @pytest.mark.parametrize(
     ("fault", "cls"),
     [
@@ -90,7 +72,7 @@ async def test_quota_is_not_retryable(
     assert not info.value.retryable
 
 
-@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("api", API_NAMES)
 async def test_stall_before_first_token(
     api: str, emulator: Emulator, emulator_provider: ProviderFactory
 ) -> None:
@@ -101,7 +83,7 @@ async def test_stall_before_first_token(
     assert rec.tokens_sent == 0 and rec.disconnected_at is not None
 
 
-@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("api", API_NAMES)
 async def test_stall_mid_stream(api: str, emulator: Emulator, emulator_provider: ProviderFactory) -> None:
     emulator.script(model_for(api), REQ_TEXT).fault(model_for(api), "stall_mid", after_tokens=3)
     got: list[str] = []
@@ -114,7 +96,7 @@ async def test_stall_mid_stream(api: str, emulator: Emulator, emulator_provider:
     assert rec.tokens_sent == 3 and rec.disconnected_at is not None
 
 
-@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("api", API_NAMES)
 async def test_connection_reset_mid_stream(
     api: str, emulator: Emulator, emulator_provider: ProviderFactory
 ) -> None:
@@ -123,7 +105,7 @@ async def test_connection_reset_mid_stream(
         await collect(emulator_provider(api).stream(request(api)))
 
 
-@pytest.mark.parametrize("api", APIS)
+@pytest.mark.parametrize("api", API_NAMES)
 async def test_malformed_stream(api: str, emulator: Emulator, emulator_provider: ProviderFactory) -> None:
     emulator.script(model_for(api), REQ_TEXT).fault(model_for(api), "malformed", after_tokens=2)
     with pytest.raises(MalformedStream):

@@ -26,6 +26,25 @@ class _LoopErrors:
         self.seen.append(context)
 
 
+def _raw_post(*, close: bool = False) -> bytes:
+    """BODY as raw HTTP/1.1 bytes for the Chat Completions route, asking to close after it if told."""
+    body = json.dumps(BODY).encode()
+    connection = "connection: close\r\n" if close else ""
+    return (
+        f"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\n{connection}content-type: application/json\r\n"
+        f"content-length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def _open_raw_stream(emulator: Emulator) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A new connection with one streaming request sent on it, once the response head has arrived."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", emulator.port)
+    writer.write(_raw_post())
+    await writer.drain()
+    await reader.readuntil(b"\r\n\r\n")
+    return reader, writer
+
+
 async def _stream_text(client: httpx.AsyncClient, url: str) -> str:
     parts: list[str] = []
     async with client.stream("POST", url, json=BODY) as response:
@@ -61,17 +80,9 @@ async def test_sequential_paced_streams_reuse_one_connection(
 async def test_a_request_sent_while_a_stream_plays_is_kept_and_answered(emulator: Emulator) -> None:
     """A pipelining client: bytes of the next request arrive while the hang-up watch is reading."""
     emulator.set_profile("m", PACED).script("m", "first answer here", "second")
-    body = json.dumps(BODY).encode()
-    one = (
-        f"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(body)}\r\n\r\n"
-    ).encode() + body
-    reader, writer = await asyncio.open_connection("127.0.0.1", emulator.port)
+    reader, writer = await _open_raw_stream(emulator)  # the first stream has started: the watch is reading
     try:
-        writer.write(one)
-        await writer.drain()
-        await reader.readuntil(b"\r\n\r\n")  # the first stream has started: the watch is reading
-        writer.write(one.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nconnection: close\r\n"))
+        writer.write(_raw_post(close=True))
         await writer.drain()
         rest = await reader.read()  # everything until the server closes after the second answer
     finally:
@@ -87,15 +98,7 @@ async def test_a_client_reset_mid_stream_is_recorded_and_the_server_goes_on(emul
     """A client that resets its connection (RST) while a paced stream plays is a hang-up."""
     emulator.set_profile("m", LatencyProfile(ttft_s=0.0, tokens_per_second=20.0))
     emulator.script("m", " ".join(["w"] * 200), "after the reset")
-    body = json.dumps(BODY).encode()
-    request = (
-        f"POST /v1/chat/completions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(body)}\r\n\r\n"
-    ).encode() + body
-    reader, writer = await asyncio.open_connection("127.0.0.1", emulator.port)
-    writer.write(request)
-    await writer.drain()
-    await reader.readuntil(b"\r\n\r\n")
+    _, writer = await _open_raw_stream(emulator)
     sock = writer.get_extra_info("socket")
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = RST
     writer.transport.abort()

@@ -4,25 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
+from emulator_helpers import model_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codeswitch.providers import CompletionRequest, Message, collect, make_provider
+from codeswitch.providers import API_NAMES, CompletionRequest, Message, collect, make_provider
 from codeswitch.testing import Emulator, Reply, ToolCall
 
 TEXT = st.text(st.characters(codec="utf-8"), max_size=200)
 JSON_SCALAR = st.one_of(st.none(), st.booleans(), st.integers(-(2**40), 2**40), TEXT)
 JSON_OBJ = st.dictionaries(
     st.text(min_size=1, max_size=10), st.one_of(JSON_SCALAR, st.lists(JSON_SCALAR, max_size=3)), max_size=4
-)
-APIS = (
-    "openai_responses",
-    "openai_chat",
-    "anthropic",
-    "fim_mistral",
-    "fim_deepseek",
-    "fim_ollama",
-    "fim_llamacpp",
 )
 TOOL_APIS = ("openai_responses", "openai_chat", "anthropic")
 
@@ -31,12 +23,12 @@ def test_round_trip_of_text_and_tool_input_through_every_api() -> None:
     with Emulator() as emu:
 
         @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-        @given(api=st.sampled_from(APIS), text=TEXT, tool_input=st.one_of(st.none(), JSON_OBJ))
+        @given(api=st.sampled_from(API_NAMES), text=TEXT, tool_input=st.one_of(st.none(), JSON_OBJ))
         def check(api: str, text: str, tool_input: dict[str, object] | None) -> None:
             calls = (
                 [ToolCall("tool", tool_input, "id1")] if tool_input is not None and api in TOOL_APIS else []
             )
-            model = "llamacpp" if api == "fim_llamacpp" else "m"
+            model = model_for(api)
             emu.script(model, Reply(text, tool_calls=calls))
 
             async def go() -> None:
