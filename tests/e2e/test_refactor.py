@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsp_edits import apply_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
@@ -80,21 +81,6 @@ def rename_team(root: Path, groups: list[list[str]]) -> Conversations:
         calls = [c for f in group for c in rename_edits(f, (root / f).read_text(), OLD, NEW)]
         conv.add(f"[codeswitch-team:teammate {n}]", Reply(tool_calls=calls), DONE)
     return conv
-
-
-def apply_lsp(text: str, edits: list[dict[str, Any]]) -> str:
-    """Apply LSP TextEdits (ASCII text: characters are columns) to `text`."""
-    lines = text.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
-
-    def off(p: dict[str, int]) -> int:
-        return offsets[p["line"]] + p["character"]
-
-    for e in sorted(edits, key=lambda e: off(e["range"]["start"]), reverse=True):
-        text = text[:off(e["range"]["start"])] + e["newText"] + text[off(e["range"]["end"]):]
-    return text
 
 
 def refactor_params(instruction: str, **extra: object) -> dict[str, object]:

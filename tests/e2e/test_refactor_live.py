@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from lsp_edits import apply_lsp
 from lsprotocol import types
 
 from codeswitch.testing import Conversations, Emulator, LatencyProfile, Reply, ToolCall
@@ -36,20 +37,6 @@ def script(root: Path) -> Conversations:
     conv.add("[codeswitch-team:teammate 1]", Reply(text="Renaming. " * 20, tool_calls=calls),
              Reply(tool_calls=[ToolCall("done", {})]))
     return conv
-
-
-def apply_lsp(text: str, edits: list[dict[str, Any]]) -> str:
-    lines = text.split("\n")
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
-
-    def off(p: dict[str, int]) -> int:
-        return offsets[p["line"]] + p["character"]
-
-    for e in sorted(edits, key=lambda e: off(e["range"]["start"]), reverse=True):
-        text = text[:off(e["range"]["start"])] + e["newText"] + text[off(e["range"]["end"]):]
-    return text
 
 
 @pytest.mark.parametrize("where", ["above", "inside"])
