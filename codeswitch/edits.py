@@ -23,6 +23,13 @@ from typing import Literal
 
 from codeswitch.documents import Pos, Span
 from codeswitch.formats import AnchoredReplacement, SearchReplace
+from codeswitch.textdiff import common_ends, split_lines, unified_diff
+
+__all__ = [
+    "EditRejected", "FileChange", "RejectKind", "TextEdit", "WorkspaceChange", "apply_anchored",
+    "apply_edits", "apply_search_replace", "check_syntax", "check_target", "file_change",
+    "minimal_edits", "offset_of", "pos_at", "rebase", "split_lines", "unified_diff",
+]
 
 RejectKind = Literal["format", "not_found", "ambiguous", "outside_anchor", "syntax", "no_change",
                      "outside_workspace", "git_dir", "excluded", "secret", "stale", "resource_op",
@@ -49,17 +56,6 @@ class TextEdit:
 
 
 # --- lines and offsets -----------------------------------------------------------------------------
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their terminators (LSP rule: \\n, \\r\\n, \\r); the last one may lack one."""
-    out: list[str] = []
-    start = 0
-    for m in _EOL.finditer(text):
-        out.append(text[start:m.end()])
-        start = m.end()
-    out.append(text[start:])
-    return out
-
 
 def _strip_eol(line: str) -> str:
     return line[:-2] if line.endswith("\r\n") else line[:-1] if line.endswith(("\n", "\r")) else line
@@ -282,7 +278,7 @@ def minimal_edits(old: str, new: str) -> list[TextEdit]:
     of changed lines with the same count is edited line by line.
     """
     a, b = split_lines(old), split_lines(new)
-    head, tail = _common_ends(a, b)
+    head, tail = common_ends(a, b)
     out: list[TextEdit] = []
     # difflib only sees the lines between the common head and tail: an edit costs what it changes
     matcher = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
@@ -302,18 +298,6 @@ def minimal_edits(old: str, new: str) -> list[TextEdit]:
     return out
 
 
-def _common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
-    """How many lines ``a`` and ``b`` share at the start, and then at the end (not overlapping)."""
-    limit = min(len(a), len(b))
-    head = 0
-    while head < limit and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
-        tail += 1
-    return head, tail
-
-
 # --- rebase onto a newer version -------------------------------------------------------------------
 
 def rebase(edits: Sequence[TextEdit], base: str, current: str, region: Span | None = None) -> list[TextEdit]:
@@ -329,7 +313,7 @@ def rebase(edits: Sequence[TextEdit], base: str, current: str, region: Span | No
     first = min(s.start.line for s in spans)
     last = max(s.end.line if s.end.col > 0 or s.end.line == s.start.line else s.end.line - 1 for s in spans)
     a, b = split_lines(base), split_lines(current)
-    head, tail = _common_ends(a, b)
+    head, tail = common_ends(a, b)
     delta: int | None = None
     if last < head:  # everything the edits touch is above the user's change
         delta = 0
@@ -346,81 +330,6 @@ def rebase(edits: Sequence[TextEdit], base: str, current: str, region: Span | No
                               Pos(e.span.end.line + delta, e.span.end.col)), e.new_text) for e in edits]
     raise EditRejected("stale", "the code this edit changes was modified while the model worked "
                        f"(lines {first + 1}-{last + 1}); run the edit again")
-
-
-def unified_diff(rel: str, old: str | None, new: str) -> str:
-    """A unified diff with a/ and b/ prefixes, as git prints it (``old`` None: a new file).
-
-    difflib only aligns the lines between the common head and tail, so the cost follows the
-    change, not the file; the head and tail give the hunks their context.
-    """
-    a = _diff_lines(old) if old else []
-    b = _diff_lines(new)
-    if a == b:
-        return ""
-    head, tail = _common_ends(a, b)
-    middle = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
-    ops: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
-    ops.extend((tag, i1 + head, i2 + head, j1 + head, j2 + head)
-               for tag, i1, i2, j1, j2 in middle.get_opcodes())
-    if tail:
-        ops.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
-    out = [f"--- {'a/' + rel if old is not None else '/dev/null'}\n", f"+++ b/{rel}\n"]
-    for group in _hunks(ops, _CONTEXT):
-        first, last = group[0], group[-1]
-        out.append(f"@@ -{_hunk_range(first[1], last[2])} +{_hunk_range(first[3], last[4])} @@\n")
-        for tag, i1, i2, j1, j2 in group:
-            if tag == "equal":
-                out.extend(" " + x for x in a[i1:i2])
-                continue
-            out.extend("-" + x for x in a[i1:i2])
-            out.extend("+" + x for x in b[j1:j2])
-    return "".join(x if x.endswith("\n") else x + "\n" + _NO_EOL for x in out)
-
-
-_CONTEXT = 3
-_NO_EOL = "\\ No newline at end of file\n"
-
-
-Opcode = tuple[str, int, int, int, int]
-
-
-def _hunks(ops: list[Opcode], n: int) -> list[list[Opcode]]:
-    """Opcodes grouped into hunks with ``n`` lines of context (equal runs longer than 2n split them)."""
-    if not ops:
-        return []
-    codes = list(ops)
-    if codes[0][0] == "equal":
-        _, i1, i2, j1, j2 = codes[0]
-        codes[0] = ("equal", max(i1, i2 - n), i2, max(j1, j2 - n), j2)
-    if codes[-1][0] == "equal":
-        _, i1, i2, j1, j2 = codes[-1]
-        codes[-1] = ("equal", i1, min(i2, i1 + n), j1, min(j2, j1 + n))
-    groups: list[list[Opcode]] = []
-    group: list[Opcode] = []
-    for tag, i1, i2, j1, j2 in codes:
-        if tag == "equal" and i2 - i1 > 2 * n:
-            group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
-            groups.append(group)
-            group = []
-            i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
-        group.append((tag, i1, i2, j1, j2))
-    if group and not (len(group) == 1 and group[0][0] == "equal"):
-        groups.append(group)
-    return [g for g in groups if any(op[0] != "equal" for op in g)]
-
-
-def _hunk_range(start: int, stop: int) -> str:
-    """A hunk side as unified diffs write it: 1-based start, count unless 1 (empty: the line before)."""
-    length = stop - start
-    if length == 1:
-        return str(start + 1)
-    return f"{start + 1 if length else start},{length}"
-
-
-def _diff_lines(text: str) -> list[str]:
-    """Lines for difflib; a last line without terminator stays apart from its replacement."""
-    return [x for x in split_lines(text) if x]
 
 
 # --- where edits may go ------------------------------------------------------------------------------

@@ -1,0 +1,112 @@
+"""Line splitting and unified diffs, in proportion to what changed.
+
+``split_lines`` follows the LSP rule for line ends; ``common_ends`` finds the lines two texts
+share at the start and end, so diffs and rebases only align the changed middle with difflib;
+``unified_diff`` writes a git-style diff of one file from that (``codeswitch.edits`` re-exports it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their terminators (LSP rule: \\n, \\r\\n, \\r); the last one may lack one."""
+    out: list[str] = []
+    start = 0
+    for m in _EOL.finditer(text):
+        out.append(text[start:m.end()])
+        start = m.end()
+    out.append(text[start:])
+    return out
+
+
+def common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
+    """How many lines ``a`` and ``b`` share at the start, and then at the end (not overlapping)."""
+    limit = min(len(a), len(b))
+    head = 0
+    while head < limit and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and a[len(a) - 1 - tail] == b[len(b) - 1 - tail]:
+        tail += 1
+    return head, tail
+
+
+def unified_diff(rel: str, old: str | None, new: str) -> str:
+    """A unified diff with a/ and b/ prefixes, as git prints it (``old`` None: a new file).
+
+    difflib only aligns the lines between the common head and tail, so the cost follows the
+    change, not the file; the head and tail give the hunks their context.
+    """
+    a = _diff_lines(old) if old else []
+    b = _diff_lines(new)
+    if a == b:
+        return ""
+    head, tail = common_ends(a, b)
+    middle = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
+    ops: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
+    ops.extend((tag, i1 + head, i2 + head, j1 + head, j2 + head)
+               for tag, i1, i2, j1, j2 in middle.get_opcodes())
+    if tail:
+        ops.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    out = [f"--- {'a/' + rel if old is not None else '/dev/null'}\n", f"+++ b/{rel}\n"]
+    for group in _hunks(ops, _CONTEXT):
+        first, last = group[0], group[-1]
+        out.append(f"@@ -{_hunk_range(first[1], last[2])} +{_hunk_range(first[3], last[4])} @@\n")
+        for tag, i1, i2, j1, j2 in group:
+            if tag == "equal":
+                out.extend(" " + x for x in a[i1:i2])
+                continue
+            out.extend("-" + x for x in a[i1:i2])
+            out.extend("+" + x for x in b[j1:j2])
+    return "".join(x if x.endswith("\n") else x + "\n" + _NO_EOL for x in out)
+
+
+_CONTEXT = 3
+_NO_EOL = "\\ No newline at end of file\n"
+
+
+Opcode = tuple[str, int, int, int, int]
+
+
+def _hunks(ops: list[Opcode], n: int) -> list[list[Opcode]]:
+    """Opcodes grouped into hunks with ``n`` lines of context (equal runs longer than 2n split them)."""
+    if not ops:
+        return []
+    codes = list(ops)
+    if codes[0][0] == "equal":
+        _, i1, i2, j1, j2 = codes[0]
+        codes[0] = ("equal", max(i1, i2 - n), i2, max(j1, j2 - n), j2)
+    if codes[-1][0] == "equal":
+        _, i1, i2, j1, j2 = codes[-1]
+        codes[-1] = ("equal", i1, min(i2, i1 + n), j1, min(j2, j1 + n))
+    groups: list[list[Opcode]] = []
+    group: list[Opcode] = []
+    for tag, i1, i2, j1, j2 in codes:
+        if tag == "equal" and i2 - i1 > 2 * n:
+            group.append((tag, i1, min(i2, i1 + n), j1, min(j2, j1 + n)))
+            groups.append(group)
+            group = []
+            i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
+        group.append((tag, i1, i2, j1, j2))
+    if group and not (len(group) == 1 and group[0][0] == "equal"):
+        groups.append(group)
+    return [g for g in groups if any(op[0] != "equal" for op in g)]
+
+
+def _hunk_range(start: int, stop: int) -> str:
+    """A hunk side as unified diffs write it: 1-based start, count unless 1 (empty: the line before)."""
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start + 1 if length else start},{length}"
+
+
+def _diff_lines(text: str) -> list[str]:
+    """Lines for difflib; a last line without terminator stays apart from its replacement."""
+    return [x for x in split_lines(text) if x]
