@@ -137,27 +137,24 @@ class SyntaxTree:
         return SyntaxTree(self.language, self.parser, tree)
 
     def region_around(self, row: int) -> Region | None:
-        """The top-level nodes around ``row``: the one holding it (or the gap it is in) and one
-        neighbour on each side, as a byte and point range. None for an empty tree, or one with a
+        """The top-level nodes around ``row``: from the last one that ends above it to the first
+        that starts below it, as a byte and point range. None for an empty tree, or one with a
         syntax error anywhere: error recovery may have drawn any boundary, so it tells nothing."""
         root = self.tree.root_node
-        cursor = root.walk()
-        if root.has_error or not cursor.goto_first_child():
+        count = root.child_count
+        if root.has_error or count == 0:
             return None
-        nodes: list[ts.Node] = []
-        while True:  # children in order, in C: stop one past the first that ends at row or later
-            node = cursor.node
-            assert node is not None
-            nodes = [*nodes[-1:], node]
-            if node.end_point.row >= row:
-                if node.start_point.row <= row and cursor.goto_next_sibling():
-                    assert cursor.node is not None
-                    nodes.append(cursor.node)
-                break
-            if not cursor.goto_next_sibling():
-                nodes = nodes[-1:]
-                break
-        first, last = nodes[0], nodes[-1]
+        cursor = root.walk()  # finding the child is done in C, not by walking children here
+        index = cursor.goto_first_child_for_point((row, 0))
+        at = cursor.node if index is not None else root.child(count - 1)
+        assert at is not None
+        before = at.prev_sibling  # whole nodes on both sides: one that ends above row ...
+        while before is not None and before.end_point.row >= row:
+            before = before.prev_sibling
+        after: ts.Node | None = at if at.start_point.row > row else at.next_sibling  # ... one below
+        while after is not None and after.start_point.row <= row:
+            after = after.next_sibling
+        first, last = before or at, after or at
         return Region(first.start_byte, last.end_byte, first.start_point, last.end_point)
 
     def parse_region(self, read: ReadCallback, region: Region, row: int, size: int) -> SyntaxTree | None:
