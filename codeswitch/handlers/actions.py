@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -274,8 +275,7 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
             data = {"uri": uri, "version": snap.version, "quick": quick,
                     "range": ls.protocol._converter.unstructure(params.range),
                     "diagnostics": [[d.line, d.col, d.message, d.severity, d.source] for d in diagnostics]}
-            quick_plan = plan(state, snap, span, quick_instruction(quick, p.target.label, snap.language,
-                                                                   diagnostics))
+            quick_plan, _ = _quick_plan(state, snap, span, p, quick, diagnostics)
             actions.append(types.CodeAction(
                 title=(f"{_QUICK_TITLES[quick]} {p.target.label} "
                        f"({why(state, quick_plan.decision, quick_plan.scope)})"),
@@ -291,6 +291,18 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
     return actions
 
 
+def _quick_plan(state: State, snap: Snapshot, span: Span, p0: Plan, kind: QuickKind,
+                diagnostics: Sequence[Diagnostic]) -> tuple[Plan, str]:
+    """A quick edit's plan and instruction. Its wording may read wider than the function ("type
+    annotations" and "return type" suggest signature changes), but it edits the anchor it is
+    listed for, so it keeps the cursor's plan whenever the wording would move it elsewhere."""
+    instruction = quick_instruction(kind, p0.target.label, snap.language, diagnostics)
+    p = plan(state, snap, span, instruction)
+    if p.scope.scope == "workspace" or p.target != p0.target:
+        p = p0
+    return p, instruction
+
+
 async def resolve_code_action(ls: Any, action: types.CodeAction) -> types.CodeAction:
     """Run a quick edit's model call (cancellable) and fill the action's ``edit``."""
     data = action.data
@@ -303,11 +315,7 @@ async def resolve_code_action(ls: Any, action: types.CodeAction) -> types.CodeAc
     span = span_of(snap, get(data, "range"))
     diagnostics = tuple(Diagnostic(int(d[0]), int(d[1]), str(d[2]), str(d[3]), d[4] if d[4] else None)
                         for d in (get(data, "diagnostics") or ()))
-    p0 = plan(ls.state, snap, span, None)
-    instruction = quick_instruction(kind, p0.target.label, snap.language, diagnostics)
-    p = plan(ls.state, snap, span, instruction)
-    if p.scope.scope == "workspace" or p.target != p0.target:
-        p = p0  # a quick edit stays on the anchor the action was listed for
+    p, instruction = _quick_plan(ls.state, snap, span, plan(ls.state, snap, span, None), kind, diagnostics)
     result, done = await run_edit(ls, uri, span, instruction, diagnostics=diagnostics, p=p)
     if done is None:
         err = result["error"] or {"kind": "no_change", "message": "no change"}

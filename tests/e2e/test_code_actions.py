@@ -178,3 +178,16 @@ async def test_cancelling_a_resolve_closes_the_upstream_stream(lsp: EditSession,
         raise AssertionError("a cancelled resolve must answer RequestCancelled")
     rec = await emulator.wait_closed(req)
     assert rec.disconnected_at is not None and not rec.completed
+
+
+async def test_quick_edits_stay_on_the_function_even_when_other_files_call_it(
+        emulator: Emulator, tmp_path: Path) -> None:
+    """"Add type annotations" reads like a signature change, but a quick edit edits the anchor it
+    is listed for: its title (and its model) is the function tier's, not the workspace team's."""
+    files = {"m.py": PY, "use.py": "from m import area\n\nprint(area(2))\n"}
+    async for lsp in start_edit_session(emulator, tmp_path, files=files):
+        await lsp.wait_indexed()
+        uri = lsp.open("m.py", "python", PY)
+        titles = [a.title for a in await _actions(lsp, uri, 4, 8)]
+        (annotate,) = [t for t in titles if t.startswith("Add type annotations to function `area`")]
+        assert f"({CODEX}: function scope" in annotate
