@@ -29,7 +29,9 @@ from codeswitch.catalog import Catalog, load_catalog
 from codeswitch.config import Config, ConfigProblem, available_providers
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
+from codeswitch.features.edit import EditEngine
 from codeswitch.handlers import actions, info, inline, lifecycle, refactor, scope_request, text_sync
+from codeswitch.handlers.files import FileJudge
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
 
@@ -88,6 +90,9 @@ class State:
     init_options: object = None
     #: the last routing decision (codeswitch/lastRoute); handlers set it via info.remember_route
     last_route: info.RouteRecord | None = None
+    #: where each open document sits and whether it is secret, by URI
+    files: FileJudge = field(default_factory=FileJudge)
+    edit_engine: EditEngine | None = None
     #: pending index refreshes of open documents, by URI
     index_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
 

@@ -18,7 +18,6 @@ from codeswitch.features.edit import EditEngine, EditTarget, target_for
 from codeswitch.features.prompts_inline import DefinitionSite
 from codeswitch.routing import Budget, Health, RouteDecision, route
 from codeswitch.scope import Scope, ScopeRequest, estimate_scope
-from codeswitch.secrets import is_secret
 
 if TYPE_CHECKING:
     from codeswitch.server import State
@@ -58,25 +57,11 @@ class Plan:
 
 
 def rel_path(state: State, snap: Snapshot) -> str | None:
-    if snap.path is None:
-        return None
-    root = state.root
-    if root is not None:
-        try:
-            return snap.path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return snap.path.name
+    return state.files.facts(snap, state.root).rel_path
 
 
 def secret(state: State, snap: Snapshot) -> bool:
-    path = snap.path
-    if path is None:
-        return False
-    root = state.root
-    if root is not None and not path.resolve().is_relative_to(root.resolve()):
-        root = None
-    return is_secret(path, root if root is not None else path.parent)
+    return state.files.facts(snap, state.root).secret
 
 
 def plan(state: State, snap: Snapshot, span: Span, instruction: str | None) -> Plan:
@@ -121,9 +106,6 @@ def _preferred(state: State, decision: RouteDecision) -> tuple[str, ...]:
 
 # --- the engine per server ------------------------------------------------------------------------
 
-_engines: dict[int, EditEngine] = {}
-
-
 def engine(state: State) -> EditEngine:
     """The state's EditEngine, following the root, index and excludes of the current config."""
     index = state.index
@@ -136,9 +118,9 @@ def engine(state: State) -> EditEngine:
     def references(name: str) -> set[str]:
         return set(index.files_referencing(name)) if index is not None else set()
 
-    eng = _engines.get(id(state))
+    eng = state.edit_engine
     if eng is None:
-        eng = _engines[id(state)] = EditEngine()
+        eng = state.edit_engine = EditEngine()
     eng.root, eng.exclude = state.root, tuple(state.config.exclude)
     eng.definitions = definitions if index is not None else None
     eng.references = references if index is not None else None

@@ -28,11 +28,11 @@ from codeswitch.documents import DocumentStore, Pos, PositionError, Snapshot, Sp
 from codeswitch.features.inflight import InflightRequests
 from codeswitch.features.inline import InlineEngine, InlineOutcome, Suggestion
 from codeswitch.features.prompts_inline import DefinitionSite
+from codeswitch.handlers.files import FileJudge
 from codeswitch.handlers.info import RouteRecord, mark_served, remember_route
 from codeswitch.ledger import Ledger
 from codeswitch.routing import Budget, RouteDecision, route
 from codeswitch.scope import ScopeRequest, WorkspaceIndex, estimate_scope
-from codeswitch.secrets import ignore_stamp, is_secret
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,7 @@ class InlineHost(Protocol):
     index: WorkspaceIndex | None
     root: Path | None
     last_route: RouteRecord | None
+    files: FileJudge
 
     def keys(self) -> frozenset[str]: ...
 
@@ -78,8 +79,6 @@ class InlineService:
     inflight: InflightRequests = field(default_factory=InflightRequests)
     last: ServedInfo | None = None
     shown_failures: set[str] = field(default_factory=set)
-    #: per document URI: (root, ignore-file stamp) it was judged under, relative path, secret
-    files: dict[str, tuple[tuple[Path | None, int | None], str | None, bool]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         host = self.host
@@ -94,41 +93,6 @@ class InlineService:
         if index is None:
             return []
         return [DefinitionSite(s.path, s.span.start.line, s.span.end.line) for s in index.definitions(name)]
-
-    def _rel_path(self, snap: Snapshot) -> str | None:
-        root, path = self.host.root, snap.path
-        if path is None:
-            return None
-        if root is not None:
-            try:
-                return path.resolve().relative_to(root.resolve()).as_posix()
-            except ValueError:
-                pass
-        return path.name
-
-    def _file(self, snap: Snapshot) -> tuple[str | None, bool]:
-        """(relative path, secret) of a document: resolving paths costs a dozen system calls, so
-        the verdict is kept per URI until the root or its ``.codeswitchignore`` changes."""
-        root = self.host.root
-        folder = root if root is not None else snap.path.parent if snap.path is not None else None
-        key = (root, ignore_stamp(folder) if folder is not None else None)
-        known = self.files.get(snap.uri)
-        if known is None or known[0] != key:
-            known = self.files[snap.uri] = (key, self._rel_path(snap), self._secret(snap))
-        return known[1], known[2]
-
-    def _secret(self, snap: Snapshot) -> bool:
-        """Whether the document is a secret file (.env, keys, .codeswitchignore matches)."""
-        path = snap.path
-        if path is None:
-            return False
-        root = self.host.root
-        if root is not None:
-            try:
-                path.resolve().relative_to(root.resolve())
-            except ValueError:
-                root = None
-        return is_secret(path, root if root is not None else path.parent)
 
     def refresh(self) -> None:
         """Follow a configuration change (the state replaces its Config as a whole)."""
@@ -165,8 +129,8 @@ class InlineService:
             pos = snap.to_pos(line, character)
         except PositionError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
-        rel_path, secret = self._file(snap)
-        if secret:
+        facts = self.host.files.facts(snap, self.host.root)
+        if facts.secret:
             return None  # a secret file's text never goes to a provider
         ticket = self.inflight.begin(uri)
         try:
@@ -180,7 +144,7 @@ class InlineService:
             try:
                 outcome = await self.engine.complete(snap, pos.line, pos.col, shape=shape, decision=decision,
                                                      complete=dispatcher.complete,
-                                                     rel_path=rel_path)
+                                                     rel_path=facts.rel_path)
             except AllModelsFailed as exc:
                 if not self._show_dispatch_notices(dispatcher, notify):
                     self._show_once(notify, "all", f"codeswitch: inline completion failed: {exc}")
