@@ -32,7 +32,7 @@ from codeswitch.features.edit import EditOutcome, EditTarget, onto
 from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind, quick_instruction
 
 from .edit_plan import Plan, engine, get, plan, rel_path, secret, span_of, why, workspace_plan
-from .info import mark_served, remember_route
+from .info import remember_route, served
 from .scope_request import snapshot_for
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
             tried = tuple((a.model_key, a.kind) for a in exc.attempts)
             failed = EditOutcome(snap.version, "", "", (), p.target, None, tried)
             return _result(p, outcome=failed, error=("all_models_failed", str(exc))), None
-        mark_served(state, record, outcome.model)
+        served(ls, record, outcome.model)
         if outcome.error is not None:
             progress.end(f"refused: {outcome.error[1]}")
             return _result(p, outcome=outcome, error=outcome.error), None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pygls.exceptions import JsonRpcInternalError
 
 from codeswitch.cli.stats import premium_model
-from codeswitch.ledger import LedgerError, SpendStats, Stats
+from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats
 from codeswitch.routing import RouteDecision
 
 if TYPE_CHECKING:
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 STATS_METHOD = "codeswitch/stats"
 LAST_ROUTE_METHOD = "codeswitch/lastRoute"
+#: server -> client after each served request: the model and today's spend (status bars)
+STATUS_NOTIFICATION = "codeswitch/status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,19 @@ def mark_served(host: RouteHost, record: RouteRecord, model: str | None) -> None
     """The model that served ``record``'s request (only if no newer decision replaced it)."""
     if host.last_route is record and model is not None:
         host.last_route = replace(record, served_by=model)
+
+
+def status_params(ledger: Ledger | None, model: str, tier: str) -> dict[str, object]:
+    """The ``codeswitch/status`` notification's params."""
+    spent = ledger.spent_today() if ledger is not None else None
+    return {"model": model, "tier": tier, "spentTodayUsd": None if spent is None else round(spent, 6)}
+
+
+def served(ls: CodeswitchServer, record: RouteRecord, model: str | None) -> None:
+    """An edit or refactor was served: keep it as the last route's server and tell the client."""
+    mark_served(ls.state, record, model)
+    if model is not None:
+        ls.protocol.notify(STATUS_NOTIFICATION, status_params(ls.state.ledger, model, record.tier))
 
 
 def stats_result(ls: CodeswitchServer) -> dict[str, object]:

@@ -29,7 +29,13 @@ from codeswitch.features.inflight import InflightRequests
 from codeswitch.features.inline import InlineEngine, InlineOutcome, Suggestion
 from codeswitch.features.prompts_inline import DefinitionSite
 from codeswitch.handlers.files import FileJudge
-from codeswitch.handlers.info import RouteRecord, mark_served, remember_route
+from codeswitch.handlers.info import (
+    STATUS_NOTIFICATION,
+    RouteRecord,
+    mark_served,
+    remember_route,
+    status_params,
+)
 from codeswitch.ledger import Ledger
 from codeswitch.routing import Budget, RouteDecision, route
 from codeswitch.scope import ScopeRequest, WorkspaceIndex, estimate_scope
@@ -39,7 +45,6 @@ log = logging.getLogger(__name__)
 INLINE_METHOD = types.TEXT_DOCUMENT_INLINE_COMPLETION
 COMPLETION_METHOD = types.TEXT_DOCUMENT_COMPLETION
 ACCEPT_COMMAND = "codeswitch.acceptInline"
-STATUS_NOTIFICATION = "codeswitch/status"
 INLINE_OPTIONS = types.InlineCompletionOptions()
 COMPLETION_OPTIONS = types.CompletionOptions(resolve_provider=False)
 _WORD_TAIL = re.compile(r"[A-Za-z0-9_]*$")
@@ -177,10 +182,10 @@ class InlineService:
             self._show_once(notify, outcome.notice, outcome.notice)
         if outcome.model is None:
             return
-        spent = self.host.ledger.spent_today() if self.host.ledger is not None else None
-        self.last = ServedInfo(outcome.model, outcome.tier, spent)
-        notify(STATUS_NOTIFICATION, {"model": outcome.model, "tier": outcome.tier,
-                                     "spentTodayUsd": None if spent is None else round(spent, 6)})
+        params = status_params(self.host.ledger, outcome.model, outcome.tier)
+        spent = params["spentTodayUsd"]
+        self.last = ServedInfo(outcome.model, outcome.tier, spent if isinstance(spent, float) else None)
+        notify(STATUS_NOTIFICATION, params)
 
     def accept(self, arguments: object) -> None:
         """codeswitch.acceptInline: record ``[{id, model, accepted_chars, full}]`` in the ledger."""

@@ -43,7 +43,7 @@ from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.scope.syntax import language_for
 from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 
-from .info import mark_served, remember_route
+from .info import remember_route, served
 
 if TYPE_CHECKING:
     from codeswitch.server import CodeswitchServer, State
@@ -264,7 +264,7 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
     finally:
         progress.end(outcome)
         lead = caps.agents.get("lead")
-        mark_served(state, route_record, lead.model if lead is not None else None)
+        served(ls, route_record, lead.model if lead is not None else None)
 
 
 def _spend(caps: Caps) -> dict[str, object]:

@@ -100,6 +100,9 @@ async def test_apply_true_sends_workspace_apply_edit_and_records_the_ledger(lsp:
     with Ledger(tmp_path / "data" / "codeswitch" / LEDGER_FILE) as ledger:
         rows = [r for r in ledger.rows() if r.kind == "edit"]
     assert [(r.model_key, r.outcome, r.tier) for r in rows] == [(CODEX, "ok", "function")]
+    # the client's status bar hears who served it and today's spend
+    (status,) = lsp.status
+    assert (status.model, status.tier) == (CODEX, "function") and status.spentTodayUsd > 0
     # visible in codeswitch/stats (the same Stats as `codeswitch stats`) and codeswitch/lastRoute
     stats = await lsp.raw_request("codeswitch/stats", {})
     tiers = {t["name"]: t for t in stats["by_tier"]}

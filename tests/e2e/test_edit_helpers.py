@@ -64,6 +64,7 @@ class EditSession:
         self.root = root
         self.versions: dict[str, int] = {}
         self.applied: list[types.ApplyWorkspaceEditParams] = []
+        self.status: list[Any] = []  # codeswitch/status notifications
 
     def uri(self, name: str) -> str:
         return (self.root / name).as_uri()
@@ -137,6 +138,8 @@ async def start_edit_session(emulator: Emulator, tmp_path: Path, *,
     config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"], server_env=env)
     client: LanguageClient = await config.start()  # type: ignore[assignment]
     session = EditSession(client, root)
+
+    client.feature("codeswitch/status")(lambda params: session.status.append(params))
 
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
