@@ -217,7 +217,7 @@ export function describeEdit(result: EditResult, what: 'edit' | 'refactor'): { k
 
 /**
  * The status after an edit or refactor answer: the model that served it, and today's spend plus
- * its cost when today's spend is known (the server's `codeswitch/status` comes with inline answers).
+ * its cost when today's spend is known (the server's `codeswitch/status` follows every served request).
  */
 export function statusAfter(last: StatusParams | undefined, result: EditResult): StatusParams | undefined {
   if (!result.model) {
