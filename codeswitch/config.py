@@ -122,6 +122,8 @@ class InlineConfig:
     max_prefix_tokens: int = 1500
     max_suffix_tokens: int = 500
     cache_size: int = 256
+    #: time for reading definitions from other files into the prompt (what is found by then goes)
+    context_ms: int = 5
 
 
 @dataclass(frozen=True, slots=True)

@@ -117,12 +117,16 @@ class InlineEngine:
     root: Path | None = None
     definitions: DefinitionLookup | None = None
     cache: InlineCache = field(default_factory=InlineCache)
-    context_time_budget_s: float = 0.005
+    context_time_budget_s: float | None = None  # None: the config's inline.context_ms
     upstream_calls: int = 0
     _told: set[tuple[str, str]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.cache = InlineCache(self.config.inline.cache_size)
+
+    def _context_budget_s(self) -> float:
+        given = self.context_time_budget_s
+        return given if given is not None else self.config.inline.context_ms / 1000
 
     def cached(self, doc: LineDocument, line: int, col: int) -> Suggestion | None:
         """A suggestion from the cache (exact or type-through), without any model call."""
@@ -146,7 +150,7 @@ class InlineEngine:
             root = self.root
             snippets = gather_snippets(names_near_cursor(prefix), self.definitions, root=root,
                                        exclude_path=rel_path, is_secret=lambda p: is_secret(p, root),
-                                       time_budget_s=self.context_time_budget_s)
+                                       time_budget_s=self._context_budget_s())
         return InlineContext(prefix, suffix, doc.language, rel_path, imports, snippets)
 
     async def complete(self, doc: LineDocument, line: int, col: int, *, shape: str | None,

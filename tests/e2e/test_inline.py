@@ -379,7 +379,8 @@ async def test_definitions_from_other_workspace_files_reach_the_prompt(emulator:
                "\nTAX_TABLE = {}\n")
     files = {"pricing.py": pricing,
              ".env": "def price_with_tax():\n    SECRET_TOKEN = 1\n"}
-    async for lsp in _start(emulator, tmp_path, caps, files=files):
+    # a generous time for reading other files: a loaded test machine must not drop the context
+    async for lsp in _start(emulator, tmp_path, caps, settings={"inline": {"context_ms": 5000}}, files=files):
         for _ in range(500):  # the index is built in the background and reports $/progress
             reports = [r for rs in lsp.client.progress_reports.values() for r in rs]
             if any(isinstance(r, types.WorkDoneProgressEnd) for r in reports):

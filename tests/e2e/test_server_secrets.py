@@ -90,7 +90,7 @@ async def _start(start_server: StartServer, emulator: Emulator, log_file: Path) 
         init_options={"providers": {
             "openai": {"base_url": emulator.base_url("openai_responses")},
             "anthropic": {"base_url": emulator.base_url("anthropic")},
-        }},
+        }, "inline": {"context_ms": 5000}},  # context from other files even on a loaded machine
         files={".env": ENV_TEXT, "id_rsa": RSA_TEXT, "certs/server.pem": PEM_TEXT,
                "secrets.py": SECRET_PY, "vault/salt.py": IGNORED_PY, "main.py": MAIN_PY,
                "helpers.py": "def helper_total(items):\n    return sum(items)\n",
