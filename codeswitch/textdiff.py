@@ -1,28 +1,18 @@
-"""Line splitting and unified diffs, in proportion to what changed.
+"""Unified diffs and rebases, in proportion to what changed.
 
-``split_lines`` follows the LSP rule for line ends; ``common_ends`` finds the lines two texts
-share at the start and end, so diffs and rebases only align the changed middle with difflib;
-``unified_diff`` writes a git-style diff of one file from that (``codeswitch.edits`` re-exports it).
+``common_ends`` finds the lines two texts share at the start and end, so diffs and rebases only
+align the changed middle with difflib; ``unified_diff`` writes a git-style diff of one file from
+that (``codeswitch.edits`` re-exports it). Lines split by :func:`codeswitch.text.split_lines`.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Sequence
 
-_EOL = re.compile(r"\r\n|\r|\n")
+from codeswitch.text import split_lines
 
-
-def split_lines(text: str) -> list[str]:
-    """Lines with their terminators (LSP rule: \\n, \\r\\n, \\r); the last one may lack one."""
-    out: list[str] = []
-    start = 0
-    for m in _EOL.finditer(text):
-        out.append(text[start:m.end()])
-        start = m.end()
-    out.append(text[start:])
-    return out
+__all__ = ["common_ends", "split_lines", "unified_diff"]
 
 
 def common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
