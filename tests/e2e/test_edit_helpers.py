@@ -8,6 +8,7 @@ and answers workspace/applyEdit by recording the edit (and applying nothing).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 import uuid
@@ -104,8 +105,14 @@ class EditSession:
                 getattr(v, "kind", None) == "end" for v in values)
                 for token, values in self.client.progress_reports.items())
 
+        # the client may record the last report just after it wakes a waiter: look again at
+        # every notification and, should the last one slip past, every half second, for a minute
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
         while not done():
-            await asyncio.wait_for(self.client.wait_for_notification(types.PROGRESS), timeout=60)
+            assert loop.time() < deadline, "the workspace index never reported its end"
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.client.wait_for_notification(types.PROGRESS), timeout=0.5)
 
     async def raw_request(self, method: str, params: object) -> Any:
         """A request whose result is kept as JSON (the test client would pick a type for it)."""
