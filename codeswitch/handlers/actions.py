@@ -31,9 +31,9 @@ from codeswitch.edits import EditRejected, TextEdit, apply_edits, unified_diff
 from codeswitch.features.edit import EditOutcome, EditTarget, onto
 from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind, quick_instruction
 
-from .edit_plan import Plan, engine, get, plan, rel_path, secret, span_of, why, workspace_plan
+from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
 from .info import remember_route, served
-from .scope_request import snapshot_for
+from .scope_request import get, snapshot_for, span_of
 
 if TYPE_CHECKING:
     from codeswitch.server import State

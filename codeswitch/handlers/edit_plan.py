@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pygls.exceptions import JsonRpcInvalidParams
-
-from codeswitch.documents import PositionError, Snapshot, Span
+from codeswitch.documents import Snapshot, Span
 from codeswitch.features.edit import EditEngine, EditTarget, target_for
 from codeswitch.features.prompts_inline import DefinitionSite
 from codeswitch.routing import Budget, Health, RouteDecision, route
@@ -21,30 +19,6 @@ from codeswitch.scope import Scope, ScopeRequest, estimate_scope
 
 if TYPE_CHECKING:
     from codeswitch.server import State
-
-
-def get(obj: object, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
-
-
-def _position(obj: object, what: str) -> tuple[int, int]:
-    line, char = get(obj, "line"), get(obj, "character")
-    if not isinstance(line, int) or not isinstance(char, int) or isinstance(line, bool):
-        raise JsonRpcInvalidParams(f"{what} must be a position {{line, character}}")
-    return line, char
-
-
-def span_of(snap: Snapshot, rng: object) -> Span:
-    if rng is None:
-        raise JsonRpcInvalidParams("missing range")
-    start, end = _position(get(rng, "start"), "range.start"), _position(get(rng, "end"), "range.end")
-    try:
-        span = Span(snap.to_pos(*start), snap.to_pos(*end))
-    except PositionError as exc:
-        raise JsonRpcInvalidParams(str(exc)) from None
-    if (span.end.line, span.end.col) < (span.start.line, span.start.col):
-        span = Span(span.end, span.start)
-    return span
 
 
 @dataclass(frozen=True, slots=True)

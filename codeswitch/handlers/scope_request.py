@@ -28,14 +28,15 @@ METHOD = "codeswitch/scope"
 MAX_DISK_BYTES = 4_000_000
 
 
-def _get(obj: object, key: str) -> Any:
+def get(obj: object, key: str) -> Any:
+    """A field of params that may arrive as JSON (a dict) or as an lsprotocol object."""
     if isinstance(obj, Mapping):
         return obj.get(key)
     return getattr(obj, key, None)
 
 
 def _int(obj: object, key: str, what: str) -> int:
-    value = _get(obj, key)
+    value = get(obj, key)
     if not isinstance(value, int) or isinstance(value, bool):
         raise JsonRpcInvalidParams(f"{what}.{key} must be an integer")
     return value
@@ -45,6 +46,19 @@ def _position(obj: object, what: str) -> tuple[int, int]:
     if obj is None:
         raise JsonRpcInvalidParams(f"missing {what}")
     return _int(obj, "line", what), _int(obj, "character", what)
+
+
+def span_of(snap: Snapshot, rng: object, what: str = "range") -> Span:
+    """An LSP range of a request as a Span in ``snap`` (start first); InvalidParams when unusable."""
+    start = _position(get(rng, "start") if rng is not None else None, f"{what}.start")
+    end = _position(get(rng, "end"), f"{what}.end")
+    try:
+        span = Span(snap.to_pos(*start), snap.to_pos(*end))
+    except PositionError as exc:
+        raise JsonRpcInvalidParams(str(exc)) from None
+    if (span.end.line, span.end.col) < (span.start.line, span.start.col):
+        span = Span(span.end, span.start)
+    return span
 
 
 def snapshot_for(state: State, uri: str) -> Snapshot:
@@ -67,27 +81,24 @@ def snapshot_for(state: State, uri: str) -> Snapshot:
 
 def scope_result(state: State, params: object) -> dict[str, object]:
     """The scope JSON for one request (plain data; raises InvalidParams on bad input)."""
-    uri = _get(_get(params, "textDocument"), "uri")
+    uri = get(get(params, "textDocument"), "uri")
     if not isinstance(uri, str):
         raise JsonRpcInvalidParams("missing textDocument.uri")
-    kind: RequestKind = _get(params, "kind") or "auto"
+    kind: RequestKind = get(params, "kind") or "auto"
     if kind not in KINDS:
         raise JsonRpcInvalidParams(f"kind must be one of {', '.join(KINDS)}")
-    instruction = _get(params, "instruction")
+    instruction = get(params, "instruction")
     if instruction is not None and not isinstance(instruction, str):
         raise JsonRpcInvalidParams("instruction must be a string")
-    rng = _get(params, "range")
-    if rng is not None:
-        start, end = _position(_get(rng, "start"), "range.start"), _position(_get(rng, "end"), "range.end")
-    else:
-        start = end = _position(_get(params, "position"), "range or position")
+    rng = get(params, "range")
+    if rng is None:
+        position = get(params, "position")
+        if position is None:
+            raise JsonRpcInvalidParams("missing range or position")
+        rng = {"start": position, "end": position}
+    start, end = _position(get(rng, "start"), "range.start"), _position(get(rng, "end"), "range.end")
     snap = snapshot_for(state, uri)
-    try:
-        span = Span(snap.to_pos(*start), snap.to_pos(*end))
-    except PositionError as exc:
-        raise JsonRpcInvalidParams(str(exc)) from None
-    if (span.end.line, span.end.col) < (span.start.line, span.start.col):
-        span = Span(span.end, span.start)
+    span = span_of(snap, rng)
     scope = estimate_scope(snap, ScopeRequest(kind, span, instruction), state.index)
     spent = state.ledger.spent_today() if state.ledger is not None else 0.0
     health = state.dispatcher.health() if state.dispatcher is not None else Health()
