@@ -12,34 +12,21 @@ watch_files=..., inline=...)`` builds client capabilities. A session (:class:`Ls
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from lsp_raw import plain, raw_request
 from lsprotocol import types
-from pygls.protocol import JsonRPCProtocol
-from pygls.protocol.json_rpc import JsonRPCRequestMessage
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 #: an LSP range as (start line, start character, end line, end character), or None for full text
 Edit = tuple[tuple[int, int, int, int] | None, str]
-
-
-def plain(value: Any) -> Any:
-    """pygls turns custom results into namedtuples; tests compare JSON data."""
-    if isinstance(value, tuple) and hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 def server_env(tmp: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -121,14 +108,7 @@ class LspSession:
     async def raw_request(self, method: str, params: object) -> Any:
         """A request sent as is: pytest-lsp's client-side checks (capabilities, "not initialized")
         are skipped, so bad-input tests can send what a misbehaving client would."""
-        protocol = self.client.protocol
-        msg_id = str(uuid.uuid4())
-        future: Future[Any] = Future()
-        protocol._request_futures[msg_id] = future
-        protocol._result_types[msg_id] = None
-        protocol._send_data(JsonRPCRequestMessage(id=msg_id, method=method, params=params,
-                                                  jsonrpc=JsonRPCProtocol.VERSION))
-        return plain(await asyncio.wrap_future(future))
+        return await raw_request(self.client, method, params)
 
     async def scope(self, uri: str, line: int, character: int, *, kind: str = "inline",
                     end: tuple[int, int] | None = None, instruction: str | None = None) -> dict[str, Any]:

@@ -11,30 +11,18 @@ import asyncio
 import contextlib
 import os
 import sys
-import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from lsp_raw import plain, raw_request
 from lsprotocol import types
-from pygls.protocol import JsonRPCProtocol
-from pygls.protocol.json_rpc import JsonRPCRequestMessage
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from codeswitch.testing import Emulator
 
 CODEX = "gpt-5.3-codex"
 FAKE_KEY = "sk-test-edit-0000"
-
-
-def plain(value: Any) -> Any:
-    """pygls turns custom results into namedtuples; tests compare JSON data."""
-    if isinstance(value, tuple) and hasattr(value, "_asdict"):
-        return {k: plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 def edit_caps(*, document_changes: bool = True, resolve: bool = True) -> types.ClientCapabilities:
@@ -116,14 +104,7 @@ class EditSession:
 
     async def raw_request(self, method: str, params: object) -> Any:
         """A request whose result is kept as JSON (the test client would pick a type for it)."""
-        protocol = self.client.protocol
-        msg_id = str(uuid.uuid4())
-        future: Future[Any] = Future()
-        protocol._request_futures[msg_id] = future
-        protocol._result_types[msg_id] = None
-        protocol._send_data(JsonRPCRequestMessage(id=msg_id, method=method, params=params,
-                                                  jsonrpc=JsonRPCProtocol.VERSION))
-        return plain(await asyncio.wrap_future(future))
+        return await raw_request(self.client, method, params)
 
     async def edit(self, uri: str, line: int, character: int, instruction: str, **extra: object) -> Any:
         return plain(await self.client.protocol.send_request_async(
