@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import default_converter
 
 from codeswitch.dispatch import AllModelsFailed
-from codeswitch.documents import Pos, PositionError, Snapshot, Span, UnknownDocument, path_from_uri
+from codeswitch.documents import Pos, Snapshot, Span, UnknownDocument, path_from_uri
 from codeswitch.edits import (
     EditRejected,
     FileChange,
@@ -44,6 +43,7 @@ from codeswitch.scope.syntax import language_for
 from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 
 from .info import remember_route, served
+from .scope_request import get, snapshot_for, span_of
 
 if TYPE_CHECKING:
     from codeswitch.server import CodeswitchServer, State
@@ -84,10 +84,6 @@ class EditCaps:
                    doc and "rename" in ops)
 
 
-def _get(obj: object, key: str) -> Any:
-    return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
-
-
 def _result(**fields: object) -> dict[str, object]:
     out: dict[str, object] = {"edit": None, "diff": "", "applied": False, "model": None, "scope": "workspace",
                               "tier": "workspace", "reasons": [], "files": [], "agents": [],
@@ -125,31 +121,16 @@ async def _index(state: State, root: Path) -> WorkspaceIndex:
 
 def _where(state: State, params: object, root: Path) -> tuple[str, list[str]]:
     """Context for the lead (where the user asked from) and the scope estimator's reasons."""
-    doc = _get(params, "textDocument")
+    doc = get(params, "textDocument")
     if doc is None:
         return "", []
-    uri = _get(doc, "uri")
+    uri = get(doc, "uri")
     if not isinstance(uri, str):
         raise JsonRpcInvalidParams("textDocument.uri must be a string")
-    try:
-        snap = state.documents.snapshot(uri)
-    except UnknownDocument:
-        path = path_from_uri(uri)
-        if path is None or not path.is_file():
-            raise JsonRpcInvalidParams(f"unknown document: {uri}") from None
-        snap = Snapshot.from_text(path.read_text(encoding="utf-8", errors="replace"), uri=uri, path=path,
-                                  encoding=state.documents.encoding)
-    rng = _get(params, "range")
-    try:
-        if rng is not None:
-            s, e = _get(rng, "start"), _get(rng, "end")
-            span = Span(snap.to_pos(int(_get(s, "line")), int(_get(s, "character"))),
-                        snap.to_pos(int(_get(e, "line")), int(_get(e, "character"))))
-        else:
-            span = Span(Pos(0, 0), Pos(0, 0))
-    except (PositionError, TypeError, ValueError) as exc:
-        raise JsonRpcInvalidParams(f"bad range: {exc}") from None
-    instruction = str(_get(params, "instruction"))
+    snap = snapshot_for(state, uri)
+    rng = get(params, "range")
+    span = span_of(snap, rng) if rng is not None else Span(Pos(0, 0), Pos(0, 0))
+    instruction = str(get(params, "instruction"))
     scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index)
     rel = snap.path.relative_to(root).as_posix() if snap.path is not None and snap.path.is_relative_to(root) \
         else uri
@@ -196,10 +177,10 @@ class _Progress:
 
 async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
     state = ls.state
-    instruction = _get(params, "instruction")
+    instruction = get(params, "instruction")
     if not isinstance(instruction, str) or not instruction.strip():
         raise JsonRpcInvalidParams("instruction must be a non-empty string")
-    apply = _get(params, "apply")
+    apply = get(params, "apply")
     if apply is not None and not isinstance(apply, bool):
         raise JsonRpcInvalidParams("apply must be a boolean")
     roots = _roots(ls)
@@ -211,7 +192,7 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
     decision = route(_WorkspaceScope(), state.config, state.catalog, health,
                      Budget.from_config(state.config, spent), state.keys())
     reasons = ["codeswitch/refactor runs at workspace scope (agent team)", *scope_reasons]
-    doc_uri = _get(_get(params, "textDocument"), "uri")
+    doc_uri = get(get(params, "textDocument"), "uri")
     route_record = remember_route(state, METHOD, doc_uri if isinstance(doc_uri, str) else None, decision,
                                   tuple(reasons))
     base: dict[str, object] = {"tier": decision.tier, "reasons": reasons}
@@ -226,7 +207,7 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
                       can_rename=edit_caps.rename)
     run_id = uuid.uuid4().hex
     rt = TeamRuntime(state.dispatcher, decision, caps, run_id, decision.max_output_tokens)
-    progress = _Progress(ls, _get(params, "workDoneToken"))
+    progress = _Progress(ls, get(params, "workDoneToken"))
     await progress.begin(asyncio.current_task())
     outcome = "cancelled"
     try:
