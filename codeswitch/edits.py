@@ -14,7 +14,6 @@ Where edits may go (:func:`check_target`) and the shape of a whole request's res
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Literal
 
 from codeswitch.documents import Pos, Span
 from codeswitch.formats import AnchoredReplacement, SearchReplace
-from codeswitch.textdiff import common_ends, split_lines, unified_diff
+from codeswitch.textdiff import line_opcodes, split_lines, unified_diff
 
 __all__ = [
     "EditRejected", "FileChange", "RejectKind", "TextEdit", "WorkspaceChange", "apply_anchored",
@@ -56,10 +55,6 @@ class TextEdit:
 
 
 # --- lines and offsets -----------------------------------------------------------------------------
-
-def _strip_eol(line: str) -> str:
-    return line[:-2] if line.endswith("\r\n") else line[:-1] if line.endswith(("\n", "\r")) else line
-
 
 def offset_of(text: str, pos: Pos) -> int:
     """Code-point offset of a position in ``text`` (column clamped to the line)."""
@@ -140,7 +135,7 @@ def _fuzzy_find(hay: list[str], needle: list[str]) -> list[tuple[int, str, str]]
 def _reindent(text: str, add: str, remove: str) -> str:
     out = []
     for line in split_lines(text):
-        if _strip_eol(line).strip():
+        if line.strip():
             if remove and line.startswith(remove):
                 line = line[len(remove):]
             line = add + line
@@ -278,14 +273,10 @@ def minimal_edits(old: str, new: str) -> list[TextEdit]:
     of changed lines with the same count is edited line by line.
     """
     a, b = split_lines(old), split_lines(new)
-    head, tail = common_ends(a, b)
     out: list[TextEdit] = []
-    # difflib only sees the lines between the common head and tail: an edit costs what it changes
-    matcher = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, i1, i2, j1, j2 in line_opcodes(a, b):
         if tag == "equal":
             continue
-        i1, i2, j1, j2 = i1 + head, i2 + head, j1 + head, j2 + head
         if tag == "replace" and i2 - i1 == j2 - j1:
             for k in range(i2 - i1):
                 e = _trimmed(a[i1 + k], b[j1 + k], Pos(i1 + k, 0))
@@ -312,22 +303,12 @@ def rebase(edits: Sequence[TextEdit], base: str, current: str, region: Span | No
     spans = [e.span for e in edits] + ([region] if region is not None else [])
     first = min(s.start.line for s in spans)
     last = max(s.end.line if s.end.col > 0 or s.end.line == s.start.line else s.end.line - 1 for s in spans)
-    a, b = split_lines(base), split_lines(current)
-    head, tail = common_ends(a, b)
-    delta: int | None = None
-    if last < head:  # everything the edits touch is above the user's change
-        delta = 0
-    elif first >= len(a) - tail:  # ... or below it
-        delta = len(b) - len(a)
-    else:
-        matcher = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
-        for i, j, n in matcher.get_matching_blocks():
-            if i + head <= first and last < i + head + n:
-                delta = j - i
-                break
-    if delta is not None:
-        return [TextEdit(Span(Pos(e.span.start.line + delta, e.span.start.col),
-                              Pos(e.span.end.line + delta, e.span.end.col)), e.new_text) for e in edits]
+    # one unchanged run of lines (the common head, tail, or a run in between) must hold them all
+    for tag, i1, i2, j1, _ in line_opcodes(split_lines(base), split_lines(current)):
+        if tag == "equal" and i1 <= first and last < i2:
+            delta = j1 - i1
+            return [TextEdit(Span(Pos(e.span.start.line + delta, e.span.start.col),
+                                  Pos(e.span.end.line + delta, e.span.end.col)), e.new_text) for e in edits]
     raise EditRejected("stale", "the code this edit changes was modified while the model worked "
                        f"(lines {first + 1}-{last + 1}); run the edit again")
 

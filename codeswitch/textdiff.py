@@ -1,8 +1,9 @@
 """Unified diffs and rebases, in proportion to what changed.
 
-``common_ends`` finds the lines two texts share at the start and end, so diffs and rebases only
-align the changed middle with difflib; ``unified_diff`` writes a git-style diff of one file from
-that (``codeswitch.edits`` re-exports it). Lines split by :func:`codeswitch.text.split_lines`.
+``common_ends`` finds the lines two texts share at the start and end, so diffs, minimal edits and
+rebases only align the changed middle with difflib (:func:`line_opcodes`); ``unified_diff`` writes
+a git-style diff of one file from that (``codeswitch.edits`` re-exports it).
+Lines split by :func:`codeswitch.text.split_lines`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from collections.abc import Sequence
 
 from codeswitch.text import split_lines
 
-__all__ = ["common_ends", "split_lines", "unified_diff"]
+__all__ = ["common_ends", "line_opcodes", "split_lines", "unified_diff"]
+
+Opcode = tuple[str, int, int, int, int]
 
 
 def common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
@@ -27,16 +30,9 @@ def common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
     return head, tail
 
 
-def unified_diff(rel: str, old: str | None, new: str) -> str:
-    """A unified diff with a/ and b/ prefixes, as git prints it (``old`` None: a new file).
-
-    difflib only aligns the lines between the common head and tail, so the cost follows the
-    change, not the file; the head and tail give the hunks their context.
-    """
-    a = _diff_lines(old) if old else []
-    b = _diff_lines(new)
-    if a == b:
-        return ""
+def line_opcodes(a: Sequence[str], b: Sequence[str]) -> list[Opcode]:
+    """difflib opcodes turning lines ``a`` into ``b``, with only the lines between the common head
+    and tail given to difflib: the cost follows the change, not the file."""
     head, tail = common_ends(a, b)
     middle = difflib.SequenceMatcher(None, a[head:len(a) - tail], b[head:len(b) - tail], autojunk=False)
     ops: list[Opcode] = [("equal", 0, head, 0, head)] if head else []
@@ -44,8 +40,20 @@ def unified_diff(rel: str, old: str | None, new: str) -> str:
                for tag, i1, i2, j1, j2 in middle.get_opcodes())
     if tail:
         ops.append(("equal", len(a) - tail, len(a), len(b) - tail, len(b)))
+    return ops
+
+
+def unified_diff(rel: str, old: str | None, new: str) -> str:
+    """A unified diff with a/ and b/ prefixes, as git prints it (``old`` None: a new file).
+
+    The lines are aligned by :func:`line_opcodes`; the head and tail give the hunks their context.
+    """
+    a = _diff_lines(old) if old else []
+    b = _diff_lines(new)
+    if a == b:
+        return ""
     out = [f"--- {'a/' + rel if old is not None else '/dev/null'}\n", f"+++ b/{rel}\n"]
-    for group in _hunks(ops, _CONTEXT):
+    for group in _hunks(line_opcodes(a, b), _CONTEXT):
         first, last = group[0], group[-1]
         out.append(f"@@ -{_hunk_range(first[1], last[2])} +{_hunk_range(first[3], last[4])} @@\n")
         for tag, i1, i2, j1, j2 in group:
@@ -59,9 +67,6 @@ def unified_diff(rel: str, old: str | None, new: str) -> str:
 
 _CONTEXT = 3
 _NO_EOL = "\\ No newline at end of file\n"
-
-
-Opcode = tuple[str, int, int, int, int]
 
 
 def _hunks(ops: list[Opcode], n: int) -> list[list[Opcode]]:
