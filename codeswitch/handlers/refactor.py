@@ -30,7 +30,6 @@ from codeswitch.documents import Pos, Snapshot, Span, UnknownDocument, path_from
 from codeswitch.edits import (
     EditRejected,
     FileChange,
-    TextEdit,
     apply_edits,
     check_syntax,
     rebase,
@@ -309,16 +308,14 @@ def _range(snap: Snapshot, span: Span) -> types.Range:
 TextEdits = list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit]
 
 
-def _text_edits(change: FileChange, encoding: str, annotate: bool) -> TextEdits:
+def _text_edits(change: FileChange, encoding: str) -> list[types.TextEdit]:
     snap = Snapshot.from_text(change.old_text or "", encoding=encoding)
-    return [_one(snap, e, annotate) for e in change.edits]
+    return [types.TextEdit(range=_range(snap, e.span), new_text=e.new_text) for e in change.edits]
 
 
-def _one(snap: Snapshot, e: TextEdit, annotate: bool) -> types.TextEdit | types.AnnotatedTextEdit:
-    rng = _range(snap, e.span)
-    if annotate:
-        return types.AnnotatedTextEdit(range=rng, new_text=e.new_text, annotation_id=ANNOTATION_ID)
-    return types.TextEdit(range=rng, new_text=e.new_text)
+def _annotated(edits: list[types.TextEdit]) -> TextEdits:
+    return [types.AnnotatedTextEdit(range=e.range, new_text=e.new_text, annotation_id=ANNOTATION_ID)
+            for e in edits]
 
 
 def workspace_edit(changes: list[FileChange], caps: EditCaps, encoding: str,
@@ -329,9 +326,7 @@ def workspace_edit(changes: list[FileChange], caps: EditCaps, encoding: str,
         if any(c.old_text is None or c.rename_from is not None for c in changes):
             raise EditRejected("resource_op", "the editor cannot create or rename files through a "
                                "workspace edit")
-        plain = {c.path.as_uri(): [types.TextEdit(range=_range(Snapshot.from_text(c.old_text or "",
-                 encoding=encoding), e.span), new_text=e.new_text) for e in c.edits] for c in changes}
-        return types.WorkspaceEdit(changes=plain)
+        return types.WorkspaceEdit(changes={c.path.as_uri(): _text_edits(c, encoding) for c in changes})
     ops: list[types.TextDocumentEdit | types.CreateFile | types.RenameFile | types.DeleteFile] = []
     annotation = ANNOTATION_ID if caps.annotations else None
     for c in changes:
@@ -346,7 +341,8 @@ def workspace_edit(changes: list[FileChange], caps: EditCaps, encoding: str,
             if not c.edits:
                 continue
         doc = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=c.version)
-        ops.append(types.TextDocumentEdit(doc, _text_edits(c, encoding, caps.annotations)))
+        edits = _text_edits(c, encoding)
+        ops.append(types.TextDocumentEdit(doc, _annotated(edits) if caps.annotations else list(edits)))
     annotations = {ANNOTATION_ID: types.ChangeAnnotation(label=f"codeswitch refactor: {label[:80]}",
                                                          needs_confirmation=True,
                                                          description="changes made by the agent team")} \
