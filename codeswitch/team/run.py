@@ -79,7 +79,6 @@ class Team:
         self.tasks: list[Task] = []
         self.fixes: list[tuple[Task, str]] = []
         self.approved: str | None = None
-        self._done_files = 0
 
     # -- the run -------------------------------------------------------------------------------
 
@@ -100,8 +99,8 @@ class Team:
             self.fixes.clear()
             refused = [f"{a}: {m}" for a, _k, m in self.overlay.refusals[shown:]]  # new since last round
             shown = len(self.overlay.refusals)
-            notes = [f"teammate {t.n}: {t.summary}" for t in self.tasks if t.summary]
-            self.lead.tell(T.review_message(self._diff(), self.overlay.syntax_problems(), refused, notes))
+            problems = self.overlay.syntax_problems()
+            self.lead.tell(T.review_message(self._diff(), problems, refused, self._notes()))
             turn = await converse(self.rt, self.lead, self._review_tool, REVIEW_STOPS)
             if not self.fixes:
                 break
@@ -117,14 +116,14 @@ class Team:
             raise TeamError("syntax", "the refactor would introduce syntax errors: " + "; ".join(problems))
         changes = self.overlay.changes()
         summary = self.approved or turn.text.strip() or self.instruction
-        notes = [f"teammate {t.n}: {t.summary}" for t in self.tasks if t.summary]
-        return TeamResult(changes, summary, notes, rounds)
+        return TeamResult(changes, summary, self._notes(), rounds)
 
     async def _run_teammates(self, tasks: list[Task], total: int) -> None:
         gate = asyncio.Semaphore(self.concurrency)
-        self._done_files = 0
+        done = 0
 
         async def one(task: Task) -> None:
+            nonlocal done
             async with gate:
                 turn = await converse(self.rt, task.agent, lambda c: self._teammate_tool(task, c),
                                       frozenset({"done"}))
@@ -132,13 +131,15 @@ class Team:
                 task.summary = str(turn.stop_tool.input.get("summary") or task.summary)
             elif turn.text.strip():
                 task.summary = turn.text.strip().splitlines()[0][:200]
-            self._done_files += len(task.files)
-            done = self._done_files
+            done += len(task.files)
             self.progress(f"editing {done}/{total} files", 10 + 80 * done // max(total, 1))
 
         async with asyncio.TaskGroup() as group:
             for task in tasks:
                 group.create_task(one(task))
+
+    def _notes(self) -> list[str]:
+        return [f"teammate {t.n}: {t.summary}" for t in self.tasks if t.summary]
 
     def _diff(self) -> str:
         return "".join(unified_diff(c.rel, c.old_text, c.new_text) for c in self.overlay.changes())
