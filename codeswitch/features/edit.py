@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -162,7 +162,7 @@ class EditEngine:
         Raises what ``complete`` raises when every model failed (the handler reports it).
         """
         old = doc.text
-        base = EditOutcome(doc.version, old, old, (), target, reasons=())
+        base = EditOutcome(doc.version, old, old, (), target)
         if not decision.chain:
             return _refused(base, "no_model", f"no model can serve this edit: {decision.cause}")
         ctx = self.context(doc, target, instruction, rel_path, diagnostics)
@@ -182,14 +182,11 @@ class EditEngine:
         except EditRejected as exc:
             return _refused(served, exc.kind, exc.message)
         edits = region_edits(old, new, target)
-        reasons: tuple[str, ...] = ()
         escalation = self._escalation(old, new, target, rel_path)
         if escalation is not None:
-            return EditOutcome(served.base_version, old, new, edits, target, served.model, served.fallbacks,
-                               served.input_tokens, served.output_tokens, served.cost_usd,
-                               ("workspace_scope", escalation), (escalation,))
-        return EditOutcome(served.base_version, old, new, edits, target, served.model, served.fallbacks,
-                           served.input_tokens, served.output_tokens, served.cost_usd, None, reasons)
+            return replace(served, new_text=new, edits=edits, error=("workspace_scope", escalation),
+                           reasons=(escalation,))
+        return replace(served, new_text=new, edits=edits)
 
     def apply(self, doc: EditDocument, target: EditTarget, answer: str, path: Path | None) -> str:
         """The document text with the model's answer applied inside the target, or EditRejected."""
@@ -234,10 +231,8 @@ class EditEngine:
         """Why the edit needs the workspace tier (a changed signature used elsewhere), or None."""
         if self.references is None or not target.name or target.kind not in ("function", "method", "class"):
             return None
-        start = offset_of(old, target.region.start)
-        before = old[start:offset_of(old, target.region.end)]
-        delta = len(new) - len(old)
-        after = new[start:offset_of(old, target.region.end) + delta]
+        start, end = offset_of(old, target.region.start), offset_of(old, target.region.end)
+        before, after = old[start:end], new[start:end + len(new) - len(old)]
         if _signature(before) == _signature(after):
             return None
         users = sorted(self.references(target.name) - ({rel_path} if rel_path else set()))
@@ -285,9 +280,7 @@ def region_edits(old: str, new: str, target: EditTarget) -> tuple[TextEdit, ...]
 
 
 def _refused(outcome: EditOutcome, kind: str, message: str) -> EditOutcome:
-    return EditOutcome(outcome.base_version, outcome.old_text, outcome.old_text, (), outcome.target,
-                       outcome.model, outcome.fallbacks, outcome.input_tokens, outcome.output_tokens,
-                       outcome.cost_usd, (kind, message), outcome.reasons)
+    return replace(outcome, new_text=outcome.old_text, edits=(), error=(kind, message))
 
 
 def onto(outcome: EditOutcome, current_version: int, current_text: str) -> tuple[TextEdit, ...]:
