@@ -40,6 +40,7 @@ from codeswitch.scope import ScopeRequest, estimate_scope
 from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.scope.syntax import language_for
 from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
+from codeswitch.team.overlay import LiveReader
 
 from .info import remember_route, served
 from .scope_request import get, snapshot_for, span_of
@@ -99,7 +100,7 @@ def _roots(ls: CodeswitchServer) -> list[Path]:
     return roots
 
 
-def _live(state: State) -> Any:
+def _live(state: State) -> LiveReader:
     def read(path: Path) -> tuple[str, int] | None:
         try:
             snap = state.documents.snapshot(path.as_uri())
@@ -267,7 +268,7 @@ def _current(state: State, change: FileChange) -> FileChange:
     if change.rename_from is not None and change.path.exists():
         raise EditRejected("stale", f"{change.rel} was created while the team worked")
     uri = source.as_uri()
-    live = state.documents.version(uri) if uri in state.documents else None
+    live = state.documents.version(uri)
     if live is not None:
         # after a rename the edits go to the new URI, which has no version yet
         version = live if change.rename_from is None else None
