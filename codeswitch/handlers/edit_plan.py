@@ -40,21 +40,21 @@ def secret(state: State, snap: Snapshot) -> bool:
 
 def plan(state: State, snap: Snapshot, span: Span, instruction: str | None) -> Plan:
     scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index)
-    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
-    health = state.dispatcher.health() if state.dispatcher is not None else Health()
-    decision = route(scope, state.config, state.catalog, health, Budget.from_config(state.config, spent),
-                     state.keys())
     target = target_for(snap, scope.anchor, span, scope.anchor_kind, scope.anchor_name)
-    return Plan(scope, decision, target)
+    return Plan(scope, _route(state, scope), target)
 
 
 def workspace_plan(state: State, p: Plan) -> RouteDecision:
     """The route a workspace refactor from here would take (for the action's title)."""
     wide = replace(p.scope, scope="workspace", context_tokens=max(p.scope.context_tokens, 8000))
-    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
+    return _route(state, wide)
+
+
+def _route(state: State, scope: Scope) -> RouteDecision:
+    ledger = state.ledger
+    budget = ledger.budget(state.config) if ledger is not None else Budget.from_config(state.config)
     health = state.dispatcher.health() if state.dispatcher is not None else Health()
-    return route(wide, state.config, state.catalog, health, Budget.from_config(state.config, spent),
-                 state.keys())
+    return route(scope, state.config, state.catalog, health, budget, state.keys())
 
 
 def why(state: State, decision: RouteDecision, scope: Scope) -> str:
