@@ -187,10 +187,10 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
     if not roots:
         return _result(error={"kind": "no_workspace", "message": "a refactor needs a workspace folder"})
     context, scope_reasons = _where(state, params, roots[0])
-    spent = state.ledger.spent_today() if state.ledger is not None else 0.0
+    ledger = state.ledger
+    budget = ledger.budget(state.config) if ledger is not None else Budget.from_config(state.config)
     health = state.dispatcher.health() if state.dispatcher is not None else Health()
-    decision = route(_WorkspaceScope(), state.config, state.catalog, health,
-                     Budget.from_config(state.config, spent), state.keys())
+    decision = route(_WorkspaceScope(), state.config, state.catalog, health, budget, state.keys())
     reasons = ["codeswitch/refactor runs at workspace scope (agent team)", *scope_reasons]
     doc_uri = get(get(params, "textDocument"), "uri")
     route_record = remember_route(state, METHOD, doc_uri if isinstance(doc_uri, str) else None, decision,
