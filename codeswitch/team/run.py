@@ -99,8 +99,10 @@ class Team:
             self.fixes.clear()
             refused = [f"{a}: {m}" for a, _k, m in self.overlay.refusals[shown:]]  # new since last round
             shown = len(self.overlay.refusals)
-            problems = self.overlay.syntax_problems()
-            self.lead.tell(T.review_message(self._diff(), problems, refused, self._notes()))
+            # the review round only reads: these stay the result when the lead approves
+            changes, problems = self.overlay.changes(), self.overlay.syntax_problems()
+            diff = "".join(unified_diff(c.rel, c.old_text, c.new_text) for c in changes)
+            self.lead.tell(T.review_message(diff, problems, refused, self._notes()))
             turn = await converse(self.rt, self.lead, self._review_tool, REVIEW_STOPS)
             if not self.fixes:
                 break
@@ -111,10 +113,8 @@ class Team:
                 task.agent.tell(f"Message from the lead: {message}")
             fixing = list(dict.fromkeys(t for t, _m in self.fixes))
             await self._run_teammates(fixing, sum(len(t.files) for t in fixing))
-        problems = self.overlay.syntax_problems()
         if problems:
             raise TeamError("syntax", "the refactor would introduce syntax errors: " + "; ".join(problems))
-        changes = self.overlay.changes()
         summary = self.approved or turn.text.strip() or self.instruction
         return TeamResult(changes, summary, self._notes(), rounds)
 
@@ -140,9 +140,6 @@ class Team:
 
     def _notes(self) -> list[str]:
         return [f"teammate {t.n}: {t.summary}" for t in self.tasks if t.summary]
-
-    def _diff(self) -> str:
-        return "".join(unified_diff(c.rel, c.old_text, c.new_text) for c in self.overlay.changes())
 
     # -- tools -------------------------------------------------------------------------------------
 
