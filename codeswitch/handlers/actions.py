@@ -105,12 +105,13 @@ class Finished:
     diff: str
 
 
-async def run_edit(ls: Any, uri: str, span: Span, instruction: str, *,
+async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
                    diagnostics: tuple[Diagnostic, ...] = (), token: object = None,
                    p: Plan | None = None) -> tuple[dict[str, Any], Finished | None]:
-    """Plan, call the model, validate, rebase: the codeswitch/edit result and the finished edit."""
+    """Plan, call the model, validate, rebase: the codeswitch/edit result and the finished edit
+    (``snap``: the document the request's ``span`` was read from)."""
     state: State = ls.state
-    snap = snapshot_for(state, uri)
+    uri = snap.uri
     if p is None:
         p = plan(state, snap, span, instruction)
     record = remember_route(state, EDIT_METHOD, uri, p.decision, p.scope.reasons)
@@ -201,7 +202,7 @@ async def edit(ls: Any, params: object) -> dict[str, Any]:
         raise JsonRpcInvalidParams("apply must be a boolean")
     snap = snapshot_for(ls.state, uri)
     span = span_of(snap, get(params, "range"))
-    result, done = await run_edit(ls, uri, span, instruction.strip(), token=get(params, "workDoneToken"))
+    result, done = await run_edit(ls, snap, span, instruction.strip(), token=get(params, "workDoneToken"))
     if done is None:
         return result
     open_version = ls.state.documents.version(uri)
@@ -316,7 +317,7 @@ async def resolve_code_action(ls: Any, action: types.CodeAction) -> types.CodeAc
     diagnostics = tuple(Diagnostic(int(d[0]), int(d[1]), str(d[2]), str(d[3]), d[4] if d[4] else None)
                         for d in (get(data, "diagnostics") or ()))
     p, instruction = _quick_plan(ls.state, snap, span, plan(ls.state, snap, span, None), kind, diagnostics)
-    result, done = await run_edit(ls, uri, span, instruction, diagnostics=diagnostics, p=p)
+    result, done = await run_edit(ls, snap, span, instruction, diagnostics=diagnostics, p=p)
     if done is None:
         err = result["error"] or {"kind": "no_change", "message": "no change"}
         raise EditRefused(f"codeswitch: {err['message']}", data={"kind": err["kind"]})
