@@ -107,8 +107,8 @@ class Overlay:
     def _check_owner(self, rel: str, agent: str) -> None:
         if rel in self._moved:
             raise EditRejected("not_found", f"{rel} was renamed to {self._moved[rel]}")
-        if self.owners.get(rel) != agent:
-            holder = self.owners.get(rel)
+        holder = self.owners.get(rel)
+        if holder != agent:
             who = f"it belongs to {holder}" if holder else "no teammate owns it"
             raise EditRejected("not_owned", f"{agent} may not edit {rel}: {who}")
 
