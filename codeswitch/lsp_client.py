@@ -11,10 +11,10 @@ import asyncio
 import contextlib
 import sys
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import cattrs
 from lsprotocol import types
@@ -36,6 +36,8 @@ ProgressHandler = Callable[[str, Mapping[str, Any]], None]
 NotificationHandler = Callable[[str, Any], None]
 #: lines of the server's stderr kept to explain a crash
 STDERR_TAIL = 40
+
+T = TypeVar("T")
 
 
 class ServerGone(Exception):
@@ -204,6 +206,15 @@ class ServerClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._stderr_task
 
+    async def _call(self, method: str, send: Callable[[], Awaitable[T]]) -> T:
+        """Send a request and await it: a dead server -> ServerGone, a JSON-RPC error -> RequestFailed."""
+        try:
+            return await send()
+        except RuntimeError as exc:  # pygls fails pending requests this way when the process exits
+            raise self._gone(str(exc)) from None
+        except JsonRpcException as exc:
+            raise RequestFailed(method, exc.code, exc.message) from None
+
     def open(self, path: Path, text: str) -> str:
         """didOpen a file with the given text; returns its URI."""
         uri = path.resolve().as_uri()
@@ -213,15 +224,12 @@ class ServerClient:
 
     async def inline(self, uri: str, line: int, character: int) -> list[dict[str, Any]]:
         """textDocument/inlineCompletion at an LSP position: the items as JSON."""
-        try:
-            result = await self.client.text_document_inline_completion_async(types.InlineCompletionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                position=types.Position(line=line, character=character),
-                context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
-        except RuntimeError as exc:
-            raise self._gone(str(exc)) from None
-        except JsonRpcException as exc:
-            raise RequestFailed(types.TEXT_DOCUMENT_INLINE_COMPLETION, exc.code, exc.message) from None
+        params = types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=line, character=character),
+            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+        result = await self._call(types.TEXT_DOCUMENT_INLINE_COMPLETION,
+                                  lambda: self.client.text_document_inline_completion_async(params))
         if result is None:
             return []
         items = result.items if isinstance(result, types.InlineCompletionList) else result
@@ -230,21 +238,13 @@ class ServerClient:
 
     async def request(self, method: str, params: Mapping[str, Any]) -> Any:
         """A custom request (codeswitch/edit, codeswitch/refactor, ...): the result as JSON."""
-        try:
-            result = await self.client.protocol.send_request_async(method, dict(params))
-        except RuntimeError as exc:
-            raise self._gone(str(exc)) from None
-        except JsonRpcException as exc:
-            raise RequestFailed(method, exc.code, exc.message) from None
+        send = self.client.protocol.send_request_async
+        result = await self._call(method, lambda: send(method, dict(params)))
         return to_json(result, self.client)
 
     async def execute_command(self, command: str, arguments: Sequence[Any] = ()) -> Any:
         """workspace/executeCommand (e.g. the accept command an inline item carries)."""
-        try:
-            result = await self.client.workspace_execute_command_async(
-                types.ExecuteCommandParams(command=command, arguments=list(arguments)))
-        except RuntimeError as exc:
-            raise self._gone(str(exc)) from None
-        except JsonRpcException as exc:
-            raise RequestFailed(types.WORKSPACE_EXECUTE_COMMAND, exc.code, exc.message) from None
+        params = types.ExecuteCommandParams(command=command, arguments=list(arguments))
+        result = await self._call(types.WORKSPACE_EXECUTE_COMMAND,
+                                  lambda: self.client.workspace_execute_command_async(params))
         return to_json(result, self.client)
