@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .script import RecordedRequest, Reply, ToolCall
 
@@ -103,3 +104,18 @@ def rename_edits(path: str, text: str, old: str, new: str) -> list[ToolCall]:
     for line in dict.fromkeys(x for x in text.splitlines() if old in x):
         calls.append(ToolCall("edit_file", {"path": path, "search": line, "replace": line.replace(old, new)}))
     return calls
+
+
+def rename_team(root: Path, groups: list[list[str]], old: str, new: str) -> Conversations:
+    """A team renaming `old` to `new`: the lead looks up references, gives each group of files (read
+    from `root`) to one teammate, then approves; each teammate edits its files and says done."""
+    conv = Conversations()
+    tasks = [{"files": g, "instruction": f"rename {old} to {new} in these files"} for g in groups]
+    conv.add("[codeswitch-team:lead]", Reply(tool_calls=[ToolCall("find_references", {"name": old})]),
+             Reply(tool_calls=[ToolCall("assign_tasks", {"tasks": tasks})]),
+             Reply(tool_calls=[ToolCall("approve", {"summary": f"renamed {old} to {new}"})]))
+    for n, group in enumerate(groups, 1):
+        calls = [c for f in group for c in rename_edits(f, (root / f).read_text(), old, new)]
+        conv.add(f"[codeswitch-team:teammate {n}]", Reply(tool_calls=calls),
+                 Reply(tool_calls=[ToolCall("done", {"summary": f"renamed in {', '.join(group)}"})]))
+    return conv

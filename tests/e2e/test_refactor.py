@@ -15,7 +15,7 @@ from pygls.exceptions import JsonRpcException
 
 from codeswitch.ledger import LEDGER_FILE, Ledger
 from codeswitch.testing import Conversations, Emulator, LatencyProfile, Reply, ToolCall
-from codeswitch.testing.conversation import rename_edits, tool_results
+from codeswitch.testing.conversation import rename_edits, rename_team, tool_results
 
 LspSession = Any  # tests/e2e/conftest.py's LspSession (conftest modules are not importable)
 StartServer = Any
@@ -71,18 +71,6 @@ def ledger_path(tmp_path: Path) -> Path:
     return path
 
 
-def rename_team(root: Path, groups: list[list[str]]) -> Conversations:
-    conv = Conversations()
-    tasks = [{"files": g, "instruction": f"rename {OLD} to {NEW} in these files"} for g in groups]
-    conv.add(LEAD, Reply(tool_calls=[ToolCall("find_references", {"name": OLD})]),
-             Reply(tool_calls=[ToolCall("assign_tasks", {"tasks": tasks})]),
-             Reply(tool_calls=[ToolCall("approve", {"summary": f"renamed {OLD} to {NEW}"})]))
-    for n, group in enumerate(groups, 1):
-        calls = [c for f in group for c in rename_edits(f, (root / f).read_text(), OLD, NEW)]
-        conv.add(f"[codeswitch-team:teammate {n}]", Reply(tool_calls=calls), DONE)
-    return conv
-
-
 def refactor_params(instruction: str, **extra: object) -> dict[str, object]:
     return {"instruction": instruction, **extra}
 
@@ -91,7 +79,8 @@ async def test_three_file_rename_gives_one_exact_workspace_edit(start_server: St
                                                                 tmp_path: Path) -> None:
     lsp = await start(start_server, emulator, tmp_path)
     before = {f: (lsp.root / f).read_text() for f in FILES}
-    emulator.respond(OPUS, rename_team(lsp.root, [["inventory.py"], ["orders.py", "billing.py"], ["api.py"]]))
+    groups = [["inventory.py"], ["orders.py", "billing.py"], ["api.py"]]
+    emulator.respond(OPUS, rename_team(lsp.root, groups, OLD, NEW))
     uri = lsp.open("orders.py", before["orders.py"])  # open in the editor: edited from its live snapshot
     lsp.change(uri, [((0, 0, 0, 0), "")])  # version 2, same text
     lsp.client.progress_reports["refactor-1"] = []
@@ -156,7 +145,7 @@ async def test_without_document_changes_the_edit_uses_changes(start_server: Star
     caps = refactor_caps(create=False, document_changes=False)
     lsp = await start(start_server, emulator, tmp_path, caps=caps)
     before = {f: (lsp.root / f).read_text() for f in FILES}
-    emulator.respond(OPUS, rename_team(lsp.root, [list(FILES)]))
+    emulator.respond(OPUS, rename_team(lsp.root, [list(FILES)], OLD, NEW))
     result = await lsp.request("codeswitch/refactor", refactor_params(f"rename {OLD} to {NEW}", apply=True))
     assert result["error"] is None and result["applied"] is True
     assert result["edit"].get("documentChanges") is None
@@ -224,7 +213,7 @@ async def test_cancel_mid_run_applies_nothing_and_closes_streams(
         start_server: StartServer, emulator: Emulator, tmp_path: Path, how: str) -> None:
     lsp = await start(start_server, emulator, tmp_path)
     before = {f: (lsp.root / f).read_text() for f in FILES}
-    conv = rename_team(lsp.root, [["inventory.py"], ["orders.py", "billing.py"], ["api.py"]])
+    conv = rename_team(lsp.root, [["inventory.py"], ["orders.py", "billing.py"], ["api.py"]], OLD, NEW)
     slow = Reply(text="thinking " * 2000)  # teammate 3 streams slowly: the team is mid-run
     conv.scripts.insert(0, ("[codeswitch-team:teammate 3]", (slow,)))
     emulator.respond(OPUS, conv)
@@ -259,7 +248,7 @@ async def test_cancel_mid_run_applies_nothing_and_closes_streams(
     assert {f: (lsp.root / f).read_text() for f in FILES} == before
     assert isinstance(lsp.client.progress_reports[token][-1], types.WorkDoneProgressEnd)
     # the server still answers, and the cancelled calls are in the ledger as cancelled
-    emulator.respond(OPUS, rename_team(lsp.root, [list(FILES)]))
+    emulator.respond(OPUS, rename_team(lsp.root, [list(FILES)], OLD, NEW))
     emulator.set_profile(OPUS, "instant")
     again = await lsp.request("codeswitch/refactor", refactor_params(f"rename {OLD} to {NEW}"))
     assert again["error"] is None and len(again["files"]) == len(FILES)
@@ -315,7 +304,7 @@ async def test_file_rename_is_a_rename_file_operation(start_server: StartServer,
 async def test_editor_declining_the_edit_is_reported(start_server: StartServer, emulator: Emulator,
                                                      tmp_path: Path) -> None:
     lsp = await start(start_server, emulator, tmp_path, refuse="the user closed the refactor preview")
-    emulator.respond(OPUS, rename_team(lsp.root, [list(FILES)]))
+    emulator.respond(OPUS, rename_team(lsp.root, [list(FILES)], OLD, NEW))
     result = await lsp.request("codeswitch/refactor", refactor_params(f"rename {OLD} to {NEW}", apply=True))
     assert result["error"] is None and result["edit"] is not None and len(lsp.applied) == 1
     assert result["applied"] is False

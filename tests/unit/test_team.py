@@ -24,7 +24,7 @@ from codeswitch.routing import Budget, Health, route
 from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 from codeswitch.testing import Conversations, Emulator, Reply, ToolCall
-from codeswitch.testing.conversation import rename_edits, tool_results
+from codeswitch.testing.conversation import rename_edits, rename_team, tool_results
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 OPUS = "claude-opus-4-6"
@@ -71,22 +71,9 @@ class _Workspace:
     confidence = 1.0
 
 
-def rename_team(root: Path, groups: list[list[str]]) -> Conversations:
-    conv = Conversations()
-    tasks = [{"files": g, "instruction": "rename reserve_stock to hold_stock"} for g in groups]
-    conv.add(LEAD, Reply(tool_calls=[ToolCall("find_references", {"name": "reserve_stock"})]),
-             Reply(tool_calls=[ToolCall("assign_tasks", {"tasks": tasks})]),
-             Reply(tool_calls=[ToolCall("approve", {"summary": "renamed"})]))
-    for n, group in enumerate(groups, 1):
-        calls = [c for f in group for c in rename_edits(f, (root / f).read_text(), OLD, NEW)]
-        conv.add(f"[codeswitch-team:teammate {n}]", Reply(tool_calls=calls),
-                 Reply(tool_calls=[ToolCall("done", {"summary": f"renamed in {', '.join(group)}"})]))
-    return conv
-
-
 async def test_rename_across_files_edits_only_the_overlay(emulator: Emulator, dispatcher: Dispatcher,
                                                           shop: Path) -> None:
-    conv = rename_team(shop, [["inventory.py"], ["orders.py", "billing.py"], ["api.py"]])
+    conv = rename_team(shop, [["inventory.py"], ["orders.py", "billing.py"], ["api.py"]], OLD, NEW)
     emulator.respond(OPUS, conv)
     before = {p.name: p.read_text() for p in shop.glob("*.py")}
     progress: list[str] = []
@@ -132,7 +119,7 @@ def test_stats_without_team_calls_have_no_agent_section(tmp_path: Path) -> None:
 
 async def test_history_alternates_and_never_ends_with_assistant(emulator: Emulator, dispatcher: Dispatcher,
                                                                 shop: Path) -> None:
-    emulator.respond(OPUS, rename_team(shop, [["inventory.py", *CALLERS]]))
+    emulator.respond(OPUS, rename_team(shop, [["inventory.py", *CALLERS]], OLD, NEW))
     await _team(dispatcher, shop).run()
     for r in emulator.requests:
         assert isinstance(r.body, dict)
@@ -328,7 +315,7 @@ async def test_fallback_model_serves_the_team_when_opus_is_down(emulator: Emulat
                                                                  shop: Path) -> None:
     emulator.fault(OPUS, "model_not_found", times=None)
     sonnet = "claude-sonnet-4-5"
-    emulator.respond(sonnet, rename_team(shop, [["inventory.py", *CALLERS]]))
+    emulator.respond(sonnet, rename_team(shop, [["inventory.py", *CALLERS]], OLD, NEW))
     team = _team(dispatcher, shop)
     result = await team.run()
     assert len(result.changes) == 4
