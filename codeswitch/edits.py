@@ -110,10 +110,13 @@ def _fuzzy_find(hay: list[str], needle: list[str]) -> list[tuple[int, str, str]]
     n = len(needle)
     found: list[tuple[int, str, str]] = []
     want = [x.rstrip() for x in needle]
+    bare_want = [w.lstrip() for w in want]
+    trimmed = [x.rstrip() for x in hay]
+    bare = [x.lstrip() for x in trimmed]
     for i in range(len(hay) - n + 1):
-        got = [x.rstrip() for x in hay[i:i + n]]
-        if [g.lstrip() for g in got] != [w.lstrip() for w in want]:
+        if bare[i:i + n] != bare_want:
             continue
+        got = trimmed[i:i + n]
         add, remove = None, None
         ok = True
         for g, w in zip(got, want, strict=True):
@@ -249,7 +252,6 @@ def _trimmed(old: str, new: str, start: Pos) -> TextEdit | None:
     # never cut between the \r and \n of one line break: a position there does not exist
     if p > 0 and old[p - 1] == "\r" and (old[p:p + 1] == "\n" or new[p:p + 1] == "\n"):
         p -= 1
-    limit = min(len(old), len(new))
     s = 0
     while s < limit - p and old[len(old) - 1 - s] == new[len(new) - 1 - s]:
         s += 1
