@@ -95,16 +95,14 @@ class EditOutcome:
 def target_for(doc: EditDocument, anchor: Span | None, selection: Span, kind: str | None,
                name: str | None) -> EditTarget:
     """The anchor's lines, whole; without an anchor, the selected lines (the cursor's line)."""
+    span = anchor if anchor is not None else selection
+    first, last = span.start.line, span.end.line
+    if span.end.col == 0 and last > first:
+        last -= 1  # a span ending at a line's start does not take that line
     if anchor is not None:
-        first, last = anchor.start.line, anchor.end.line
-        if anchor.end.col == 0 and last > first:
-            last -= 1
         what = kind or "definition"
         label = f"{what} `{name}`" if name else f"the {what} at line {first + 1}"
     else:
-        first, last = selection.start.line, selection.end.line
-        if selection.end.col == 0 and last > first:
-            last -= 1
         label = f"lines {first + 1}-{last + 1}" if last > first else f"line {first + 1}"
     last = min(last, doc.line_count - 1)
     return EditTarget(Span(Pos(first, 0), Pos(last, len(doc.line(last)))), label, kind, name)
