@@ -117,9 +117,7 @@ def _edit(step: Mapping[str, Any], ws: Path, opts: harness.Options) -> StepResul
         raise DemoError(f"{step['file']}: marker {step['marker']!r} not found")
     line, col = _line_col(text, at + len(step["marker"]))
     loc = harness.locate(path, line, col, ws, "codeswitch demo")
-    position = {"line": loc.line, "character": loc.character}
-    params = {"textDocument": {"uri": loc.path.as_uri()}, "instruction": step["instruction"],
-              "range": {"start": position, "end": position}}
+    params = harness.edit_params(loc, step["instruction"])
     out = asyncio.run(harness.change_request("codeswitch/edit", params, opts, opened=loc))
     command = f"codeswitch edit {step['file']}:{line} {json.dumps(step['instruction'])} --apply"
     text = render_edit(out, apply=True, color=wants_color(opts.stdout))

@@ -18,7 +18,7 @@ import shlex
 import sys
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from codeswitch.cli.harness_view import (
     ProgressView,
     empty_usage,
     inline_usage,
+    is_tty,
     render_complete,
     render_edit,
     usage_of,
@@ -37,6 +38,7 @@ from codeswitch.config import data_dir
 from codeswitch.edits import split_lines
 from codeswitch.ledger import LEDGER_FILE
 from codeswitch.lsp_client import RequestFailed, ServerClient, ServerGone
+from codeswitch.text import col_to_units
 
 ROOT_MARKERS = (".git", ".codeswitch.toml")
 
@@ -126,8 +128,15 @@ def locate(path: Path, line: int, col: int | None, root: Path, prog: str) -> Loc
     if col > len(row) + 1:
         raise UsageError(f"{prog}: line {line} of {path} has {len(row)} characters; "
                          f"column {col} is past its end")
-    character = len(row[: col - 1].encode("utf-16-le")) // 2
-    return Location(full, line - 1, character, text)
+    return Location(full, line - 1, col_to_units(row, col - 1, "utf-16"), text)
+
+
+def edit_params(loc: Location, instruction: str, end: Location | None = None) -> dict[str, Any]:
+    """``codeswitch/edit`` params for the range ``loc``..``end`` (a cursor when ``end`` is None)."""
+    end = end or loc
+    return {"textDocument": {"uri": loc.path.as_uri()}, "instruction": instruction,
+            "range": {"start": {"line": loc.line, "character": loc.character},
+                      "end": {"line": end.line, "character": end.character}}}
 
 
 def server_env(opts: Options) -> dict[str, str]:
@@ -137,7 +146,7 @@ def server_env(opts: Options) -> dict[str, str]:
 def _progress(opts: Options) -> ProgressView | None:
     if not opts.progress:
         return None
-    return ProgressView(opts.stderr, tty=bool(getattr(opts.stderr, "isatty", lambda: False)()))
+    return ProgressView(opts.stderr, tty=is_tty(opts.stderr))
 
 
 def _collector(messages: list[str], status: list[Mapping[str, Any]]) -> Callable[[str, Any], None]:
@@ -271,13 +280,8 @@ def run_complete(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     opts = _options(args, root)
-    try:
-        out = asyncio.run(complete(loc, opts))
-    except ServerGone as exc:
-        return _failure(opts, "server", str(exc), "codeswitch complete")
-    except RequestFailed as exc:
-        return _failure(opts, "request_failed", str(exc), "codeswitch complete")
-    return emit(out, opts, render_complete(out, loc.line_text, loc.character))
+    return _serve("codeswitch complete", opts, complete(loc, opts),
+                  lambda out: render_complete(out, loc.line_text, loc.character))
 
 
 def run_edit(args: argparse.Namespace) -> int:
@@ -288,18 +292,15 @@ def run_edit(args: argparse.Namespace) -> int:
         path, line, col = parse_location(args.location, need_col=False, prog=prog)
         root = resolve_root(args.root, path, prog)
         loc = locate(path, line, col, root, prog)
-        end = loc
+        end = None
         if args.end:
             _, end_line, end_col = parse_location(f"{path}:{args.end}", need_col=True, prog=f"{prog} --end")
             end = locate(path, end_line, end_col, root, f"{prog} --end")
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return 2
-    opts = _options(args, root)
-    start = {"line": loc.line, "character": loc.character}
-    params = {"textDocument": {"uri": loc.path.as_uri()}, "instruction": args.instruction,
-              "range": {"start": start, "end": {"line": end.line, "character": end.character}}}
-    return _change(prog, "codeswitch/edit", params, opts, loc)
+    params = edit_params(loc, args.instruction, end)
+    return _change(prog, "codeswitch/edit", params, _options(args, root), loc)
 
 
 def run_refactor(args: argparse.Namespace) -> int:
@@ -318,13 +319,20 @@ def run_refactor(args: argparse.Namespace) -> int:
 def _change(prog: str, method: str, params: dict[str, Any], opts: Options,
             opened: Location | None = None) -> int:
     """Send an edit or refactor request, then print (and with --apply write) what came back."""
+    return _serve(prog, opts, change_request(method, params, opts, opened=opened),
+                  lambda out: render_edit(out, apply=opts.apply, color=wants_color(opts.stdout)))
+
+
+def _serve(prog: str, opts: Options, request: Coroutine[Any, Any, dict[str, Any]],
+           render: Callable[[dict[str, Any]], str]) -> int:
+    """Run one request through the server and print its result; a dead server or an error answer -> 1."""
     try:
-        out = asyncio.run(change_request(method, params, opts, opened=opened))
+        out = asyncio.run(request)
     except ServerGone as exc:
         return _failure(opts, "server", str(exc), prog)
     except RequestFailed as exc:
         return _failure(opts, "request_failed", str(exc), prog)
-    return emit(out, opts, render_edit(out, apply=opts.apply, color=wants_color(opts.stdout)))
+    return emit(out, opts, render(out))
 
 
 def _common(p: argparse.ArgumentParser) -> None:

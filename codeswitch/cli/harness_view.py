@@ -116,9 +116,10 @@ def inline_usage(since: float, model: str | None, ledger_path: Path | None = Non
     path = ledger_path or default_path()
     if not path.exists():
         return InlineUsage(empty_usage(), [], False)
+    now = time.time()
     try:
         with Ledger(path) as ledger:
-            rows = [r for r in ledger.rows(since) if r.kind == "inline" and r.ts <= time.time()]
+            rows = [r for r in ledger.rows(since) if r.kind == "inline" and r.ts <= now]
     except LedgerError:
         return InlineUsage(empty_usage(), [], False)
     groups: dict[str, list[RequestRow]] = {}
@@ -185,9 +186,14 @@ def color_diff(diff: str) -> str:
     return "\n".join(out)
 
 
+def is_tty(stream: Any) -> bool:
+    """Whether a stream is a terminal (a stream without ``isatty``, e.g. a test's buffer, is not)."""
+    return bool(getattr(stream, "isatty", lambda: False)())
+
+
 def wants_color(stream: Any) -> bool:
     """Colors on a terminal, unless NO_COLOR is set (https://no-color.org)."""
-    return bool(getattr(stream, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ
+    return is_tty(stream) and "NO_COLOR" not in os.environ
 
 
 def render_edit(out: Mapping[str, Any], *, apply: bool, color: bool = False) -> str:
