@@ -55,27 +55,11 @@ def tool_results(body: object) -> list[str]:
     return out
 
 
-def last_user_text(body: object) -> str:
-    """The text blocks of the last user message."""
-    for m in reversed(messages(body)):
-        if m.get("role") != "user":
-            continue
-        content = m.get("content")
-        if isinstance(content, str):
-            return content
-        blocks = content if isinstance(content, list) else []
-        return "".join(str(b.get("text", "")) for b in blocks if isinstance(b, dict)
-                       and b.get("type") in ("text", "input_text"))
-    return ""
-
-
 @dataclass(slots=True)
 class Conversations:
-    """A responder playing scripted conversations; ``seen`` lists (marker, turn) per request."""
+    """A responder playing scripted conversations."""
 
     scripts: list[tuple[str, Sequence[Turn]]] = field(default_factory=list)
-    seen: list[tuple[str, int]] = field(default_factory=list)
-    fallback: Reply | None = None
 
     def add(self, marker: str, *turns: Turn) -> Conversations:
         """Turn i answers the request that already holds i assistant messages; the last turn repeats."""
@@ -87,15 +71,9 @@ class Conversations:
         n = assistant_turns(record.body)
         for marker, turns in self.scripts:
             if marker in system and turns:
-                self.seen.append((marker, n))
                 turn = turns[min(n, len(turns) - 1)]
                 return turn(record) if callable(turn) else turn
-        if self.fallback is not None:
-            return self.fallback
         raise LookupError(f"no scripted conversation matches the system prompt {system[:80]!r}")
-
-    def turns_of(self, marker: str) -> list[int]:
-        return [n for m, n in self.seen if m == marker]
 
 
 def rename_edits(path: str, text: str, old: str, new: str) -> list[ToolCall]:
