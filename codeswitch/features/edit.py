@@ -134,7 +134,6 @@ class EditEngine:
     references: ReferenceLookup | None = None
     exclude: tuple[str, ...] = ()
     context_time_budget_s: float = 0.05
-    upstream_calls: int = 0
 
     def context(self, doc: EditDocument, target: EditTarget, instruction: str, rel_path: str | None,
                 diagnostics: tuple[Diagnostic, ...] = ()) -> EditContext:
@@ -168,7 +167,6 @@ class EditEngine:
         def build(model: ModelInfo) -> CompletionRequest:
             return build_request(model, ctx, max_tokens=decision.max_output_tokens)
 
-        self.upstream_calls += 1
         done = await complete(decision, build, request_kind="edit", scope=decision.scope)
         usage = done.usage
         served = EditOutcome(doc.version, old, old, (), target, done.model_key,
@@ -283,6 +281,6 @@ def _refused(outcome: EditOutcome, kind: str, message: str) -> EditOutcome:
 
 def onto(outcome: EditOutcome, current_version: int, current_text: str) -> tuple[TextEdit, ...]:
     """The outcome's edits for the document as it is now: unchanged, rebased, or EditRejected("stale")."""
-    if current_version == outcome.base_version or current_text == outcome.old_text:
+    if current_version == outcome.base_version:
         return outcome.edits
     return tuple(rebase(outcome.edits, outcome.old_text, current_text, outcome.target.region))
