@@ -89,8 +89,7 @@ def _hunks(ops: list[Opcode], n: int) -> list[list[Opcode]]:
             group = []
             i1, j1 = max(i1, i2 - n), max(j1, j2 - n)
         group.append((tag, i1, i2, j1, j2))
-    if group and not (len(group) == 1 and group[0][0] == "equal"):
-        groups.append(group)
+    groups.append(group)
     return [g for g in groups if any(op[0] != "equal" for op in g)]
 
 
