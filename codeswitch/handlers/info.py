@@ -93,19 +93,15 @@ def served(ls: CodeswitchServer, record: RouteRecord, model: str | None) -> None
         ls.protocol.notify(STATUS_NOTIFICATION, status_params(ls.state.ledger, model, record.tier))
 
 
-def stats_result(ls: CodeswitchServer) -> dict[str, object]:
+def stats(ls: CodeswitchServer, params: object) -> dict[str, object]:
     state = ls.state
     if state.ledger is None:  # not initialized yet, or the ledger could not be opened
         return Stats(None, SpendStats("all", 0, 0, 0, 0, 0, 0, 0, 0.0, 0), (), (), None).to_json()
     try:
-        stats = state.ledger.stats(state.catalog, premium_model(state.config))
+        spent = state.ledger.stats(state.catalog, premium_model(state.config))
     except LedgerError as exc:
         raise JsonRpcInternalError(f"codeswitch/stats: {exc}") from None
-    return stats.to_json()
-
-
-def stats(ls: CodeswitchServer, params: object) -> dict[str, object]:
-    return stats_result(ls)
+    return spent.to_json()
 
 
 def last_route(ls: CodeswitchServer, params: object) -> dict[str, object] | None:
