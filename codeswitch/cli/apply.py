@@ -120,7 +120,7 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
     root = root.resolve()
     order: list[Path] = []
     edits: dict[Path, list[Mapping[str, Any]]] = {}
-    created: dict[Path, bool] = {}  # path -> start from an empty text (overwrite or new)
+    created: set[Path] = set()  # start from an empty text (a new file, or one ``overwrite`` replaces)
     rels: dict[Path, str] = {}
 
     def target(uri: object) -> Path:
@@ -142,7 +142,7 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
                 if options.get("ignoreIfExists"):
                     continue
                 raise EditRefused(f"{rels[path]} already exists", "exists")
-            created[path] = True
+            created.add(path)
         elif kind is not None:
             raise EditRefused(f"resource operation {kind!r} is not supported by the harness", "resource_op")
         else:
@@ -157,7 +157,7 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
     changes: list[FileChange] = []
     for path in order:
         before: str | None = None  # None: the file does not exist yet
-        if not created.get(path) or path.exists():
+        if path not in created or path.exists():
             try:
                 before = path.read_bytes().decode("utf-8")
             except FileNotFoundError:
@@ -167,7 +167,7 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
             except OSError as exc:
                 raise EditRefused(f"cannot read {rels[path]}: {exc.strerror}", "unreadable") from None
         # a created file starts empty, even when ``overwrite`` replaces an existing one
-        after = apply_text_edits("" if created.get(path) else before or "", edits[path])
+        after = apply_text_edits("" if path in created else before or "", edits[path])
         if after != before:
             changes.append(FileChange(path, rels[path], before, after))
     return changes
