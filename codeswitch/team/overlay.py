@@ -70,7 +70,10 @@ class Overlay:
         return check_target(path, self.roots, self.exclude)
 
     def _load(self, path: str) -> OverlayFile:
-        full, rel = self.target(path)
+        return self._loaded(*self.target(path))
+
+    def _loaded(self, full: Path, rel: str) -> OverlayFile:
+        """The file at a checked target, read on first use."""
         if rel in self._files:
             return self._files[rel]
         if rel in self._moved:
@@ -119,9 +122,9 @@ class Overlay:
     def replace(self, agent: str, path: str, search: str, replace: str) -> str:
         """Replace the one occurrence of `search` in `path` (owned by `agent`); returns the rel path."""
         try:
-            _full, rel = self.target(path)
+            full, rel = self.target(path)
             self._check_owner(rel, agent)
-            f = self._load(path)
+            f = self._loaded(full, rel)
             f.text = apply_search_replace(f.text, [SearchReplace(search, replace)], (0, len(f.text)))
         except EditRejected as err:
             raise self.refuse(agent, err) from None
@@ -145,7 +148,7 @@ class Overlay:
     def rename(self, agent: str, path: str, new_path: str) -> str:
         """Move a file `agent` owns (a RenameFile resource operation in the result); returns the new rel."""
         try:
-            _full, rel = self.target(path)
+            full, rel = self.target(path)
             new_full, new_rel = self.target(new_path)
             if not self.can_rename:
                 raise EditRejected("resource_op", f"cannot rename {rel}: the editor does not accept "
@@ -156,7 +159,7 @@ class Overlay:
             holder = self.owners.get(new_rel)
             if holder is not None and holder != agent:
                 raise EditRejected("not_owned", f"{agent} may not create {new_rel}: it belongs to {holder}")
-            f = self._load(rel)
+            f = self._loaded(full, rel)
             if f.base is None:
                 raise EditRejected("resource_op", f"cannot rename {rel}: it is a new file; create it at "
                                    f"{new_rel} instead")
