@@ -144,7 +144,7 @@ class ServerClient:
         except OSError as exc:
             raise ServerGone(f"cannot start the server ({' '.join(self.command)}): "
                              f"{exc.strerror or exc}") from None
-        process = cast(Any, self.client)._server
+        process = self._process
         if process is not None and process.stderr is not None:
             self._stderr_task = asyncio.create_task(self._drain_stderr(process.stderr))
         caps = types.ClientCapabilities(
@@ -191,14 +191,21 @@ class ServerClient:
         finally:
             await self._close()
 
+    @property
+    def _process(self) -> asyncio.subprocess.Process | None:
+        """The server process pygls started (its ``_server``: not public API)."""
+        process: asyncio.subprocess.Process | None = cast(Any, self.client)._server
+        return process
+
     def _running(self) -> bool:
-        process = cast(Any, self.client)._server
+        process = self._process
         return process is not None and process.returncode is None
 
     def _terminate(self) -> None:
-        if self._running():
+        process = self._process
+        if process is not None and process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
-                cast(Any, self.client)._server.terminate()
+                process.terminate()
 
     async def _close(self) -> None:
         await cast(Any, self.client).stop()
