@@ -12,6 +12,7 @@ the conversations apart.
 from __future__ import annotations
 
 from codeswitch.providers import ToolSpec
+from codeswitch.text import split_lines
 
 _PATH = {"type": "string", "description": "path relative to the workspace root, '/' separated"}
 _NAME = {"type": "string", "description": "an identifier (function, class, method or type name)"}
@@ -106,4 +107,8 @@ def review_message(diff: str, problems: list[str], refusals: list[str], notes: l
 
 
 def numbered(text: str) -> str:
-    return "\n".join(f"{i:>5}  {line}" for i, line in enumerate(text.splitlines(), 1))
+    """`text` with 1-based line numbers, lines split as LSP and the index count them."""
+    lines = [line.rstrip("\r\n") for line in split_lines(text)]
+    if lines[-1] == "":
+        lines.pop()
+    return "\n".join(f"{i:>5}  {line}" for i, line in enumerate(lines, 1))
