@@ -32,15 +32,17 @@ async def test_cancelling_the_consumer_task_disconnects_upstream(
     emulator.set_profile("m", SLOW).script("m", LONG)
     provider = emulator_provider("anthropic")
     received: list[str] = []
+    got_two = asyncio.Event()
 
     async def consume() -> None:
         async for ev in provider.stream(request("anthropic")):
             if isinstance(ev, TextDelta):
                 received.append(ev.text)
+                if len(received) == 2:
+                    got_two.set()
 
     task = asyncio.create_task(consume())
-    while len(received) < 2:
-        await asyncio.sleep(0.005)
+    await asyncio.wait_for(got_two.wait(), 10)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
