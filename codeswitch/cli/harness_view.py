@@ -125,11 +125,8 @@ def inline_usage(since: float, model: str | None, ledger_path: Path | None = Non
     groups: dict[str, list[RequestRow]] = {}
     for row in rows:
         groups.setdefault(row.request_id, []).append(row)
-    chosen: list[RequestRow] | None = None
-    for group in groups.values():
-        served = [r for r in group if r.outcome == "ok"]
-        if model is None or any(r.model_key == model for r in served):
-            chosen = group
+    chosen = next((g for g in reversed(groups.values())  # the latest request served by ``model``
+                   if model is None or any(r.outcome == "ok" and r.model_key == model for r in g)), None)
     if chosen is None:
         return InlineUsage(empty_usage(), [], False)
     ok = [r for r in chosen if r.outcome == "ok"]
