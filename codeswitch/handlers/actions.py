@@ -33,7 +33,7 @@ from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind,
 
 from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
 from .info import remember_route, served
-from .scope_request import get, snapshot_for, span_of
+from .scope_request import apply_param, get, instruction_param, snapshot_for, span_of
 
 if TYPE_CHECKING:
     from codeswitch.server import State
@@ -194,15 +194,10 @@ async def edit(ls: Any, params: object) -> dict[str, Any]:
     uri = get(get(params, "textDocument"), "uri")
     if not isinstance(uri, str):
         raise JsonRpcInvalidParams("missing textDocument.uri")
-    instruction = get(params, "instruction")
-    if not isinstance(instruction, str) or not instruction.strip():
-        raise JsonRpcInvalidParams("instruction must be a non-empty string")
-    apply = get(params, "apply")
-    if apply is not None and not isinstance(apply, bool):
-        raise JsonRpcInvalidParams("apply must be a boolean")
+    instruction, apply = instruction_param(params), apply_param(params)
     snap = snapshot_for(ls.state, uri)
     span = span_of(snap, get(params, "range"))
-    result, done = await run_edit(ls, snap, span, instruction.strip(), token=get(params, "workDoneToken"))
+    result, done = await run_edit(ls, snap, span, instruction, token=get(params, "workDoneToken"))
     if done is None:
         return result
     open_version = ls.state.documents.version(uri)
@@ -211,7 +206,7 @@ async def edit(ls: Any, params: object) -> dict[str, Any]:
     result["diff"] = done.diff
     if apply:
         answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-            edit=wedit, label=f"codeswitch: {instruction.strip()[:60]}"))
+            edit=wedit, label=f"codeswitch: {instruction[:60]}"))
         result["applied"] = bool(answer.applied)
         if not answer.applied:
             result["error"] = {"kind": "not_applied",

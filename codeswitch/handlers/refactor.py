@@ -43,7 +43,7 @@ from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 from codeswitch.team.overlay import LiveReader
 
 from .info import remember_route, served
-from .scope_request import get, snapshot_for, span_of
+from .scope_request import apply_param, get, instruction_param, snapshot_for, span_of
 
 if TYPE_CHECKING:
     from codeswitch.server import CodeswitchServer, State
@@ -177,12 +177,7 @@ class _Progress:
 
 async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
     state = ls.state
-    instruction = get(params, "instruction")
-    if not isinstance(instruction, str) or not instruction.strip():
-        raise JsonRpcInvalidParams("instruction must be a non-empty string")
-    apply = get(params, "apply")
-    if apply is not None and not isinstance(apply, bool):
-        raise JsonRpcInvalidParams("apply must be a boolean")
+    instruction, apply = instruction_param(params), apply_param(params)
     roots = _roots(ls)
     if not roots:
         return _result(error={"kind": "no_workspace", "message": "a refactor needs a workspace folder"})

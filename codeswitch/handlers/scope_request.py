@@ -48,6 +48,22 @@ def _position(obj: object, what: str) -> tuple[int, int]:
     return _int(obj, "line", what), _int(obj, "character", what)
 
 
+def instruction_param(params: object) -> str:
+    """An edit or refactor request's instruction, stripped; InvalidParams when missing or blank."""
+    instruction = get(params, "instruction")
+    if not isinstance(instruction, str) or not instruction.strip():
+        raise JsonRpcInvalidParams("instruction must be a non-empty string")
+    return instruction.strip()
+
+
+def apply_param(params: object) -> bool:
+    """Whether the server itself should send workspace/applyEdit (``apply``, default false)."""
+    apply = get(params, "apply")
+    if apply is not None and not isinstance(apply, bool):
+        raise JsonRpcInvalidParams("apply must be a boolean")
+    return bool(apply)
+
+
 def span_of(snap: Snapshot, rng: object, what: str = "range") -> Span:
     """An LSP range of a request as a Span in ``snap`` (start first); InvalidParams when unusable."""
     start = _position(get(rng, "start") if rng is not None else None, f"{what}.start")
