@@ -33,7 +33,7 @@ from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind,
 
 from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
 from .info import remember_route, served
-from .scope_request import apply_param, get, instruction_param, snapshot_for, span_of
+from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
 
 if TYPE_CHECKING:
     from codeswitch.server import State
@@ -55,11 +55,6 @@ _QUICK_TITLES = {"docstring": "Add docstring to", "annotate": "Add type annotati
 
 # --- results --------------------------------------------------------------------------------------
 
-def _lsp_range(snap: Snapshot, span: Span) -> types.Range:
-    (sl, sc), (el, ec) = snap.to_lsp(span.start), snap.to_lsp(span.end)
-    return types.Range(types.Position(sl, sc), types.Position(el, ec))
-
-
 def _document_changes(ls: Any) -> bool:
     ws = getattr(getattr(ls, "client_capabilities", None), "workspace", None)
     we = getattr(ws, "workspace_edit", None)
@@ -69,7 +64,7 @@ def _document_changes(ls: Any) -> bool:
 def workspace_edit(snap: Snapshot, edits: tuple[TextEdit, ...], document_changes: bool,
                    open_version: int | None) -> types.WorkspaceEdit:
     """One file's edits as a WorkspaceEdit (positions converted to the negotiated encoding)."""
-    lsp_edits = [types.TextEdit(range=_lsp_range(snap, e.span), new_text=e.new_text) for e in edits]
+    lsp_edits = [types.TextEdit(range=lsp_range(snap, e.span), new_text=e.new_text) for e in edits]
     if document_changes:
         ident = types.OptionalVersionedTextDocumentIdentifier(uri=snap.uri, version=open_version)
         return types.WorkspaceEdit(document_changes=[

@@ -43,7 +43,7 @@ from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 from codeswitch.team.overlay import LiveReader
 
 from .info import remember_route, served
-from .scope_request import apply_param, get, instruction_param, snapshot_for, span_of
+from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
 
 if TYPE_CHECKING:
     from codeswitch.server import CodeswitchServer, State
@@ -296,17 +296,12 @@ def _diff(c: FileChange, root: Path) -> str:
     return head + (unified_diff(c.rel, c.old_text, c.new_text) if c.old_text != c.new_text else "")
 
 
-def _range(snap: Snapshot, span: Span) -> types.Range:
-    s, e = snap.to_lsp(span.start), snap.to_lsp(span.end)
-    return types.Range(types.Position(*s), types.Position(*e))
-
-
 TextEdits = list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit]
 
 
 def _text_edits(change: FileChange, encoding: str) -> list[types.TextEdit]:
     snap = Snapshot.from_text(change.old_text or "", encoding=encoding)
-    return [types.TextEdit(range=_range(snap, e.span), new_text=e.new_text) for e in change.edits]
+    return [types.TextEdit(range=lsp_range(snap, e.span), new_text=e.new_text) for e in change.edits]
 
 
 def _annotated(edits: list[types.TextEdit]) -> TextEdits:

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from codeswitch.cli.pipeline import KINDS, Case, Routed
@@ -75,6 +76,12 @@ def span_of(snap: Snapshot, rng: object, what: str = "range") -> Span:
     if (span.end.line, span.end.col) < (span.start.line, span.start.col):
         span = Span(span.end, span.start)
     return span
+
+
+def lsp_range(snap: Snapshot, span: Span) -> types.Range:
+    """A Span of ``snap`` as an LSP range in the negotiated encoding (the inverse of span_of)."""
+    (sl, sc), (el, ec) = snap.to_lsp(span.start), snap.to_lsp(span.end)
+    return types.Range(types.Position(sl, sc), types.Position(el, ec))
 
 
 def snapshot_for(state: State, uri: str) -> Snapshot:
