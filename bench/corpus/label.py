@@ -1,0 +1,702 @@
+#!/usr/bin/env python3
+"""Label real commits of a project as scope cases (the format of ../shared/eval/click-scope-cases.jsonl).
+
+Usage:
+    label.py REPO [--repos bench/corpus/repos.toml] [--mirror GIT_DIR] [--out FILE] [--limit N]
+
+REPO is an ``owner/name`` entry of repos.toml. The git directory defaults to
+``$CORPUS_MIRRORS/owner+name/repo`` (``CORPUS_MIRRORS`` defaults to ``/work/.mirror``), the layout
+the repository fetcher leaves. The output defaults to ``bench/corpus/cases/owner__name.jsonl``.
+Nothing is checked out: every read is ``git log`` / ``git diff`` / ``git cat-file`` on the bare directory.
+
+One case per commit, built like the public click cases:
+
+* workspace: the commit's parent; ``id`` is ``<repo>@<first 12 hex of the commit>``;
+* ``file`` / ``selection``: the first hunk of the first (path order) changed non-test source file of
+  the entry's language that exists in the parent. A hunk that replaces lines puts the cursor on its
+  first old line, at the line's indentation; a pure insertion puts it at column 0 of the line the
+  text is inserted before. Positions are LSP: 0-based line, UTF-16 character;
+* ``instruction``: the commit message without trailer lines (Co-authored-by, Signed-off-by, ...),
+  stripped, exactly as the public set; ``subject`` is kept next to it;
+* ``label`` from the diff of the non-test source files (``-U0``, each removed line placed in the
+  parent's syntax tree, each added line in the commit's tree, blank lines ignored):
+  - ``inline``: one file, one hunk, inside one existing function or method, and either a one-line
+    change or a small insertion (at most ``INLINE_MAX_ADDED`` lines, nothing removed);
+  - ``function``: every change inside one top-level definition (a function, or a class with its
+    methods), or inside the module-level code between definitions of a single file;
+  - ``workspace``: changes in several top-level definitions or several source files.
+  ``label_strict`` is the same with each method / nested function counted as its own definition.
+* ``n_code_files``: changed non-test source files of the language (added, modified or deleted).
+* ``variant``: absent for the message case. When the body's first paragraph is a real description
+  (not a trailer, an issue reference alone or a list of bullet-less one-word lines), a second case
+  ``<id>#body`` with ``"variant": "body"`` carries that paragraph (at most ~400 characters) as the
+  instruction, with the same position and labels.
+
+Filters (a commit is skipped when any applies; the reason is counted and printed):
+
+* merge commits (``--no-merges``) and root commits;
+* no changed non-test source file of the language (docs-only, CI, packaging metadata, tests only);
+* more than ``MAX_FILES`` changed files in total (mechanical sweeps: reformatting, relicensing,
+  mass renames), or more than ``MAX_CODE_LINES`` changed source lines;
+* vendored or generated sources: paths under vendor/, _vendor/, vendored/, third_party/,
+  node_modules/, dist/, build/, minified ``*.min.js``, ``*_pb2.py``, files whose head says
+  "generated" / "DO NOT EDIT" — they are not counted as source files;
+* release / version-bump commits: subject like "Release 1.2", "Bump version", "v1.2.3",
+  "Prepare 2.0 release", "Version 3.1", "changelog", and dependency bots ("Bump X from A to B");
+* only whitespace changes in the source files, or a source file that does not parse;
+* the first source file only added (no parent version to put the cursor in) — the next existing
+  changed source file is used instead; with none, the commit is skipped.
+
+Sampling: all non-merge commits reachable from the mirror's HEAD (optionally bounded by ``range``)
+that pass the cheap filters (file count, language, subject) are shuffled with ``random.Random(seed)``
+and labelled in that order until ``cases`` cases exist, so the sample spreads over the whole history
+and the same entry always yields the same cases.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tree_sitter as ts
+
+HERE = Path(__file__).resolve().parent
+MAX_FILES = 30
+MAX_CODE_LINES = 1500
+INLINE_MAX_ADDED = 6
+INLINE_MAX_STATEMENTS = 2
+
+# --------------------------------------------------------------------------- languages
+
+
+@dataclass(frozen=True)
+class Lang:
+    name: str
+    extensions: tuple[str, ...]
+    grammars: dict[str, tuple[str, str]]  # extension -> (module, entry)
+    definition_types: frozenset[str]  # nodes that are definitions (function, class, method...)
+    function_types: frozenset[str]  # definitions that are function-like (inline edits live in them)
+    container_types: frozenset[str]  # definitions whose members count separately in strict mode
+    test_patterns: tuple[str, ...]
+
+
+PY = Lang(
+    "python", (".py", ".pyi"),
+    {".py": ("tree_sitter_python", "language"), ".pyi": ("tree_sitter_python", "language")},
+    frozenset({"function_definition", "class_definition"}),
+    frozenset({"function_definition"}),
+    frozenset({"class_definition", "function_definition"}),
+    (r"(^|/)tests?/", r"(^|/)testing/", r"(^|/)test_[^/]*\.py$", r"_tests?\.py$", r"(^|/)conftest\.py$"),
+)
+_JS_DEFS = frozenset({
+    "function_declaration", "generator_function_declaration", "class_declaration", "abstract_class_declaration",
+    "method_definition", "function_expression", "arrow_function", "function", "generator_function",
+    "interface_declaration", "type_alias_declaration", "enum_declaration", "module", "internal_module",
+    "class",
+})
+_JS_FUNCS = frozenset({
+    "function_declaration", "generator_function_declaration", "method_definition", "function_expression",
+    "arrow_function", "function", "generator_function",
+})
+JS = Lang(
+    "javascript", (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx"),
+    {".js": ("tree_sitter_javascript", "language"), ".mjs": ("tree_sitter_javascript", "language"),
+     ".cjs": ("tree_sitter_javascript", "language"), ".jsx": ("tree_sitter_javascript", "language"),
+     ".ts": ("tree_sitter_typescript", "language_typescript"),
+     ".mts": ("tree_sitter_typescript", "language_typescript"),
+     ".cts": ("tree_sitter_typescript", "language_typescript"),
+     ".tsx": ("tree_sitter_typescript", "language_tsx")},
+    _JS_DEFS, _JS_FUNCS,
+    frozenset({"class_declaration", "abstract_class_declaration", "class", "function_declaration",
+               "function_expression", "arrow_function", "function", "object"}),
+    (r"(^|/)(tests?|__tests__|spec|specs|benchmarks?|e2e)/", r"\.(test|spec|bench)\.[cm]?[jt]sx?$",
+     r"(^|/)test[^/]*\.[cm]?[jt]s$", r"\.d\.ts$"),
+)
+GO = Lang(
+    "go", (".go",),
+    {".go": ("tree_sitter_go", "language")},
+    frozenset({"function_declaration", "method_declaration", "type_declaration", "func_literal"}),
+    frozenset({"function_declaration", "method_declaration", "func_literal"}),
+    frozenset({"function_declaration", "method_declaration"}),
+    (r"_test\.go$", r"(^|/)testdata/", r"(^|/)tests?/"),
+)
+LANGS = {"python": PY, "javascript": JS, "typescript": JS, "go": GO}
+
+VENDORED = re.compile(r"(^|/)(vendor|_vendor|vendored|third_party|node_modules|dist|build|site-packages)/"
+                      r"|\.min\.[jc]ss?$|_pb2(_grpc)?\.py$|\.pb\.go$|_generated\.|(^|/)generated/")
+GENERATED_HEAD = re.compile(r"@generated\b|do not edit|automatically generated by|generated by (the )?protoc", re.I)
+RELEASE = re.compile(
+    r"^\s*(\[?release\]?:?\s+v?\d|releas(e|ing|ed) (of )?(version|v?\d)|bump(ed|ing)? (the )?version|version bump"
+    r"|prepare (for )?(the )?(release|v?\d+\.\d+)|v?\d+(\.\d+)+\w*\s*$|(start|starting|set|back to) (new )?"
+    r"(version|dev\b|development)|version \d|update (the )?changelog|changelog\b|\d+\.\d+(\.\d+)? release"
+    r"|bump \S+ from \S+ to |chore\((release|deps)|ready for \d|preparing (for )?(release|\d))",
+    re.I)
+TRAILER = re.compile(r"^\s*(co-authored-by|signed-off-by|reviewed-by|acked-by|tested-by|reported-by|"
+                     r"suggested-by|cc|change-id|pr-url|fixes|closes|resolves|refs?|see)\s*:", re.I)
+
+
+SIGNOFF = re.compile(r"^\s*(co-authored-by|signed-off-by)\s*:", re.I)
+
+
+def is_test(lang: Lang, path: str) -> bool:
+    return any(re.search(p, path) for p in lang.test_patterns)
+
+
+def is_code(lang: Lang, path: str) -> bool:
+    return path.endswith(lang.extensions) and not VENDORED.search(path) and not is_test(lang, path)
+
+
+_PARSERS: dict[str, ts.Parser] = {}
+
+
+def parser_for(lang: Lang, path: str) -> ts.Parser:
+    ext = os.path.splitext(path)[1]
+    module, entry = lang.grammars[ext]
+    key = module + "." + entry
+    if key not in _PARSERS:
+        mod = __import__(module)
+        _PARSERS[key] = ts.Parser(ts.Language(getattr(mod, entry)()))
+    return _PARSERS[key]
+
+
+# --------------------------------------------------------------------------- git
+
+
+def git(gitdir: str, *args: str, check: bool = True) -> str:
+    r = subprocess.run(["git", "--git-dir", gitdir, *args], capture_output=True, check=False)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"git {' '.join(args)}: {r.stderr.decode(errors='replace')}")
+    return r.stdout.decode("utf-8", errors="replace")
+
+
+def git_bytes(gitdir: str, *args: str) -> bytes | None:
+    r = subprocess.run(["git", "--git-dir", gitdir, *args], capture_output=True, check=False)
+    return r.stdout if r.returncode == 0 else None
+
+
+@dataclass
+class Commit:
+    sha: str
+    parents: list[str]
+    subject: str
+    files: list[str] = field(default_factory=list)
+
+
+def list_commits(gitdir: str, rev_range: str = "HEAD") -> list[Commit]:
+    # --name-only compares trees only: it works on snapshots that lack some large blobs
+    out = git(gitdir, "log", "--no-merges", "--no-renames", "--format=%x01%H %P%x02%s", "--name-only", rev_range)
+    commits: list[Commit] = []
+    for block in out.split("\x01")[1:]:
+        head, _, rest = block.partition("\x02")
+        subject, _, stats = rest.partition("\n")
+        shas = head.split()
+        c = Commit(shas[0], shas[1:], subject.strip())
+        c.files.extend(line for line in stats.splitlines() if line.strip())
+        commits.append(c)
+    return commits
+
+
+HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+@dataclass
+class Hunk:
+    old_start: int  # 1-based as in the header
+    old_count: int
+    new_start: int
+    new_count: int
+    removed: list[str]
+    added: list[str]
+
+
+def file_hunks(gitdir: str, parent: str, sha: str, path: str) -> list[Hunk]:
+    out = git(gitdir, "diff", "-U0", "--no-renames", "--no-ext-diff", parent, sha, "--", path)
+    hunks: list[Hunk] = []
+    for line in out.splitlines():
+        m = HUNK.match(line)
+        if m:
+            hunks.append(Hunk(int(m[1]), int(m[2] if m[2] is not None else 1),
+                              int(m[3]), int(m[4] if m[4] is not None else 1), [], []))
+        elif hunks and line.startswith("-") and not line.startswith("---"):
+            hunks[-1].removed.append(line[1:])
+        elif hunks and line.startswith("+") and not line.startswith("+++"):
+            hunks[-1].added.append(line[1:])
+        elif (hunks and line.startswith("--- ")) or line.startswith("+++ "):
+            pass
+    return hunks
+
+
+# --------------------------------------------------------------------------- syntax
+
+
+@dataclass
+class Tree:
+    lang: Lang
+    root: ts.Node
+    lines: list[str]
+
+
+def parse(lang: Lang, path: str, data: bytes) -> Tree | None:
+    tree = parser_for(lang, path).parse(data)
+    if tree.root_node.has_error and _error_share(tree.root_node) > 0.2:
+        return None
+    return Tree(lang, tree.root_node, data.decode("utf-8", errors="replace").split("\n"))
+
+
+def _error_share(root: ts.Node) -> float:
+    bad = 0
+    for child in root.children:
+        if child.type == "ERROR" or child.has_error:
+            bad += child.end_point[0] - child.start_point[0] + 1
+    return bad / max(1, root.end_point[0] + 1)
+
+
+def _name(node: ts.Node) -> str:
+    n = node.child_by_field_name("name")
+    if n is None and node.type == "type_declaration":
+        for c in node.named_children:
+            n = c.child_by_field_name("name")
+            if n is not None:
+                break
+    if n is None and node.type == "method_declaration":
+        n = node.child_by_field_name("name")
+    if n is not None:
+        return n.text.decode("utf-8", errors="replace") if n.text else ""
+    return ""
+
+
+def _binder(node: ts.Node) -> str:
+    """Name a JS/TS statement that binds a function or class: const f = () => ..., a.b = function ..."""
+    if node.type in ("lexical_declaration", "variable_declaration"):
+        for d in node.named_children:
+            if d.type == "variable_declarator":
+                n = d.child_by_field_name("name")
+                if n is not None and n.text:
+                    return n.text.decode()
+    if node.type == "expression_statement" and node.named_children:
+        e = node.named_children[0]
+        if e.type == "assignment_expression":
+            left = e.child_by_field_name("left")
+            if left is not None and left.text:
+                return left.text.decode()
+    return ""
+
+
+def _line_node(root: ts.Node, row: int) -> ts.Node | None:
+    """The deepest named node that covers ``row`` from its first non-blank column."""
+    return root.named_descendant_for_point_range((row, 0), (row, 0))
+
+
+IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_import_statement",
+                          "import_declaration"})
+COMMENT_PREFIX = {"python": ("#",), "javascript": ("//", "/*", "*"), "go": ("//", "/*", "*")}
+
+
+@dataclass(frozen=True)
+class Place:
+    top: tuple[str, ...]  # the top-level unit: ("def:name",) or ("<module>",)
+    strict: tuple[str, ...]  # every enclosing definition, outermost first
+    in_func: bool  # inside a function or method body
+    ignorable: bool  # blank, a comment, or part of an import
+    logical: bool = True  # the line starts a statement (not a continuation of one)
+
+
+def place_of(tree: Tree, row: int) -> Place:
+    """Where a 0-based line of ``tree`` sits: its top-level unit, its definition chain, its kind."""
+    lang = tree.lang
+    text = tree.lines[row] if row < len(tree.lines) else ""
+    stripped = text.strip()
+    if not stripped or stripped.startswith(COMMENT_PREFIX[lang.name]):
+        return Place(("<module>",), ("<module>",), False, True)
+    col = len(text) - len(text.lstrip())
+    col_b = len(text[:col].encode("utf-8"))
+    end_b = len(text.rstrip().encode("utf-8"))
+    node = tree.root.named_descendant_for_point_range((row, col_b), (row, max(col_b, end_b - 1)))
+    chain: list[ts.Node] = []
+    n = node
+    while n is not None and n.type not in ("module", "program", "source_file"):
+        chain.append(n)
+        n = n.parent
+    chain.reverse()  # outermost first
+    if not chain:
+        return Place(("<module>",), ("<module>",), False, False)
+    if any(c.type in IMPORT_TYPES for c in chain) or (lang is JS and _is_require(chain[0])):
+        return Place(("<module>",), ("<module>",), False, True)
+    logical = _starts_statement(node, row, col_b)
+    defs = [c for c in chain if c.type in lang.definition_types]
+    if not defs:
+        top_key = _top_key(lang, chain[0])
+        return Place(top_key, top_key, False, False, logical)
+    in_func = any(d.type in lang.function_types for d in defs)
+    top_key = (f"def:{_def_name(lang, defs[0], chain[0])}",)
+    strict = tuple(f"def:{_def_name(lang, d, chain[0])}" for d in defs)
+    return Place(top_key, strict, in_func, False, logical)
+
+
+STATEMENT_WORDS = ("statement", "definition", "declaration", "clause", "decorator", "case", "directive")
+
+
+def _starts_statement(node: ts.Node | None, row: int, col_b: int) -> bool:
+    """True when a statement-like node starts at the line's first character (not a continuation line)."""
+    n = node
+    while n is not None and n.start_point == (row, col_b):
+        if any(w in n.type for w in STATEMENT_WORDS) or n.type in ("else", "elif", "except", "finally", "pair"):
+            return True
+        n = n.parent
+    # a closing bracket or a continuation inside a call / literal
+    return False
+
+
+def _is_require(node: ts.Node) -> bool:
+    if node.type not in ("lexical_declaration", "variable_declaration"):
+        return False
+    text = node.text.decode("utf-8", errors="replace") if node.text else ""
+    return "require(" in text and node.end_point[0] - node.start_point[0] < 3
+
+
+def _def_name(lang: Lang, d: ts.Node, top: ts.Node) -> str:
+    name = _name(d)
+    if name:
+        return name
+    parent = d.parent
+    # const f = () => ...; obj.m = function () ...; {key: function () ...}
+    while parent is not None and parent.type in ("parenthesized_expression",):
+        parent = parent.parent
+    if parent is not None:
+        if parent.type == "variable_declarator":
+            n = parent.child_by_field_name("name")
+            if n is not None and n.text:
+                return n.text.decode()
+        if parent.type == "assignment_expression":
+            n = parent.child_by_field_name("left")
+            if n is not None and n.text:
+                return n.text.decode()
+        if parent.type == "pair":
+            n = parent.child_by_field_name("key")
+            if n is not None and n.text:
+                return n.text.decode()
+    first = (top.text or b"").split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
+    return f"{d.type}<{first[:60]}>"
+
+
+def _top_key(lang: Lang, top: ts.Node) -> tuple[str, ...]:
+    node = top
+    if node.type == "decorated_definition":
+        d = node.child_by_field_name("definition")
+        node = d if d is not None else node
+    if node.type in ("export_statement",):
+        d = node.child_by_field_name("declaration")
+        if d is None:
+            d = next((c for c in node.named_children if c.type in lang.definition_types
+                      or c.type in ("lexical_declaration", "variable_declaration")), None)
+        node = d if d is not None else node
+    if node.type in lang.definition_types:
+        return (f"def:{_name(node)}",)
+    b = _binder(node) if lang is JS else ""
+    if b and (top.end_point[0] > top.start_point[0]):
+        return (f"def:{b}",)
+    if lang is JS and node.type == "expression_statement" and top.end_point[0] > top.start_point[0] + 2:
+        # a multi-line top-level call such as describe(...) / app.use(function ...) / (function(){...})()
+        return (f"stmt:{node.start_point[0]}",)
+    return ("<module>",)
+
+
+# --------------------------------------------------------------------------- labelling
+
+
+def strip_trailers(message: str) -> str:
+    """The commit message as the public cases give it: CRLF normalised, sign-off lines dropped, stripped."""
+    lines = message.replace("\r\n", "\n").split("\n")
+    kept = [ln for ln in lines if not SIGNOFF.match(ln)]
+    return "\n".join(kept).strip()
+
+
+def _words(text: str) -> set[str]:
+    text = re.sub(r"\(#\d+\)|#\d+|gh-\d+", " ", text.lower())
+    return set(re.findall(r"[a-z0-9_]+", text))
+
+
+def body_paragraph(message: str, subject: str) -> str | None:
+    """The body's first real description paragraph (at most ~400 characters), else None.
+
+    Skipped: single-line bullets (a squash merge's commit list), trailers and sign-offs, bare issue references ("Fixes #12"), links, "This reverts commit",
+    paragraphs of fewer than four words, and paragraphs that only repeat the subject (the "* subject"
+    line a squash merge puts first).
+    """
+    text = message.replace("\r\n", "\n").strip()
+    parts = [p.strip() for p in re.split(r"\n\s*\n", text)]
+    subject_words = _words(subject)
+    for para in parts[1:]:
+        lines = [ln for ln in para.split("\n") if ln.strip() and not TRAILER.match(ln) and not SIGNOFF.match(ln)]
+        if not lines:
+            continue
+        if len(lines) == 1 and re.match(r"\s*[*-] ", lines[0]):
+            continue  # a squash merge's list of the branch's commit subjects
+        if re.search(r"pre-commit\.ci|apply suggestions? from code review|^\s*merge (branch|pull)", para, re.I):
+            continue
+        joined = " ".join(ln.strip().lstrip("*-• ").strip() for ln in lines)
+        joined = re.sub(r"\s+", " ", joined).strip()
+        low = joined.lower()
+        if low.startswith(("this reverts commit", "git-svn-id", "(cherry picked", "squashed", "merge ",
+                           "conflicts:", "[skip", "[ci skip", "skip-checks", "pr-url", "---")):
+            continue
+        words = _words(joined)
+        if len(joined.split()) < 4 or len(words) < 4:
+            continue
+        if re.fullmatch(r"(\W*(fix(es|ed)?|close[sd]?|resolve[sd]?|refs?|see|issues?|pr|related( to)?|part of)"
+                        r"\W*[\w/.-]*#\d+\W*)+", joined, re.I):
+            continue
+        if words and len(words & subject_words) / len(words) >= 0.7:
+            continue  # repeats the subject
+        if len(joined) > 400:
+            cut = joined[:400]
+            sentence = max(cut.rfind(". "), cut.rfind("! "), cut.rfind("? "))
+            joined = cut[:sentence + 1] if sentence > 150 else cut[:cut.rfind(" ")].rstrip(",;:") + " …"
+        return joined
+    return None
+
+
+def _is_code_line(lang: Lang, text: str) -> bool:
+    """Not blank and not a comment line (imports count: they change what the file does)."""
+    t = text.strip()
+    return bool(t) and not t.startswith(COMMENT_PREFIX[lang.name])
+
+
+def utf16_len(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+@dataclass
+class Change:
+    path: str
+    hunks: list[Hunk]
+    old: Tree | None
+    new: Tree | None
+    status: str  # A, M, D
+
+
+def blob(gitdir: str, rev: str, path: str) -> bytes | None:
+    return git_bytes(gitdir, "cat-file", "blob", f"{rev}:{path}")
+
+
+def label_changes(changes: list[Change]) -> tuple[str, str, dict[str, Any]]:
+    """(label, label_strict, details) of a set of changed source files."""
+    places: list[tuple[str, Place, int]] = []  # (path, place, hunk number)
+    ignorable: list[tuple[str, Place]] = []
+    sizes: dict[int, list[int]] = {}  # hunk number -> [removed, added] significant lines
+    k = 0
+    for ch in changes:
+        for h in ch.hunks:
+            k += 1
+            for side, tree, start, texts in ((0, ch.old, h.old_start, h.removed), (1, ch.new, h.new_start, h.added)):
+                if tree is None:
+                    continue
+                for i, _text in enumerate(texts):
+                    pl = place_of(tree, start - 1 + i)
+                    if pl.ignorable:
+                        if _text.strip():
+                            ignorable.append((ch.path, pl))
+                        continue
+                    places.append((ch.path, pl, k))
+                    size = sizes.setdefault(k, [0, 0, 0, 0])
+                    size[side] += pl.logical
+                    size[side + 2] += 1
+    if not places:  # imports or comments only: they are the change
+        places = [(path, pl, 0) for path, pl in ignorable]
+    files = {c.path for c in changes if c.status in ("A", "D")} | {p for p, _, _ in places}
+    units = {(p,) + pl.top for p, pl, _ in places}
+    strict_units = {(p,) + pl.strict for p, pl, _ in places}
+    if len(files) > 1 or len(units) > 1:
+        label = "workspace"
+    else:
+        label = "function"
+    strict_label = "workspace" if (len(files) > 1 or len(strict_units) > 1) else "function"
+    hunks = sum(1 for ch in changes for h in ch.hunks if any(t.strip() for t in h.removed + h.added))
+    if label == "function" and hunks == 1 and len(sizes) == 1 and changes[0].status == "M":
+        removed, added, removed_lines, added_lines = next(iter(sizes.values()))
+        removed, added = max(removed, removed_lines > 0), max(added, added_lines > 0)
+        small = removed_lines <= 1 and 1 <= added <= INLINE_MAX_STATEMENTS and added_lines <= INLINE_MAX_ADDED
+        if small and all(pl.in_func for _, pl, _ in places):
+            label = "inline"
+            if strict_label == "function":
+                strict_label = "inline"
+    info = {"units": sorted("/".join(u) for u in units), "sizes": sizes}
+    return label, strict_label, info
+
+
+@dataclass
+class Outcome:
+    case: dict[str, Any] | None
+    reason: str
+
+
+def label_commit(gitdir: str, repo: str, lang: Lang, commit: Commit, message: str | None = None) -> Outcome:
+    if not commit.parents:
+        return Outcome(None, "root commit")
+    parent = commit.parents[0]
+    if message is None:
+        message = git(gitdir, "log", "-1", "--format=%B", commit.sha)
+    status_out = git(gitdir, "diff", "--name-status", "--no-renames", parent, commit.sha)
+    statuses: list[tuple[str, str]] = []
+    for line in status_out.splitlines():
+        st, _, path = line.partition("\t")
+        statuses.append((st[:1], path))
+    code = [(st, p) for st, p in statuses if is_code(lang, p)]
+    if not code:
+        return Outcome(None, "no source change")
+    changes: list[Change] = []
+    for st, path in sorted(code, key=lambda x: x[1]):
+        old_b = blob(gitdir, parent, path) if st != "A" else None
+        new_b = blob(gitdir, commit.sha, path) if st != "D" else None
+        head = (old_b or new_b or b"")[:400].decode("utf-8", errors="replace")
+        if GENERATED_HEAD.search(head):
+            continue
+        old_t = parse(lang, path, old_b) if old_b is not None else None
+        new_t = parse(lang, path, new_b) if new_b is not None else None
+        if (old_b is not None and old_t is None) or (new_b is not None and new_t is None):
+            return Outcome(None, "does not parse")
+        hunks = file_hunks(gitdir, parent, commit.sha, path)
+        if not hunks:
+            continue
+        changes.append(Change(path, hunks, old_t, new_t, st))
+    if not changes:
+        return Outcome(None, "no source change")
+    if sum(len(h.removed) + len(h.added) for ch in changes for h in ch.hunks) > MAX_CODE_LINES:
+        return Outcome(None, "too many source lines")
+    if all(all(not t.strip() for t in h.removed + h.added) for ch in changes for h in ch.hunks):
+        return Outcome(None, "whitespace only")
+    first = next((ch for ch in changes if ch.status != "A"), None)
+    if first is None or first.old is None:
+        return Outcome(None, "only new source files")
+    h = first.hunks[0]
+    if h.old_count == 0:
+        line, char = h.old_start, 0
+    else:
+        line = h.old_start - 1
+        text = first.old.lines[line] if line < len(first.old.lines) else ""
+        char = utf16_len(text[: len(text) - len(text.lstrip())])
+    label, strict, _info = label_changes(changes)
+    pos = {"line": line, "character": char}
+    case = {
+        "id": f"{repo.split('/')[-1]}@{commit.sha[:12]}",
+        "repo": repo.split("/")[-1],
+        "parent": parent,
+        "file": first.path,
+        "selection": {"start": dict(pos), "end": dict(pos)},
+        "instruction": strip_trailers(message),
+        "kind": "edit",
+        "label": label,
+        "label_strict": strict,
+        "n_code_files": max(1, sum(1 for ch in changes if any(_is_code_line(lang, t) for h in ch.hunks for t in h.removed + h.added))),
+    }
+    return Outcome(case, "ok")
+
+
+# --------------------------------------------------------------------------- driver
+
+
+def load_entry(repos_path: Path, repo: str) -> dict[str, Any]:
+    with open(repos_path, "rb") as fh:
+        data = tomllib.load(fh)
+    for entry in data["repo"]:
+        if entry["name"] == repo:
+            return {**data.get("defaults", {}), **entry}
+    raise SystemExit(f"{repo} is not in {repos_path}")
+
+
+def mirror_of(repo: str, mirror: str | None) -> str:
+    if mirror:
+        return mirror
+    base = os.environ.get("CORPUS_MIRRORS", "/work/.mirror")
+    return os.path.join(base, repo.replace("/", "+"), "repo")
+
+
+def cheap_skip(lang: Lang, c: Commit) -> str | None:
+    if not c.parents:
+        return "root commit"
+    if len(c.files) > MAX_FILES:
+        return "too many files"
+    if RELEASE.search(c.subject):
+        return "release or version bump"
+    if not any(is_code(lang, p) for p in c.files):
+        return "no source change"
+    return None
+
+
+def build(entry: dict[str, Any], gitdir: str, limit: int | None = None, log: Any = sys.stderr) -> list[dict[str, Any]]:
+    lang = LANGS[entry["language"]]
+    repo = entry["name"]
+    commits = list_commits(gitdir, entry.get("range", "HEAD"))
+    reasons: collections.Counter[str] = collections.Counter()
+    pool = []
+    for c in commits:
+        why = cheap_skip(lang, c)
+        if why:
+            reasons[why] += 1
+        else:
+            pool.append(c)
+    pool.sort(key=lambda c: c.sha)
+    random.Random(entry["seed"]).shuffle(pool)
+    want = limit or entry["cases"]
+    cases: list[dict[str, Any]] = []
+    for c in pool:
+        if sum(1 for k in cases if "variant" not in k) >= want:
+            break
+        message = git(gitdir, "log", "-1", "--format=%B", c.sha)
+        try:
+            out = label_commit(gitdir, repo, lang, c, message)
+        except (RuntimeError, UnicodeError, IndexError) as exc:
+            reasons[f"error: {type(exc).__name__}"] += 1
+            continue
+        if out.case is None:
+            reasons[out.reason] += 1
+            continue
+        out.case["subject"] = c.subject
+        cases.append(out.case)
+        para = body_paragraph(message, c.subject)
+        if para:
+            cases.append({**out.case, "id": out.case["id"] + "#body", "instruction": para, "variant": "body"})
+    n = sum(1 for c in cases if "variant" not in c)
+    dist = collections.Counter(c["label"] for c in cases if "variant" not in c)
+    print(f"{repo}: {len(commits)} non-merge commits, {len(pool)} candidates, {n} cases "
+          f"({sum(1 for c in cases if 'variant' in c)} body variants) {dict(dist)}; skipped {dict(reasons)}",
+          file=log)
+    return cases
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("repo", nargs="+", help="owner/name entries of repos.toml ('all' for every entry)")
+    ap.add_argument("--repos", default=str(HERE / "repos.toml"))
+    ap.add_argument("--mirror", help="git directory (only with one repo)")
+    ap.add_argument("--out", help="output JSONL (only with one repo)")
+    ap.add_argument("--limit", type=int)
+    args = ap.parse_args(argv)
+    names = args.repo
+    if names == ["all"]:
+        with open(args.repos, "rb") as fh:
+            names = [e["name"] for e in tomllib.load(fh)["repo"]]
+    for name in names:
+        entry = load_entry(Path(args.repos), name)
+        gitdir = mirror_of(name, args.mirror)
+        cases = build(entry, gitdir, args.limit)
+        out = Path(args.out) if args.out else HERE / "cases" / (name.replace("/", "__") + ".jsonl")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w") as fh:
+            for c in cases:
+                fh.write(json.dumps(c, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
