@@ -275,28 +275,6 @@ def _name(node: ts.Node) -> str:
     return ""
 
 
-def _binder(node: ts.Node) -> str:
-    """Name a JS/TS statement that binds a function or class: const f = () => ..., a.b = function ..."""
-    if node.type in ("lexical_declaration", "variable_declaration"):
-        for d in node.named_children:
-            if d.type == "variable_declarator":
-                n = d.child_by_field_name("name")
-                if n is not None and n.text:
-                    return n.text.decode()
-    if node.type == "expression_statement" and node.named_children:
-        e = node.named_children[0]
-        if e.type == "assignment_expression":
-            left = e.child_by_field_name("left")
-            if left is not None and left.text:
-                return left.text.decode()
-    return ""
-
-
-def _line_node(root: ts.Node, row: int) -> ts.Node | None:
-    """The deepest named node that covers ``row`` from its first non-blank column."""
-    return root.named_descendant_for_point_range((row, 0), (row, 0))
-
-
 IMPORT_TYPES = frozenset({"import_statement", "import_from_statement", "future_import_statement",
                           "import_declaration"})
 COMMENT_PREFIX = {"python": ("#",), "javascript": ("//", "/*", "*"), "go": ("//", "/*", "*")}
@@ -330,13 +308,19 @@ def place_of(tree: Tree, row: int) -> Place:
     chain.reverse()  # outermost first
     if not chain:
         return Place(("<module>",), ("<module>",), False, False)
+    if "comment" in chain[-1].type:  # inside a block comment whose lines carry no comment marker
+        return Place(("<module>",), ("<module>",), False, True)
     if any(c.type in IMPORT_TYPES for c in chain) or (lang is JS and _is_require(chain[0])):
         return Place(("<module>",), ("<module>",), False, True)
     logical = _starts_statement(node, row, col_b)
-    defs = [c for c in chain if c.type in lang.definition_types]
+    defs: list[ts.Node] = []
+    for c in chain:
+        if c.type == "decorated_definition":  # a decorator line belongs to the definition it decorates
+            c = c.child_by_field_name("definition") or c
+        if c.type in lang.definition_types and not any(d.id == c.id for d in defs):
+            defs.append(c)
     if not defs:
-        top_key = _top_key(lang, chain[0])
-        return Place(top_key, top_key, False, False, logical)
+        return Place(("<module>",), ("<module>",), False, False, logical)
     in_func = any(d.type in lang.function_types for d in defs)
     top_key = (f"def:{_def_name(lang, defs[0], chain[0])}",)
     strict = tuple(f"def:{_def_name(lang, d, chain[0])}" for d in defs)
@@ -387,28 +371,6 @@ def _def_name(lang: Lang, d: ts.Node, top: ts.Node) -> str:
                 return n.text.decode()
     first = (top.text or b"").split(b"\n", 1)[0].decode("utf-8", errors="replace").strip()
     return f"{d.type}<{first[:60]}>"
-
-
-def _top_key(lang: Lang, top: ts.Node) -> tuple[str, ...]:
-    node = top
-    if node.type == "decorated_definition":
-        d = node.child_by_field_name("definition")
-        node = d if d is not None else node
-    if node.type in ("export_statement",):
-        d = node.child_by_field_name("declaration")
-        if d is None:
-            d = next((c for c in node.named_children if c.type in lang.definition_types
-                      or c.type in ("lexical_declaration", "variable_declaration")), None)
-        node = d if d is not None else node
-    if node.type in lang.definition_types:
-        return (f"def:{_name(node)}",)
-    b = _binder(node) if lang is JS else ""
-    if b and (top.end_point[0] > top.start_point[0]):
-        return (f"def:{b}",)
-    if lang is JS and node.type == "expression_statement" and top.end_point[0] > top.start_point[0] + 2:
-        # a multi-line top-level call such as describe(...) / app.use(function ...) / (function(){...})()
-        return (f"stmt:{node.start_point[0]}",)
-    return ("<module>",)
 
 
 # --------------------------------------------------------------------------- labelling
