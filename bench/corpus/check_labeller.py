@@ -42,7 +42,8 @@ def main() -> int:
     ap.add_argument("--cases", default=str(SHARED / "click-scope-cases.jsonl"))
     ap.add_argument("--show", type=int, default=20)
     args = ap.parse_args()
-    cases = [json.loads(line) for line in open(args.cases)]
+    with open(args.cases) as fh:
+        cases = [json.loads(line) for line in fh]
     log = lab.git(args.git, "log", "--all", "--format=%H %P")
     by_parent: dict[str, list[str]] = collections.defaultdict(list)
     for line in log.splitlines():
@@ -80,7 +81,8 @@ def main() -> int:
         print(f"  {f:13s} agreement {agree[f]}/{n} = {100 * agree[f] / max(1, n):.1f} %")
     labels = ("inline", "function", "workspace")
     print("  label confusion (rows public, columns labeller):")
-    cols = sorted({m for _, m in confusion}, key=lambda x: (x not in labels, labels.index(x) if x in labels else 0, x))
+    cols = [x for x in labels if any(m == x for _, m in confusion)]
+    cols += sorted({m for _, m in confusion} - set(labels))
     print("    " + " ".join(f"{c:>10s}" for c in ["", *cols]))
     for t in labels:
         print("    " + f"{t:>10s} " + " ".join(f"{confusion[(t, c)]:>10d}" for c in cols))
