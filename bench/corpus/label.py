@@ -547,14 +547,14 @@ def label_commit(gitdir: str, repo: str, lang: Lang, commit: Commit, message: st
     if first is None or first.old is None:
         return Outcome(None, "only new source files")
     h = first.hunks[0]
-    if h.old_count == 0:
-        line, char = h.old_start, 0
-    else:
-        line = h.old_start - 1
-        text = first.old.lines[line] if line < len(first.old.lines) else ""
+    if h.old_count == 0:  # a pure insertion: column 0 of the line the text goes before
+        row, char = h.old_start, 0
+    else:  # the first replaced line, at its indentation
+        row = h.old_start - 1
+        text = first.old.lines[row] if row < len(first.old.lines) else ""
         char = utf16_len(text[: len(text) - len(text.lstrip())])
     label, strict, _info = label_changes(changes)
-    pos = {"line": line, "character": char}
+    pos = {"line": row, "character": char}
     case = {
         "id": f"{repo.split('/')[-1]}@{commit.sha[:12]}",
         "repo": repo.split("/")[-1],
