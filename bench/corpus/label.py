@@ -9,48 +9,71 @@ REPO is an ``owner/name`` entry of repos.toml. The git directory defaults to
 the repository fetcher leaves. The output defaults to ``bench/corpus/cases/owner__name.jsonl``.
 Nothing is checked out: every read is ``git log`` / ``git diff`` / ``git cat-file`` on the bare directory.
 
-One case per commit, built like the public click cases:
+One case per commit, built like the public click cases (check_labeller.py reproduces all 200 of them):
 
 * workspace: the commit's parent; ``id`` is ``<repo>@<first 12 hex of the commit>``;
 * ``file`` / ``selection``: the first hunk of the first (path order) changed non-test source file of
   the entry's language that exists in the parent. A hunk that replaces lines puts the cursor on its
   first old line, at the line's indentation; a pure insertion puts it at column 0 of the line the
   text is inserted before. Positions are LSP: 0-based line, UTF-16 character;
-* ``instruction``: the commit message without trailer lines (Co-authored-by, Signed-off-by, ...),
-  stripped, exactly as the public set; ``subject`` is kept next to it;
-* ``label`` from the diff of the non-test source files (``-U0``, each removed line placed in the
-  parent's syntax tree, each added line in the commit's tree, blank lines ignored):
-  - ``inline``: one file, one hunk, inside one existing function or method, and either a one-line
-    change or a small insertion (at most ``INLINE_MAX_ADDED`` lines, nothing removed);
-  - ``function``: every change inside one top-level definition (a function, or a class with its
-    methods), or inside the module-level code between definitions of a single file;
-  - ``workspace``: changes in several top-level definitions or several source files.
-  ``label_strict`` is the same with each method / nested function counted as its own definition.
-* ``n_code_files``: changed non-test source files of the language (added, modified or deleted).
-* ``variant``: absent for the message case. When the body's first paragraph is a real description
-  (not a trailer, an issue reference alone or a list of bullet-less one-word lines), a second case
-  ``<id>#body`` with ``"variant": "body"`` carries that paragraph (at most ~400 characters) as the
-  instruction, with the same position and labels.
+* ``instruction``: the whole commit message, CRLF normalised, Co-authored-by / Signed-off-by lines
+  dropped, stripped: exactly what the public cases carry. ``subject`` (the first line) is kept beside it;
+* ``label`` from the ``-U0`` diff of the non-test source files. Each removed line is placed in the
+  parent's syntax tree, each added line in the commit's tree. Blank lines, comment lines and import
+  lines (Python ``import``/``from``, JS ``import``/``require``, Go ``import``) are *ignorable*: they
+  do not make a definition changed (only when a commit changes nothing else do they count, as
+  module-level code). Every other line belongs to its outermost enclosing definition (function or
+  class, also when nested in a module-level ``if``/``try``; a decorator belongs to what it decorates),
+  or to the file's module-level code. Then:
+  - ``inline``: the commit has exactly one non-blank hunk in all source files, in an existing file,
+    all its lines inside a function or method (its header included), and it is a one-line change or
+    a small insertion: at most one removed line, and one or two added statements (at most
+    ``INLINE_MAX_ADDED`` physical lines; continuation lines of a statement do not count as statements;
+    a pure deletion is not inline);
+  - ``function``: every counted change inside one top-level definition (a function, or a class with
+    its methods), or only in the module-level code of one file;
+  - ``workspace``: changes in several top-level definitions (module-level code counts as one), or in
+    several source files (an added or deleted source file always counts).
+  ``label_strict`` is the same with every nested definition (method, nested function, JS callback)
+  counted as its own definition.
+  JS/TS: function/class declarations, methods, function expressions and arrow functions (named by the
+  variable, property or assignment that binds them), interfaces, type aliases and enums are
+  definitions; ``Foo.prototype.bar = function`` is its own top-level definition. Go: functions,
+  methods and type declarations are definitions (methods are top-level, as Go declares them).
+* ``n_code_files``: changed source files with at least one changed line that is not blank or a
+  comment (at least 1).
+* ``variant``: absent for the message case. When the body has a real description paragraph, a second
+  case ``<id>#body`` with ``"variant": "body"`` carries that paragraph (trimmed to ~400 characters at
+  a sentence end) as the instruction, with the same position and labels. Skipped as descriptions:
+  trailers and sign-offs, bare issue references ("Fixes #12"), "This reverts commit ...", single-line
+  bullets (a squash merge's list of its branch's commit subjects), pre-commit.ci / review-suggestion
+  paragraphs, paragraphs of fewer than four words, and paragraphs whose words mostly repeat the subject.
 
 Filters (a commit is skipped when any applies; the reason is counted and printed):
 
 * merge commits (``--no-merges``) and root commits;
-* no changed non-test source file of the language (docs-only, CI, packaging metadata, tests only);
+* no changed non-test source file of the language (docs-only, CI, packaging metadata, tests only).
+  Tests are ``tests/``, ``test/``, ``testing/`` directories, ``test_*.py``, ``*_test.py``,
+  ``conftest.py``; JS ``__tests__/``, ``spec/``, ``benchmark/``, ``*.test.js``, ``*.spec.ts``, ``*.d.ts``;
+  Go ``*_test.go``, ``testdata/``. Examples, docs/conf.py and setup.py count as source, as in the
+  public set;
 * more than ``MAX_FILES`` changed files in total (mechanical sweeps: reformatting, relicensing,
   mass renames), or more than ``MAX_CODE_LINES`` changed source lines;
-* vendored or generated sources: paths under vendor/, _vendor/, vendored/, third_party/,
-  node_modules/, dist/, build/, minified ``*.min.js``, ``*_pb2.py``, files whose head says
-  "generated" / "DO NOT EDIT" — they are not counted as source files;
-* release / version-bump commits: subject like "Release 1.2", "Bump version", "v1.2.3",
-  "Prepare 2.0 release", "Version 3.1", "changelog", and dependency bots ("Bump X from A to B");
-* only whitespace changes in the source files, or a source file that does not parse;
-* the first source file only added (no parent version to put the cursor in) — the next existing
-  changed source file is used instead; with none, the commit is skipped.
+* vendored or generated sources are not source files: paths under vendor/, _vendor/, vendored/,
+  third_party/, node_modules/, dist/, build/, ``*.min.js``, ``*_pb2.py``, ``*.pb.go``, files whose
+  head says "@generated" / "DO NOT EDIT" / "automatically generated by";
+* release / version-bump commits: subjects like "Release 1.2", "release version 2.0.1", "Bump version",
+  "v1.2.3", "Prepare release 24.1.0", "Set version to 6.0", "start version 2.1.3", "Version 0.13.8",
+  "Update changelog", and dependency bots ("Bump X from A to B", "chore(deps)");
+* only blank-line changes in the source files, or a source file that does not parse (over a fifth of
+  its lines in syntax errors);
+* the first changed source file only added (no parent version to put the cursor in): the next
+  existing changed source file is used instead; with none, the commit is skipped.
 
-Sampling: all non-merge commits reachable from the mirror's HEAD (optionally bounded by ``range``)
-that pass the cheap filters (file count, language, subject) are shuffled with ``random.Random(seed)``
-and labelled in that order until ``cases`` cases exist, so the sample spreads over the whole history
-and the same entry always yields the same cases.
+Sampling: the non-merge commits of ``range`` (pinned to a commit, so a newer snapshot gives the same
+cases) that pass the cheap filters (file count, language, subject) are sorted by hash, shuffled with
+``random.Random(seed)`` and labelled in that order until ``cases`` cases exist: the sample spreads
+uniformly over the whole history and the same entry always yields the same cases.
 """
 
 from __future__ import annotations
