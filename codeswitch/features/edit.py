@@ -7,7 +7,8 @@ refuse new syntax errors and anything outside the anchor, and diff the result in
 edits against the snapshot the model saw. :func:`onto` moves those edits onto the document as it
 is now (rebase) or refuses them when the user typed inside the anchor meanwhile.
 
-A function edit that changes the anchor's signature while other files use it is not applied:
+A function edit that changes the anchor's signature while other files use it, or whose answer says
+that code outside the anchor must change too (the prompt asks for that sentence), is not applied:
 the outcome says the request belongs to the workspace tier (error kind ``workspace_scope``).
 Everything here is plain data; the handler (``handlers/actions.py``) speaks LSP.
 """
@@ -33,7 +34,7 @@ from codeswitch.edits import (
     offset_of,
     rebase,
 )
-from codeswitch.formats import FormatError, parse_anchored, parse_search_replace
+from codeswitch.formats import FormatError, parse_anchored, parse_search_replace, trailing_note
 from codeswitch.providers import CompletionRequest
 from codeswitch.routing import RouteDecision
 from codeswitch.secrets import is_secret
@@ -178,7 +179,7 @@ class EditEngine:
         except EditRejected as exc:
             return _refused(served, exc.kind, exc.message)
         edits = region_edits(old, new, target)
-        escalation = self._escalation(old, new, target, rel_path)
+        escalation = self._escalation(old, new, target, rel_path) or _needs_more(done.text)
         if escalation is not None:
             return replace(served, new_text=new, edits=edits, error=("workspace_scope", escalation),
                            reasons=(escalation,))
@@ -237,6 +238,25 @@ class EditEngine:
         shown = ", ".join(users[:3]) + (f" and {len(users) - 3} more" if len(users) > 3 else "")
         return (f"the edit changes the signature of `{target.name}`, used in {len(users)} other "
                 f"file{'s' if len(users) != 1 else ''} ({shown}): escalated to the workspace tier")
+
+
+#: the answer's closing sentence says that code outside the anchor has to change too
+_MORE = re.compile(r"\b(callers?|call[- ]sites?|usages?|"
+                   r"other (files?|modules?|functions?|methods?|places?|code)|elsewhere|"
+                   r"(also|must|should|will|need\w*)( also)? (be )?(update|change|adjust|modif)\w*|"
+                   r"(update|change|adjust)\w* (the |its |all )?(tests?|imports?|docs?|documentation|"
+                   r"references?|subclass\w*|implementations?)|[\w/]+\.(py|js|ts|tsx|go|rs|java|rb|lua|c|h|cpp))\b",
+                   re.IGNORECASE)
+
+
+def _needs_more(answer: str) -> str | None:
+    """Why the model's own answer says the request reaches past the anchor, or None."""
+    note = trailing_note(answer)
+    if not note or not _MORE.search(note):
+        return None
+    shown = note if len(note) <= 200 else note[:197] + "..."
+    return (f"the model says more must change outside this definition ({shown}): "
+            "escalated to the workspace tier")
 
 
 _HEADER = re.compile(r"^\s*(?:export\s+|pub\s+|async\s+|public\s+|private\s+|static\s+)*"

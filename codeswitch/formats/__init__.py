@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .anchored import AnchoredReplacement, parse_anchored
 from .errors import FormatError
-from .search_replace import SearchReplace, parse_search_replace
+from .search_replace import SearchReplace, parse_search_replace, trailing_note
 
-__all__ = ["AnchoredReplacement", "FormatError", "SearchReplace", "parse_anchored", "parse_search_replace"]
+__all__ = ["AnchoredReplacement", "FormatError", "SearchReplace", "parse_anchored", "parse_search_replace",
+           "trailing_note"]

@@ -92,3 +92,14 @@ def parse_search_replace(answer: str) -> list[SearchReplace]:
     if not blocks:
         raise FormatError("the answer holds no <<<<<<< SEARCH / ======= / >>>>>>> REPLACE block")
     return blocks
+
+
+def trailing_note(answer: str) -> str:
+    """The prose after the last block (the edit prompt asks for one sentence there when more must
+    change outside the anchor); "" when there is none."""
+    lines = answer.splitlines()
+    last = max((i for i, line in enumerate(lines) if _END.match(line)), default=None)
+    if last is None:
+        return ""
+    rest = [line for line in lines[last + 1:] if not _FENCE.match(line)]
+    return " ".join(" ".join(rest).split())

@@ -126,6 +126,23 @@ def test_a_changed_signature_used_elsewhere_is_escalated() -> None:
     assert same.error is None
 
 
+@pytest.mark.parametrize("note", [
+    "The callers in app/use.py must pass the new flag too.",
+    "Update the tests to match.",
+    "Other files that construct this object also need updating.",
+])
+def test_an_answer_saying_more_must_change_is_escalated(note: str) -> None:
+    out, _ = run(EditEngine(), block("    return x\n", "    return x * 2\n") + "\n" + note + "\n")
+    assert out.error is not None and out.error[0] == "workspace_scope"
+    assert note[:20] in out.error[1]
+    assert out.edits  # the first attempt is kept for the broader run, not applied
+
+
+def test_a_closing_remark_that_stays_local_is_not_escalated() -> None:
+    out, _ = run(EditEngine(), block("    return x\n", "    return x * 2\n") + "\nThis doubles the area.\n")
+    assert out.error is None
+
+
 def test_onto_keeps_rebases_or_refuses() -> None:
     out, _ = run(EditEngine(), block("    return x\n", "    return x + 1\n"))
     assert onto(out, out.base_version, SRC) == out.edits
