@@ -95,6 +95,9 @@ class State:
     edit_engine: EditEngine | None = None
     #: pending index refreshes of open documents, by URI
     index_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    #: the last function edit per URI that was escalated to the workspace tier: (instruction, what
+    #: the first attempt did), handed to the team when the user runs the refactor it suggested
+    escalations: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def keys(self) -> frozenset[str]:
         """Providers that can be called (resolved when the config is loaded, not per request)."""

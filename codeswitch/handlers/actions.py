@@ -91,6 +91,23 @@ def _result(p: Plan | None, *, model: str | None = None, outcome: EditOutcome | 
             "error": None if error is None else {"kind": error[0], "message": error[1]}}
 
 
+#: how much of a first attempt's diff is carried to the team
+FIRST_ATTEMPT_CHARS = 6000
+
+
+def remember_first_attempt(state: State, snap: Snapshot, instruction: str, outcome: EditOutcome) -> None:
+    """Keep what an escalated function edit did, so the workspace run starts from it."""
+    name = rel_path(state, snap) or snap.uri
+    diff = unified_diff(name, outcome.old_text, outcome.new_text)
+    if len(diff) > FIRST_ATTEMPT_CHARS:
+        diff = diff[:FIRST_ATTEMPT_CHARS] + "\n... (cut)\n"
+    why_wider = outcome.error[1] if outcome.error is not None else "it reaches other files"
+    state.escalations[snap.uri] = (instruction, (
+        f"A first attempt limited to {outcome.target.label} in {name} was stopped before anything was "
+        f"applied, because {why_wider}. Its change to that file was:\n{diff}\nStart from it: keep or "
+        "adjust that change and make the rest of the change in the other files."))
+
+
 @dataclass(frozen=True, slots=True)
 class Finished:
     """An edit ready for the client: the current snapshot and the edits against it."""
@@ -133,6 +150,8 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
             return _result(p, outcome=failed, error=("all_models_failed", str(exc))), None
         served(ls, record, outcome.model)
         if outcome.error is not None:
+            if outcome.error[0] == "workspace_scope" and outcome.edits:
+                remember_first_attempt(state, snap, instruction, outcome)
             progress.end(f"refused: {outcome.error[1]}")
             return _result(p, outcome=outcome, error=outcome.error), None
         current = snapshot_for(state, uri)

@@ -137,7 +137,11 @@ def _where(state: State, params: object, root: Path) -> tuple[str, list[str]]:
     where = f"The user asked from {rel}, line {span.start.line + 1}"
     if scope.anchor_name:
         where += f", in {scope.anchor_kind or 'definition'} {scope.anchor_name}"
-    return where + ".", list(scope.reasons)
+    where += "."
+    first = state.escalations.pop(uri, None)
+    if first is not None and first[0].strip() == instruction.strip():
+        where += "\n" + first[1]  # the escalated function edit this refactor continues
+    return where, list(scope.reasons)
 
 
 class _Progress:

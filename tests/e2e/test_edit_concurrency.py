@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -108,6 +109,30 @@ async def test_signature_change_used_elsewhere_escalates(lsp: EditSession, emula
     assert result["error"]["kind"] == "workspace_scope"
     assert "use.py" in result["error"]["message"]
     assert any("escalated to the workspace tier" in r for r in result["reasons"])
+
+
+async def test_the_refactor_after_an_escalation_starts_from_the_first_attempt(lsp: EditSession,
+                                                                               emulator: Emulator) -> None:
+    # with only an OpenAI key the workspace tier (the team's lead) is served by the same model
+    emulator.script(CODEX, search_replace("def area(r):\n", "def area(r, scale):\n"))
+    await lsp.wait_indexed()
+    uri = lsp.open("m.py", "python", PY)
+    result = await lsp.edit(uri, 1, 4, "make it faster")
+    assert result["error"]["kind"] == "workspace_scope"
+    params = {"instruction": "make it faster", "textDocument": {"uri": uri},
+              "range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}}}
+    await lsp.raw_request("codeswitch/refactor", params)
+    edit_call, lead, *_ = emulator.requests_for(CODEX)
+    sent = json.dumps(lead.body)
+    # the team is told what the function edit did, and why it was stopped
+    assert "A first attempt limited to" in sent and "def area(r, scale):" in sent
+    assert "use.py" in sent
+    assert "A first attempt" not in json.dumps(edit_call.body)
+    # once: a later refactor of the same document starts afresh
+    before = len(emulator.requests_for(CODEX))
+    await lsp.raw_request("codeswitch/refactor", params)
+    again = emulator.requests_for(CODEX)[before]
+    assert "A first attempt" not in json.dumps(again.body)
 
 
 async def test_progress_cancel_cancels_the_edit_and_closes_the_stream(lsp: EditSession,
