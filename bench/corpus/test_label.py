@@ -96,6 +96,17 @@ def test_a_small_insertion_puts_the_cursor_at_column_zero_of_the_line_it_goes_be
     assert case["selection"]["start"] == {"line": 5, "character": 0}
 
 
+def test_a_new_small_method_is_not_an_inline_change(repo: Repo) -> None:
+    repo.commit({"m.py": PY_BASE}, "base")
+    new = PY_BASE.replace("    def put(self, v):",
+                          "    def clear(self):\n        self.value = None\n\n    def put(self, v):")
+    assert case_of(repo, lab.PY, {"m.py": new})["label"] == "function"
+    go_base = GO_BASE
+    repo.commit({"app.go": go_base}, "go base")
+    go_new = go_base.replace("func New()", "func (a *App) Stop() {\n\ta.Name = \"\"\n}\n\nfunc New()")
+    assert case_of(repo, lab.GO, {"app.go": go_new})["label"] == "function"
+
+
 def test_three_inserted_statements_are_a_function_change(repo: Repo) -> None:
     repo.commit({"m.py": PY_BASE}, "base")
     new = PY_BASE.replace("    return y\n", "    if y < 0:\n        y = 0\n        y += 1\n    return y\n")
@@ -161,11 +172,19 @@ const handle = (req) => {
 """
 
 
-def test_javascript_prototype_methods_are_separate_top_level_definitions(repo: Repo) -> None:
+def test_javascript_prototype_methods_belong_to_their_constructor_like_methods_to_a_class(repo: Repo) -> None:
     repo.commit({"lib/route.js": JS_BASE}, "base")
     new = JS_BASE.replace("this.path = path;", "this.path = path || '/';").replace(
         "return this.path;", "return this.path + '/';")
-    assert case_of(repo, lab.JS, {"lib/route.js": new})["label"] == "workspace"
+    case = case_of(repo, lab.JS, {"lib/route.js": new})
+    assert (case["label"], case["label_strict"]) == ("function", "workspace")
+
+
+def test_javascript_exported_functions_are_separate_top_level_definitions(repo: Repo) -> None:
+    base = "exports.a = function a() {\n  return 1;\n};\n\nexports.b = function b() {\n  return 2;\n};\n"
+    repo.commit({"index.js": base}, "base")
+    new = base.replace("return 1;", "return 3;").replace("return 2;", "return 4;")
+    assert case_of(repo, lab.JS, {"index.js": new})["label"] == "workspace"
 
 
 def test_javascript_one_line_change_in_an_arrow_function_is_inline(repo: Repo) -> None:
@@ -194,7 +213,15 @@ func New() *App {
 """
 
 
-def test_go_methods_and_functions_are_top_level_definitions(repo: Repo) -> None:
+def test_go_methods_belong_to_their_receiver_type(repo: Repo) -> None:
+    base = GO_BASE + "\nfunc (a *App) Stop() {\n\ta.Name = \"\"\n}\n"
+    repo.commit({"app.go": base}, "base")
+    new = base.replace("fmt.Println(a.Name)", "fmt.Print(a.Name)").replace("a.Name = \"\"", "a.Name = \"-\"")
+    case = case_of(repo, lab.GO, {"app.go": new})
+    assert (case["label"], case["label_strict"]) == ("function", "workspace")
+
+
+def test_go_functions_are_top_level_definitions(repo: Repo) -> None:
     repo.commit({"app.go": GO_BASE, "app_test.go": "package cli\n"}, "base")
     one = GO_BASE.replace("\treturn nil", "\treturn fmt.Errorf(\"x\")")
     case = case_of(repo, lab.GO, {"app.go": one, "app_test.go": "package cli\n\n// x\n"})
