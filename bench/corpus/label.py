@@ -26,7 +26,8 @@ One case per commit, built like the public click cases (check_labeller.py reprod
   class, also when nested in a module-level ``if``/``try``; a decorator belongs to what it decorates),
   or to the file's module-level code. Then:
   - ``inline``: the commit has exactly one non-blank hunk in all source files, in an existing file,
-    all its lines inside a function or method (its header included), and it is a one-line change or
+    all its lines inside a function or method (its header included) that exists before and after the
+    commit (a new small method is not inline), and it is a one-line change or
     a small insertion: at most one removed line, and one or two added statements (at most
     ``INLINE_MAX_ADDED`` physical lines; continuation lines of a statement do not count as statements;
     a pure deletion is not inline);
@@ -38,8 +39,10 @@ One case per commit, built like the public click cases (check_labeller.py reprod
   counted as its own definition.
   JS/TS: function/class declarations, methods, function expressions and arrow functions (named by the
   variable, property or assignment that binds them), interfaces, type aliases and enums are
-  definitions; ``Foo.prototype.bar = function`` is its own top-level definition. Go: functions,
-  methods and type declarations are definitions (methods are top-level, as Go declares them).
+  definitions. Go: functions, methods and type declarations. A method declared outside its type's
+  body belongs to the type, as a Python method to its class: a Go method to its receiver type, JS
+  ``Foo.prototype.bar = function`` to ``Foo`` and ``res.send = function`` to ``res``
+  (``exports.f = function`` stays a module function).
 * ``n_code_files``: changed source files with at least one changed line that is not blank or a
   comment (at least 1).
 * ``variant``: absent for the message case. When the body has a real description paragraph, a second
@@ -341,8 +344,7 @@ def place_of(tree: Tree, row: int) -> Place:
     if not defs:
         return Place(("<module>",), ("<module>",), False, False, logical)
     in_func = any(d.type in lang.function_types for d in defs)
-    top_key = (f"def:{_def_name(lang, defs[0], chain[0])}",)
-    strict = tuple(f"def:{_def_name(lang, d, chain[0])}" for d in defs)
+    top_key, strict = _keys(lang, defs, chain[0])
     return Place(top_key, strict, in_func, False, logical)
 
 
@@ -366,6 +368,68 @@ def _is_require(node: ts.Node) -> bool:
         return False
     text = node.text.decode("utf-8", errors="replace") if node.text else ""
     return "require(" in text and node.end_point[0] - node.start_point[0] < 3
+
+
+def _keys(lang: Lang, defs: list[ts.Node], top: ts.Node) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(top-level unit, strict chain) of the definitions ``defs`` (outermost first) under ``top``."""
+    owner = _owner_name(defs[0])
+    top_key = (f"def:{owner or _def_name(lang, defs[0], top)}",)
+    strict = tuple(f"def:{_def_name(lang, d, top)}" for d in defs)
+    if owner:  # a method declared outside its type: the type is the top-level definition
+        strict = top_key + strict
+    return top_key, strict
+
+
+def definition_chains(tree: Tree) -> set[tuple[str, ...]]:
+    """The strict chain of every definition of ``tree`` (to tell existing definitions from new ones)."""
+    lang = tree.lang
+    found: set[tuple[str, ...]] = set()
+
+    def walk(node: ts.Node, top: ts.Node | None, defs: list[ts.Node]) -> None:
+        for child in node.named_children:
+            t = top or child
+            if child.type in lang.definition_types:
+                inner = [*defs, child]
+                found.add(_keys(lang, inner, t)[1])
+                walk(child, t, inner)
+            else:
+                walk(child, t, defs)
+
+    walk(tree.root, None, [])
+    return found
+
+
+def _owner_name(d: ts.Node) -> str:
+    """The type a top-level method belongs to when the language declares methods outside the type body.
+
+    Go: the receiver's type (``func (c *Command) Run()`` belongs to ``Command``, as ``type Command``).
+    JS: the object of an assignment (``Route.prototype.all = function`` and ``res.send = function``
+    belong to ``Route`` / ``res``, as ``function Route()`` does); ``exports.f`` / ``module.exports.f``
+    are plain module functions and have no owner.
+    """
+    if d.type == "method_declaration":
+        receiver = d.child_by_field_name("receiver")
+        stack = [receiver] if receiver is not None else []
+        while stack:
+            n = stack.pop(0)
+            if n.type == "type_identifier" and n.text:
+                return n.text.decode()
+            stack.extend(n.named_children)
+        return ""
+    parent = d.parent
+    while parent is not None and parent.type == "parenthesized_expression":
+        parent = parent.parent
+    if parent is None or parent.type != "assignment_expression":
+        return ""
+    left = parent.child_by_field_name("left")
+    if left is None or left.type != "member_expression" or not left.text:
+        return ""
+    target = left.text.decode("utf-8", errors="replace")
+    if ".prototype." in target or target.endswith(".prototype"):
+        return target.split(".prototype", 1)[0]
+    if target.startswith(("exports.", "module.exports")):
+        return ""
+    return target.rsplit(".", 1)[0]
 
 
 def _def_name(lang: Lang, d: ts.Node, top: ts.Node) -> str:
@@ -487,6 +551,7 @@ def blob(gitdir: str, rev: str, path: str) -> bytes | None:
 def label_changes(changes: list[Change]) -> tuple[str, str, dict[str, Any]]:
     """(label, label_strict, details) of a set of changed source files."""
     places: list[tuple[str, Place, int]] = []  # (path, place, hunk number)
+    other_side: list[tuple[Place, Tree | None]] = []  # each place and the tree of the other side
     ignorable: list[tuple[str, Place]] = []
     sizes: dict[int, list[int]] = {}  # hunk number -> [removed, added] significant lines
     k = 0
@@ -504,6 +569,7 @@ def label_changes(changes: list[Change]) -> tuple[str, str, dict[str, Any]]:
                             ignorable.append((ch.path, pl))
                         continue
                     places.append((ch.path, pl, k))
+                    other_side.append((pl, ch.new if side == 0 else ch.old))
                     size = sizes.setdefault(k, [0, 0, 0, 0])
                     size[side] += pl.logical
                     size[side + 2] += 1
@@ -519,7 +585,13 @@ def label_changes(changes: list[Change]) -> tuple[str, str, dict[str, Any]]:
         removed, added, removed_lines, added_lines = next(iter(sizes.values()))
         removed, added = max(removed, removed_lines > 0), max(added, added_lines > 0)
         small = removed_lines <= 1 and 1 <= added <= INLINE_MAX_STATEMENTS and added_lines <= INLINE_MAX_ADDED
-        if small and all(pl.in_func for _, pl, _ in places):
+        # inside an *existing* function: the definition is there on both sides (not added, not deleted)
+        chains: dict[int, set[tuple[str, ...]]] = {}
+        for _pl, other in other_side:
+            if other is not None and id(other) not in chains:
+                chains[id(other)] = definition_chains(other)
+        existing = all(other is not None and pl.strict in chains[id(other)] for pl, other in other_side)
+        if small and existing and all(pl.in_func for _, pl, _ in places):
             label = "inline"
             if strict_label == "function":
                 strict_label = "inline"
