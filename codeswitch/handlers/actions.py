@@ -131,7 +131,8 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         why_not = f"{rel_path(state, snap)} is a secret or ignored file: its text is never sent to a model"
         return _result(p, error=("secret", why_not)), None
     if p.scope.scope == "workspace":
-        because = p.scope.reasons[-1] if p.scope.reasons else "workspace scope"
+        told = [r for r in p.scope.reasons if not r.startswith("anchored to")]
+        because = "; ".join(told[:2]) or "workspace scope"
         msg = (f"this request reaches other files ({because}); run it as a workspace refactor "
                "(codeswitch/refactor)")
         return _result(p, error=("workspace_scope", msg)), None

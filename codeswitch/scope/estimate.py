@@ -6,17 +6,19 @@ from the cursor up to the enclosing definition, so they cost the same on any fil
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from codeswitch.documents import Pos, Span
 
+from .decide import SCOPES, ScopeModel, choose, shipped_model
+from .explain import describe
 from .fallback import text_block
-from .intent import Intent, classify
+from .features import Evidence, gather
+from .intent import classify
 from .model import Scope, ScopeName, ScopeRequest
-from .nodes import IMPORT_NODES, Definition, definitions_at, top_level_definitions, top_statement
+from .nodes import Definition, definitions_at
 from .shape import inline_shape
 
 if TYPE_CHECKING:
@@ -30,6 +32,8 @@ CHARS_PER_TOKEN = 4
 INLINE_WINDOW_CHARS = 6000
 #: what one more file costs a workspace request, in tokens (its outline and the lines that change)
 TOKENS_PER_EXTRA_FILE = 1500
+#: a wording cue this sure ("everywhere", "this function") states the reach outright
+EXPLICIT_WEIGHT = 0.8
 
 
 def _rel_path(snapshot: Snapshot, index: WorkspaceIndex | None) -> str:
@@ -83,18 +87,34 @@ def _describe(d: Definition) -> str:
 
 # --- the estimate -------------------------------------------------------------------------------
 
-def estimate_scope(snapshot: Snapshot, request: ScopeRequest, index: WorkspaceIndex | None) -> Scope:
-    """Estimate the scope of one request; every decision carries its reasons."""
+def estimate_scope(snapshot: Snapshot, request: ScopeRequest, index: WorkspaceIndex | None, *,
+                   under_penalty: float | None = None) -> Scope:
+    """Estimate the scope of one request; every decision carries its reasons.
+
+    ``under_penalty`` (default: the model's) is how much worse one tier too small is than one
+    tier too large when the decision is unsure (see ``decide.choose``).
+    """
     kind = request.kind
-    instruction = (request.instruction or "").strip()
     if kind == "auto":
-        kind = "edit" if instruction else "inline"
+        kind = "edit" if (request.instruction or "").strip() else "inline"
+    start, end = _ordered(snapshot, request)
+    if kind == "inline":
+        return _inline(snapshot, end, _rel_path(snapshot, index), request.kind == "auto")
+    ev, parsed = _evidence(snapshot, request, index)
+    return _edit(snapshot, start, end, ev, index, parsed, under_penalty)
+
+
+def _ordered(snapshot: Snapshot, request: ScopeRequest) -> tuple[Pos, Pos]:
     start, end = _clamp(request.span.start, snapshot), _clamp(request.span.end, snapshot)
     if (end.line, end.col) < (start.line, start.col):
         start, end = end, start
-    path = _rel_path(snapshot, index)
-    if kind == "inline":
-        return _inline(snapshot, end, path, request.kind == "auto")
+    return start, end
+
+
+def _evidence(snapshot: Snapshot, request: ScopeRequest,
+              index: WorkspaceIndex | None) -> tuple[Evidence, bool]:
+    instruction = (request.instruction or "").strip()
+    start, end = _ordered(snapshot, request)
     tree = snapshot.syntax
     language = snapshot.language
     chain: list[Definition] = []
@@ -104,8 +124,18 @@ def estimate_scope(snapshot: Snapshot, request: ScopeRequest, index: WorkspaceIn
         # no grammar, or code the grammar cannot read (mid-edit, older dialects): indentation
         block = text_block(snapshot, start)
         chain = [block] if block is not None and (end.line <= block.span.end.line) else []
-    return _edit(snapshot, start, end, path, chain, classify(instruction), index,
-                 tree is not None and not (chain and chain[0].end_byte == 0))
+    parsed = tree is not None and not (chain and chain[0].end_byte == 0)
+    intent = classify(instruction)
+    anchor = _anchor_of(chain, intent.about_class)
+    ev = gather(snapshot, start, end, _rel_path(snapshot, index), chain, anchor, intent, instruction,
+                index, parsed)
+    return ev, parsed
+
+
+def edit_features(snapshot: Snapshot, request: ScopeRequest,
+                  index: WorkspaceIndex | None) -> dict[str, float]:
+    """The named features an edit request's scope is decided on (what the model is trained on)."""
+    return _evidence(snapshot, request, index)[0].features()
 
 
 def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
@@ -144,168 +174,80 @@ def _file_chars(snapshot: Snapshot) -> int:
     return snapshot.offset_of(Pos(last, len(snapshot.line(last)))) if last >= 0 else 0
 
 
-_IMPORT_LINE = re.compile(r"^\s*(import\b|from\s+\S+\s+import\b|#\s*include\b|use\s+[\w:{]|require\b|"
-                          r"using\s+[\w.]+;|local\s+\w+\s*=\s*require\b|const\s+\w+\s*=\s*require\()")
-_PACKAGE_ENTRIES = frozenset({"__init__.py", "index.js", "index.ts", "index.mjs", "mod.rs", "lib.rs",
-                              "init.lua"})
-_ASSIGNMENTS = frozenset({"expression_statement", "assignment", "lexical_declaration", "variable_declaration",
-                          "const_declaration", "var_declaration", "static_item", "const_item",
-                          "assignment_statement", "variable_assignment"})
-
-
-def _statement_kind(snapshot: Snapshot, pos: Pos) -> str | None:
-    """"import", "assignment" or another node type for the top-level statement at ``pos``."""
-    tree, language = snapshot.syntax, snapshot.language
-    line = snapshot.line(pos.line)
-    if tree is None or language is None:
-        return "import" if _IMPORT_LINE.match(line) else None
-    at = Pos(pos.line, len(line) - len(line.lstrip())) if line.strip() else pos
-    node = top_statement(tree.root, language, snapshot.line, at)
-    if node is None:
-        return "import" if _IMPORT_LINE.match(line) else None
-    if node.type in IMPORT_NODES or _IMPORT_LINE.match(snapshot.line(node.start_point[0])):
-        return "import"
-    if node.type in _ASSIGNMENTS:
-        return "assignment"
-    return str(node.type)
-
-
-_CONSTRUCTORS = frozenset({"__init__", "__new__", "constructor", "initialize", "new"})
-
-
-def _changed_symbol(anchor: Definition | None, chain: Sequence[Definition], intent: Intent) -> str | None:
-    """The name whose users might have to change with this edit."""
-    if intent.rename:
-        return intent.rename[0]
-    if anchor is None or not anchor.name:
+def _explicit(ev: Evidence, index: WorkspaceIndex | None) -> tuple[ScopeName, float, list[str]] | None:
+    """What the request states outright, which no learned weight overrides: a selection over
+    several definitions, or wording that names its reach ("everywhere", "this function")."""
+    intent = ev.intent
+    if ev.selection_wide:
+        names = ", ".join(f"`{d.name}`" for d in ev.tops[:4] if d.name)
+        return "workspace", 0.8, [f"the selection spans {len(ev.tops)} top-level definitions ({names})"]
+    if intent.reach == "workspace" and intent.via_references:
+        reasons = list(intent.reasons)
+        anchor, symbol = ev.anchor, ev.symbol
+        if (index is not None and len(index) and anchor is not None and symbol
+                and (symbol == anchor.name or not index.definitions(symbol))
+                and not ev.others and not ev.outside and not ev.used_elsewhere_here):
+            reasons.append(f"but no other file uses `{symbol}`: the change stays in this file")
+            return "function", 0.7, reasons
+        if ev.others:
+            return "workspace", 0.8, [*reasons, f"other files use `{symbol}` ({len(ev.others)})"]
         return None
-    if anchor.kind == "method" and anchor.name in _CONSTRUCTORS:
-        owner = next((d for d in chain if d.kind == "class"), None)
-        return owner.name if owner else None
-    if anchor.name.startswith("__") and anchor.name.endswith("__"):
-        return None  # protocol methods are called by the language, not by name
-    return anchor.name
+    if intent.reach in ("workspace", "function") and intent.weight >= EXPLICIT_WEIGHT:
+        if intent.reach == "function" and ev.anchor is None:
+            return None
+        return intent.reach, min(0.95, 0.45 + intent.weight / 2), list(intent.reasons)
+    if not intent.reasons and ev.features().get("words.none") and ev.anchor is not None:
+        return "function", 0.5, ["no instruction yet: the definition around the cursor"]
+    if ev.selected and len(ev.tops) <= 1 and (ev.anchor is not None or ev.tops):
+        # the user marked the code to change, and it lies in one definition
+        return "function", 0.7, ["the selection lies inside one definition"]
+    return None
 
 
-def _defined_outside(index: WorkspaceIndex, names: Sequence[str], path: str,
-                     top: Definition | None) -> dict[str, set[str]]:
-    """Names the instruction mentions that are defined only outside the edited definition."""
-    out: dict[str, set[str]] = {}
-    for name in names:
-        defs = index.definitions(name)
-        if not defs or len(defs) > 3 or all(s.kind == "method" for s in defs):
-            continue  # unknown, too common, or a method reached through an object
-        here = [s for s in defs if s.path == path]
-        if top is None:
-            if not here:  # at the top level a name from this file is probably the target itself
-                out[name] = {s.path for s in defs}
-            continue
-        inside = [s for s in here if top.span.start.line <= s.span.start.line <= top.span.end.line]
-        if not inside:
-            out[name] = {s.path for s in defs}
-    return out
+def _learned(ev: Evidence, model: ScopeModel,
+             under_penalty: float | None) -> tuple[ScopeName, float, list[str]]:
+    values = ev.features()
+    probs = model.probabilities(values)
+    pick = choose(probs, model.under_penalty if under_penalty is None else under_penalty)
+    ranked = sorted(range(3), key=lambda i: -probs[i])
+    other = ranked[0] if ranked[0] != pick else ranked[1]
+    reasons = [", ".join(f"{SCOPES[i]} {probs[i]:.2f}" for i in ranked)]
+    for weight, name in model.contributions(values, pick, other)[:3]:
+        if weight <= 0.05:
+            break
+        reasons.append(describe(name, ev, values))
+    return SCOPES[pick], probs[pick], reasons
 
 
-def _used_elsewhere_here(index: WorkspaceIndex, name: str, path: str, top: Definition | None) -> bool:
-    """Whether definitions of this file other than ``top`` use ``name``."""
-    return any(r.path == path and (top is None or not top.span.start.line <= r.span.start.line
-                                   <= top.span.end.line) for r in index.references(name))
-
-
-def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Definition], intent: Intent,
-          index: WorkspaceIndex | None, parsed: bool) -> Scope:
-    reasons: list[str] = list(intent.reasons)
-    anchor = _anchor_of(chain, intent.about_class)
-    top = chain[-1] if chain else None
-    scope: ScopeName = "function"
-    confidence = 0.6
+def _edit(snapshot: Snapshot, start: Pos, end: Pos, ev: Evidence, index: WorkspaceIndex | None,
+          parsed: bool, under_penalty: float | None = None) -> Scope:
+    reasons: list[str] = []
+    anchor = ev.anchor
+    path = ev.path
     files: set[str] = {path}
-    symbol = _changed_symbol(anchor, chain, intent)
-
-    # 1. the selection against definition boundaries
-    tops: list[Definition] = []
-    if start != end and parsed and snapshot.syntax is not None and snapshot.language is not None:
-        tops = top_level_definitions(snapshot.syntax.root, snapshot.language, snapshot.line, start, end)
-    selection_wide = len(tops) >= 2 and top is None
-    if start != end and len(tops) == 1 and anchor is None:
-        anchor = top = tops[0]
-        symbol = _changed_symbol(anchor, [anchor], intent)
-
-    # 2. who else uses the symbol being changed, and what else the instruction names
-    others: set[str] = set()
-    if index is not None and symbol:
-        others = index.files_referencing(symbol) - {path}
-        if intent.rename:
-            others |= {s.path for s in index.definitions(symbol)} - {path}
-    outside: dict[str, set[str]] = {}
-    if index is not None and intent.reach != "inline":
-        local = {d.name for d in chain if d.name}
-        outside = _defined_outside(index, [n for n in intent.mentioned if n not in local], path, top)
-    statement = _statement_kind(snapshot, start) if anchor is None and start == end else None
-    entry = PurePath(path).name in _PACKAGE_ENTRIES
-    named_here: list[Definition] = []
-    if anchor is None and intent.mentioned and snapshot.syntax is not None and snapshot.language:
-        # at the top level, an instruction naming this file's definitions points at them
-        last = snapshot.line_count - 1
-        everything = top_level_definitions(snapshot.syntax.root, snapshot.language, snapshot.line,
-                                           Pos(0, 0), Pos(last, len(snapshot.line(last))))
-        named_here = [d for d in everything if d.name in intent.mentioned]
-        outside = {k: v for k, v in outside.items() if k not in {d.name for d in named_here}}
-
-    # 3. weigh the signals, strongest first
-    if selection_wide:
-        names = ", ".join(f"`{d.name}`" for d in tops[:4] if d.name)
-        reasons.append(f"the selection spans {len(tops)} top-level definitions ({names})")
-        scope, confidence = "workspace", 0.8
-    elif (intent.reach == "workspace" and intent.via_references and index is not None and len(index)
-          and anchor is not None and symbol and (symbol == anchor.name or not index.definitions(symbol))
-          and not others and not outside
-          and not _used_elsewhere_here(index, symbol, path, top)):
-        confidence = 0.7
-        reasons.append(f"but no other file uses `{symbol}`: the change stays in this file")
-    elif intent.reach == "workspace":
-        scope, confidence = "workspace", min(0.95, 0.45 + intent.weight / 2)
-        files |= others
-        for where in outside.values():
-            files |= where
-    elif intent.signature_change and others:
-        scope, confidence = "workspace", 0.8
-        reasons.append(f"changes the interface of `{symbol}`, used in {len(others)} other "
-                       f"file{'s' if len(others) != 1 else ''}")
-        files |= others
-    elif outside:
-        scope, confidence = "workspace", 0.6
-        name, where = next(iter(outside.items()))
-        reasons.append(f"also names `{name}`, defined in {', '.join(sorted(where)[:3])}")
-        for where in outside.values():
-            files |= where
-    elif len(named_here) == 1:
-        anchor = named_here[0]
-        confidence = 0.6
-        reasons.append(f"names `{anchor.name}`, defined in this file: the change is there")
-    elif len(named_here) > 1:
-        scope, confidence = "workspace", 0.6
-        reasons.append("names " + ", ".join(f"`{d.name}`" for d in named_here[:4])
-                       + ": several definitions of this file")
-    elif statement == "import" and not intent.about_imports:
-        scope, confidence = "workspace", 0.6
-        reasons.append("starts at the imports: the code that uses them changes too")
-    elif entry and anchor is None and statement != "assignment":
-        scope, confidence = "workspace", 0.55
-        reasons.append(f"top level of the package entry `{path}`: what it exports lives in other files")
-    elif anchor is None:
-        confidence = 0.55
-        reasons.append("at the top level of the file: a change to this statement")
-    elif intent.reach == "inline" and anchor.kind in ("function", "method"):
-        scope, confidence = "inline", 0.65
+    if start != end and len(ev.tops) == 1 and anchor is None:
+        anchor = ev.tops[0]
+    explicit = _explicit(ev, index)
+    model = shipped_model()
+    scope: ScopeName
+    if explicit is not None:
+        scope, confidence, why = explicit
+    elif model is not None:
+        scope, confidence, why = _learned(ev, model, under_penalty)
     else:
-        # nothing says the change goes further; how sure that is depends on the wording
-        confidence = 0.45 + (0.3 * intent.weight if intent.reach == "function" else 0.0) + (
-            0.05 if parsed else 0.0)
-        if others and not intent.signature_change:
-            reasons.append(f"`{symbol}` is used in {len(others)} other file(s), but its interface "
-                           "does not seem to change")
-
+        scope, confidence, why = "function", 0.4, ["no scope model is installed: the middle tier"]
+    reasons.extend(why)
+    if scope == "workspace":
+        files |= ev.others
+        for where in ev.outside.values():
+            files |= where
+        if ev.others and explicit is None:
+            reasons.append(describe("refs.other_files_log", ev, {}))
+    elif anchor is None and len(ev.named_here) == 1:
+        anchor = ev.named_here[0]
+        reasons.append(f"names `{anchor.name}`, defined in this file: the change is there")
+    if scope == "inline" and (anchor is None or anchor.kind not in ("function", "method")):
+        scope = "function"  # a one-line change is served inside a definition
     if anchor is not None:
         reasons.append(f"anchored to {_describe(anchor)} (lines {anchor.span.start.line + 1}-"
                        f"{anchor.span.end.line + 1})")
@@ -320,7 +262,7 @@ def _edit(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: list[Defin
     else:
         tokens = (anchor_chars or 4000) // CHARS_PER_TOKEN + 500
     return Scope(scope, anchor.span if anchor else None, anchor.kind if anchor else None,
-                 anchor.name if anchor else None, None, tuple(sorted(files)), symbol, tokens,
+                 anchor.name if anchor else None, None, tuple(sorted(files)), ev.symbol, tokens,
                  round(max(0.05, min(1.0, confidence)), 2), tuple(reasons))
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .history import CoChange, read_history
 from .ignore import SKIP_DIRS, IgnoreRules, is_virtualenv
 from .model import Symbol
 from .syntax import SyntaxTree, language_for
@@ -75,6 +76,8 @@ class WorkspaceIndex:
         self._lock = threading.Lock()
         self._pending: dict[str, FileTags | None] | None = None  # updates made during a build
         self.ready = False
+        #: how changes spread in this repository's recent history (None outside git)
+        self.history: CoChange | None = None
 
     # --- building --------------------------------------------------------------------------
 
@@ -103,7 +106,9 @@ class WorkspaceIndex:
                 tables.put(rel, tags)
             if progress is not None:
                 progress(done, total)
+        history = read_history(root_path) if (root_path / ".git").exists() else None
         with self._lock:
+            self.history = history
             for rel, tags in (self._pending or {}).items():
                 tables.put(rel, tags)
             self._pending = None

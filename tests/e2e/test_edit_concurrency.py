@@ -103,8 +103,8 @@ async def test_signature_change_used_elsewhere_escalates(lsp: EditSession, emula
     emulator.script(CODEX, search_replace("def area(r):\n", "def area(r, scale):\n"))
     await lsp.wait_indexed()  # the index tells who uses `area`
     uri = lsp.open("m.py", "python", PY)
-    # "make it faster" reads as function scope; the answer turns out to change the signature
-    result = await lsp.edit(uri, 1, 4, "make it faster")
+    # "this function" reads as function scope; the answer turns out to change the signature
+    result = await lsp.edit(uri, 1, 4, "make this function faster")
     assert result["edit"] is None
     assert result["error"]["kind"] == "workspace_scope"
     assert "use.py" in result["error"]["message"]
@@ -117,9 +117,9 @@ async def test_the_refactor_after_an_escalation_starts_from_the_first_attempt(ls
     emulator.script(CODEX, search_replace("def area(r):\n", "def area(r, scale):\n"))
     await lsp.wait_indexed()
     uri = lsp.open("m.py", "python", PY)
-    result = await lsp.edit(uri, 1, 4, "make it faster")
+    result = await lsp.edit(uri, 1, 4, "make this function faster")
     assert result["error"]["kind"] == "workspace_scope"
-    params = {"instruction": "make it faster", "textDocument": {"uri": uri},
+    params = {"instruction": "make this function faster", "textDocument": {"uri": uri},
               "range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}}}
     await lsp.raw_request("codeswitch/refactor", params)
     edit_call, lead, *_ = emulator.requests_for(CODEX)
