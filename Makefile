@@ -31,7 +31,12 @@ vscode:
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+# the scope estimator leave-one-project-out on bench/corpus (mirrors: see bench/corpus/README.md),
+# then the public click cases through `codeswitch scope --batch`
+MIRRORS ?= $(CODESWITCH_MIRRORS)
 eval: $(STAMP)
+	$(BIN)/pip install -q -e '.[test,train]'
+	$(BIN)/python bench/corpus/lopo.py --mirrors "$(MIRRORS)"
 	$(BIN)/python bench/eval_scope.py
 
 e2e-vscode: $(STAMP)

@@ -2,7 +2,8 @@
 """Evaluate the scope estimator on the public cases in ../shared/eval/ (real commits of click).
 
 Usage: eval_scope.py [--git PATH] [--cases CASES.jsonl] [--cache DIR] [--direct] [--show-errors]
-The click repository comes from --git or $CLICK_GIT (a git dir or bundle); without one the script
+The click repository comes from --git, $CLICK_GIT (a git dir or bundle) or the mirror
+$CODESWITCH_MIRRORS/pallets+click/repo; without one the script
 prints "skipped: ..." and exits 0. Cases are materialized with the shared materialize_cases.py
 into a cache dir, run through ``codeswitch scope --batch`` (or in-process with --direct, or when
 the CLI has no scope command), and scored by the shared score_scope.py.
@@ -82,6 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--direct", action="store_true", help="call estimate_scope in-process")
     ap.add_argument("--show-errors", action="store_true", help="print each wrong case with its reasons")
     args = ap.parse_args(argv)
+    mirror = Path(os.environ.get("CODESWITCH_MIRRORS", "/nonexistent")) / "pallets+click" / "repo"
+    if not args.git and mirror.is_dir():
+        args.git = str(mirror)
     if not args.git or not Path(args.git).exists():
         print("skipped: no click repository (pass --git PATH or set CLICK_GIT)")
         return 0
