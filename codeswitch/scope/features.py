@@ -22,7 +22,7 @@ from codeswitch.text import Pos
 
 from .history import is_test_path
 from .intent import CUES, Intent
-from .nodes import IMPORT_NODES, Definition, top_level_definitions, top_statement
+from .nodes import IMPORT_NODES, Definition, definitions_at, top_level_definitions, top_statement
 
 if TYPE_CHECKING:
     from codeswitch.documents import Snapshot
@@ -226,6 +226,31 @@ def _statement_at(snapshot: Snapshot, pos: Pos) -> tuple[str | None, str | None]
     return leaf, None
 
 
+def _named_here(snapshot: Snapshot, names: Sequence[str], path: str,
+                index: WorkspaceIndex | None) -> list[Definition]:
+    """Top-level definitions of this file that the instruction names: looked up by name in the
+    index (a few tree lookups), or by a walk over the file's top level without one."""
+    tree, language = snapshot.syntax, snapshot.language
+    assert tree is not None and language is not None
+    if index is None:
+        last = snapshot.line_count - 1
+        everything = top_level_definitions(tree.root, language, snapshot.line, Pos(0, 0),
+                                           Pos(last, len(snapshot.line(last))))
+        return [d for d in everything if d.name in names]
+    found: list[Definition] = []
+    for name in names:
+        for sym in index.definitions(name):
+            if sym.path != path or sym.kind == "method" or sym.span.start.line >= snapshot.line_count:
+                continue
+            chain = definitions_at(tree.root, language, snapshot.line, sym.span.start, None,
+                                   snapshot.line_count)
+            top = chain[-1] if chain else None
+            if top is not None and top.name == name and top not in found:
+                found.append(top)
+    found.sort(key=lambda d: d.start_byte)
+    return found
+
+
 def _header_end(snapshot: Snapshot, anchor: Definition) -> int:
     """The last line of a definition's header (decorators and signature, up to its body)."""
     last = min(anchor.span.end.line, anchor.span.start.line + 12)
@@ -256,10 +281,7 @@ def gather(snapshot: Snapshot, start: Pos, end: Pos, path: str, chain: Sequence[
     if anchor is None and start == end:
         ev.statement = statement_kind(snapshot, start)
     if anchor is None and intent.mentioned and tree is not None and language:
-        last = snapshot.line_count - 1
-        everything = top_level_definitions(tree.root, language, snapshot.line, Pos(0, 0),
-                                           Pos(last, len(snapshot.line(last))))
-        ev.named_here = [d for d in everything if d.name in intent.mentioned]
+        ev.named_here = _named_here(snapshot, intent.mentioned, path, index)
         ev.outside = {k: v for k, v in ev.outside.items() if k not in {d.name for d in ev.named_here}}
     ev.values = _values(ev, snapshot, start, end, instruction, index, parsed)
     return ev
@@ -317,8 +339,7 @@ def _values(ev: Evidence, snapshot: Snapshot, start: Pos, end: Pos, instruction:
         v["top.share"] = top_lines / max(1, snapshot.line_count)
     # the index
     if index is not None:
-        symbols = index.symbols_in(ev.path)
-        v["file.tops_log"] = _log(sum(1 for s in symbols if s.kind != "method"))
+        v["file.tops_log"] = _log(index.outer_definitions_in(ev.path))
         history = index.history
         if history is not None and history.commits >= 10:
             v["hist.repo_multi"] = history.multi_rate
@@ -326,7 +347,7 @@ def _values(ev: Evidence, snapshot: Snapshot, start: Pos, end: Pos, instruction:
             v["hist.file_changes_log"] = _log(seen)
             v["hist.file_multi"] = rate if rate is not None and seen >= 3 else history.multi_rate
         v["ws.files_log"] = _log(len(index))
-        v["file.defs_log"] = _log(len(index.symbols_in(ev.path)))
+        v["file.defs_log"] = _log(index.definition_count(ev.path))
         v["refs.other_files_log"] = _log(len(ev.others))
         v["refs.used_here"] = 1.0 if ev.used_elsewhere_here else 0.0
         v["named.outside"] = _log(len(ev.outside))

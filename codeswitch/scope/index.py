@@ -28,6 +28,8 @@ Progress = Callable[[int, int], None]
 class FileTags:
     definitions: tuple[Symbol, ...]
     references: tuple[Symbol, ...]
+    #: definitions that are not methods (top-level functions, classes, types)
+    outer_count: int = 0
 
 
 def looks_binary(data: bytes) -> bool:
@@ -218,6 +220,15 @@ class WorkspaceIndex:
         tags = self._tables.files.get(self.relative(path))
         return list(tags.definitions) if tags else []
 
+    def definition_count(self, path: str | Path) -> int:
+        tags = self._tables.files.get(self.relative(path))
+        return len(tags.definitions) if tags else 0
+
+    def outer_definitions_in(self, path: str | Path) -> int:
+        """How many definitions of one file are not methods (a cheap size of its outline)."""
+        tags = self._tables.files.get(self.relative(path))
+        return tags.outer_count if tags else 0
+
     def references_in(self, path: str | Path) -> list[Symbol]:
         tags = self._tables.files.get(self.relative(path))
         return list(tags.references) if tags else []
@@ -232,4 +243,4 @@ class WorkspaceIndex:
 
 def _tag(language: str, data: bytes, rel: str, tree: SyntaxTree | None = None) -> FileTags:
     defs, refs = extract_tags(language, data, rel, tree)
-    return FileTags(tuple(defs), tuple(refs))
+    return FileTags(tuple(defs), tuple(refs), sum(1 for d in defs if d.kind != "method"))
