@@ -14,6 +14,7 @@ Where edits may go (:func:`check_target`) and the shape of a whole request's res
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,12 +28,12 @@ from codeswitch.textdiff import line_opcodes, split_lines, unified_diff
 __all__ = [
     "EditRejected", "FileChange", "RejectKind", "TextEdit", "WorkspaceChange", "apply_anchored",
     "apply_edits", "apply_search_replace", "check_syntax", "check_target", "file_change",
-    "minimal_edits", "offset_of", "pos_at", "rebase", "split_lines", "unified_diff",
+    "minimal_edits", "offset_of", "pos_at", "rebase", "split_lines", "text_digest", "unified_diff",
 ]
 
 RejectKind = Literal["format", "not_found", "ambiguous", "outside_anchor", "syntax", "no_change",
                      "outside_workspace", "git_dir", "excluded", "secret", "stale", "resource_op",
-                     "not_owned"]
+                     "not_owned", "protected", "bad_path", "unreadable", "read_only"]
 
 _EOL = re.compile(r"\r\n|\r|\n")
 
@@ -317,19 +318,50 @@ def rebase(edits: Sequence[TextEdit], base: str, current: str, region: Span | No
 
 # --- where edits may go ------------------------------------------------------------------------------
 
-def check_target(path: str | Path, roots: Sequence[Path], exclude: Sequence[str] = ()) -> tuple[Path, str]:
+Purpose = Literal["read", "edit"]
+
+#: the longest file name (one path component, in UTF-8 bytes) the common file systems accept
+MAX_NAME_BYTES = 255
+
+
+def _checked_path(path: str | Path, verb: str) -> Path:
+    """The path as given, or EditRejected("bad_path") for a name no file can have."""
+    text = str(path)
+    shown = text.replace("\0", "\\0")
+    if len(shown) > 120:
+        shown = shown[:60] + "..." + shown[-40:]
+    if "\0" in text:
+        raise EditRejected("bad_path", f"refusing to {verb} {shown!r}: a path cannot contain a NUL byte")
+    if not text.strip():
+        raise EditRejected("bad_path", f"refusing to {verb} an empty path")
+    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in Path(text).parts):
+        raise EditRejected("bad_path", f"refusing to {verb} {shown!r}: a file name is longer than "
+                           f"{MAX_NAME_BYTES} bytes")
+    return Path(text)
+
+
+def check_target(path: str | Path, roots: Sequence[Path], exclude: Sequence[str] = (),
+                 purpose: Purpose = "edit") -> tuple[Path, str]:
     """(resolved absolute path, "/"-separated path relative to its workspace folder), or EditRejected.
 
-    Refuses paths outside every workspace folder (symlinks resolved), inside ``.git/``, matching the
-    configured excludes, or secret (``codeswitch.secrets.is_secret``).
+    Refuses paths that no file can have (``bad_path``), outside every workspace folder (symlinks
+    resolved), inside ``.git/``, matching the configured excludes, or secret
+    (``codeswitch.secrets.is_secret``); for ``purpose="edit"`` also protected files
+    (``codeswitch.protected``: codeswitch's own settings, editor/CI/git configuration that runs
+    code). Messages say what was refused: "refusing to read ..." or "refusing to edit ...".
     """
+    from codeswitch.protected import protected_reason
     from codeswitch.scope.ignore import IgnoreRules
     from codeswitch.secrets import is_secret
 
-    p = Path(path)
+    verb = purpose
+    p = _checked_path(path, verb)
     for root in roots:
-        root_r = root.resolve()
-        full = (p if p.is_absolute() else root / p).resolve()
+        try:
+            root_r = root.resolve()
+            full = (p if p.is_absolute() else root / p).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise EditRejected("bad_path", f"refusing to {verb} {path}: {exc}") from None
         try:
             rel = full.relative_to(root_r)
         except ValueError:
@@ -339,16 +371,26 @@ def check_target(path: str | Path, roots: Sequence[Path], exclude: Sequence[str]
             break
         rel_s = rel.as_posix()
         if ".git" in parts:
-            raise EditRejected("git_dir", f"refusing to edit {rel_s}: files under .git/ are never edited")
-        if is_secret(full, root_r):
-            raise EditRejected("secret", f"refusing to edit {rel_s}: it is a secret or ignored file")
+            raise EditRejected("git_dir", f"refusing to {verb} {rel_s}: files under .git/ are never "
+                               f"{'read' if verb == 'read' else 'edited'}")
+        try:
+            secret = is_secret(full, root_r)
+        except (OSError, ValueError) as exc:
+            raise EditRejected("bad_path", f"refusing to {verb} {rel_s}: {exc}") from None
+        if secret:
+            raise EditRejected("secret", f"refusing to {verb} {rel_s}: it is a secret or ignored file")
         if exclude:
             rules = IgnoreRules()
             rules.add_lines(list(exclude))
             if rules.ignores(rel_s):
-                raise EditRejected("excluded", f"refusing to edit {rel_s}: it matches the exclude setting")
+                raise EditRejected("excluded", f"refusing to {verb} {rel_s}: it matches the exclude setting")
+        if purpose == "edit":
+            why = protected_reason(rel_s)
+            if why is not None:
+                raise EditRejected("protected", f"refusing to edit {rel_s}: it is a protected file ({why}); "
+                                   "models never change it, edit it by hand")
         return full, rel_s
-    raise EditRejected("outside_workspace", f"refusing to edit {path}: it is outside the workspace folders")
+    raise EditRejected("outside_workspace", f"refusing to {verb} {path}: it is outside the workspace folders")
 
 
 # --- the result as plain data ---------------------------------------------------------------------
@@ -379,6 +421,11 @@ class WorkspaceChange:
     @property
     def diff(self) -> str:
         return "".join(unified_diff(f.rel, f.old_text, f.new_text) for f in self.files)
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 (hex) of a text as UTF-8: how a plan names the exact text it was computed from."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def file_change(path: Path, rel: str, old: str | None, new: str, version: int | None = None) -> FileChange:

@@ -30,6 +30,7 @@ from codeswitch.documents import PositionError, Snapshot, Span
 from codeswitch.edits import EditRejected, TextEdit, apply_edits, unified_diff
 from codeswitch.features.edit import EditOutcome, EditTarget, onto
 from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind, quick_instruction
+from codeswitch.protected import protected_reason
 
 from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
 from .info import remember_route, served
@@ -113,6 +114,11 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
     if secret(state, snap):
         why_not = f"{rel_path(state, snap)} is a secret or ignored file: its text is never sent to a model"
         return _result(p, error=("secret", why_not)), None
+    rel = rel_path(state, snap)
+    guarded = protected_reason(rel) if rel is not None and snap.path is not None else None
+    if guarded is not None:
+        return _result(p, error=("protected", f"refusing to edit {rel}: it is a protected file ({guarded}); "
+                                 "models never change it, edit it by hand")), None
     if p.scope.scope == "workspace":
         because = p.scope.reasons[-1] if p.scope.reasons else "workspace scope"
         msg = (f"this request reaches other files ({because}); run it as a workspace refactor "

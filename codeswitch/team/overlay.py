@@ -13,9 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from codeswitch.diskio import NotRegularFile, TooLarge, read_regular
 from codeswitch.edits import (
     EditRejected,
     FileChange,
+    Purpose,
     apply_search_replace,
     check_syntax,
     check_target,
@@ -65,12 +67,13 @@ class Overlay:
         #: refused edits, in order: (agent, kind, message)
         self.refusals: list[tuple[str, str, str]] = []
 
-    def target(self, path: str) -> tuple[Path, str]:
-        """(absolute path, workspace-relative path) or EditRejected."""
-        return check_target(path, self.roots, self.exclude)
+    def target(self, path: str, purpose: Purpose = "edit") -> tuple[Path, str]:
+        """(absolute path, workspace-relative path) or EditRejected; ``purpose="edit"`` also refuses
+        protected files (``codeswitch.protected``)."""
+        return check_target(path, self.roots, self.exclude, purpose)
 
     def _load(self, path: str) -> OverlayFile:
-        return self._loaded(*self.target(path))
+        return self._loaded(*self.target(path, "read"))
 
     def _loaded(self, full: Path, rel: str) -> OverlayFile:
         """The file at a checked target, read on first use."""
@@ -82,11 +85,18 @@ class Overlay:
         if live is not None:
             text, version = live
         else:
-            if not full.is_file():
-                raise EditRejected("not_found", f"{rel}: no such file")
-            if full.stat().st_size > MAX_FILE_BYTES:
-                raise EditRejected("not_found", f"{rel}: the file is too large to edit")
-            text, version = full.read_bytes().decode("utf-8", errors="replace"), None
+            try:  # never a named pipe, socket or device (reading one can block forever)
+                data = read_regular(full, MAX_FILE_BYTES)
+            except FileNotFoundError:
+                raise EditRejected("not_found", f"{rel}: no such file") from None
+            except NotRegularFile as exc:
+                raise EditRejected("unreadable", f"cannot read {rel}: it is {exc.what}, not a regular "
+                                   "file") from None
+            except TooLarge:
+                raise EditRejected("unreadable", f"cannot read {rel}: the file is too large") from None
+            except OSError as exc:
+                raise EditRejected("unreadable", f"cannot read {rel}: {exc.strerror or exc}") from None
+            text, version = data.decode("utf-8", errors="replace"), None
         f = self._files[rel] = OverlayFile(full, rel, text, text, version, _language(full))
         return f
 
@@ -95,7 +105,7 @@ class Overlay:
         return self._load(path).text
 
     def exists(self, path: str) -> bool:
-        full, rel = self.target(path)
+        full, rel = self.target(path, "read")
         return rel in self._files or full.is_file()
 
     def own(self, path: str, owner: str) -> str:
@@ -133,11 +143,14 @@ class Overlay:
     def create(self, agent: str, path: str, text: str) -> str:
         """A new file (a CreateFile resource operation in the result), owned by `agent`."""
         try:
+            if path.endswith(("/", "\\")):
+                raise EditRejected("bad_path", f"cannot create {path!r}: a file path cannot end with a "
+                                   "folder separator")
             full, rel = self.target(path)
             if not self.can_create:
                 raise EditRejected("resource_op", f"cannot create {rel}: the editor does not accept "
                                    "file creation in workspace edits")
-            if rel in self._files or full.exists():
+            if rel in self._files or full.exists() or full.is_symlink():
                 raise EditRejected("resource_op", f"cannot create {rel}: it already exists")
             self._check_owner(rel, agent)
         except EditRejected as err:
