@@ -92,7 +92,7 @@ def _result(**fields: object) -> dict[str, object]:
     out: dict[str, object] = {"edit": None, "diff": "", "applied": False, "model": None, "scope": "workspace",
                               "tier": "workspace", "reasons": [], "files": [], "agents": [],
                               "usage": {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
-                              "fallbacks": [], "refused": [], "bases": {}, "error": None}
+                              "fallbacks": [], "refused": [], "bases": [], "error": None}
     out.update(fields)
     return out
 
@@ -271,10 +271,12 @@ def _refused(overlay: Overlay) -> dict[str, object]:
     return {"refused": [{"agent": a, "kind": k, "message": m} for a, k, m in overlay.refusals]}
 
 
-def _bases(changes: list[FileChange]) -> dict[str, str | None]:
-    """URI -> SHA-256 of the text each file's edits were computed against (None: a new file), so
-    whoever writes the edit to disk can refuse a file that changed since (``stale``)."""
-    return {c.path.as_uri(): None if c.old_text is None else text_digest(c.old_text) for c in changes}
+def _bases(changes: list[FileChange]) -> list[dict[str, str | None]]:
+    """Per file, the SHA-256 of the text its edits were computed against (None: a new file), so
+    whoever writes the edit to disk can refuse a file that changed since (``stale``). A list, not
+    an object keyed by URI: JSON-RPC clients may mangle keys that are not identifiers."""
+    return [{"uri": c.path.as_uri(), "sha256": None if c.old_text is None else text_digest(c.old_text)}
+            for c in changes]
 
 
 def _current(state: State, change: FileChange) -> FileChange:

@@ -5,6 +5,7 @@ loopback HTTP."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,8 @@ async def test_protected_files_are_never_written_and_every_refusal_is_reported(
     (doc,) = result["edit"]["documentChanges"]
     assert doc["textDocument"]["uri"] == lsp.uri("api.py")
     assert apply_lsp(api, doc["edits"]) == api.replace(OLD, NEW)
+    # what --apply checks the disk against: the exact text the edits were computed from
+    assert result["bases"] == [{"uri": lsp.uri("api.py"), "sha256": hashlib.sha256(api.encode()).hexdigest()}]
     for rel, text in PLANTED.items():
         assert (lsp.root / rel).read_text() == text
     assert not (lsp.root / "pkg").exists()
