@@ -19,32 +19,38 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from codeswitch.documents import Pos, Span
+from codeswitch.edit_errors import EditRejected, RejectKind
+from codeswitch.edit_targets import Purpose, check_target
 from codeswitch.formats import AnchoredReplacement, SearchReplace
-from codeswitch.textdiff import line_opcodes, split_lines, unified_diff
+from codeswitch.textdiff import keep_line_endings, line_ending, line_opcodes, split_lines, unified_diff
 
 __all__ = [
-    "EditRejected", "FileChange", "RejectKind", "TextEdit", "WorkspaceChange", "apply_anchored",
-    "apply_edits", "apply_search_replace", "check_syntax", "check_target", "file_change",
-    "minimal_edits", "offset_of", "pos_at", "rebase", "split_lines", "text_digest", "unified_diff",
+    "EditRejected",
+    "FileChange",
+    "Purpose",
+    "RejectKind",
+    "TextEdit",
+    "WorkspaceChange",
+    "apply_anchored",
+    "apply_edits",
+    "apply_search_replace",
+    "check_syntax",
+    "check_target",
+    "file_change",
+    "keep_line_endings",
+    "line_ending",
+    "minimal_edits",
+    "offset_of",
+    "pos_at",
+    "rebase",
+    "split_lines",
+    "text_digest",
+    "unified_diff",
 ]
 
-RejectKind = Literal["format", "not_found", "ambiguous", "outside_anchor", "syntax", "no_change",
-                     "outside_workspace", "git_dir", "excluded", "secret", "stale", "resource_op",
-                     "not_owned", "protected", "bad_path", "unreadable", "read_only"]
-
 _EOL = re.compile(r"\r\n|\r|\n")
-
-
-class EditRejected(Exception):
-    """An edit that must not be applied; ``kind`` is machine-readable, the message is for users."""
-
-    def __init__(self, kind: RejectKind, message: str) -> None:
-        super().__init__(message)
-        self.kind: RejectKind = kind
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,11 +199,15 @@ def _first_line(text: str) -> str:
 
 
 def apply_search_replace(text: str, blocks: Sequence[SearchReplace], region: tuple[int, int]) -> str:
-    """Apply blocks in order, each to one unique occurrence inside ``region`` (code-point offsets)."""
+    """Apply blocks in order, each to one unique occurrence inside ``region`` (code-point offsets).
+
+    Added and changed lines get the file's line-ending style (:func:`keep_line_endings`).
+    """
     start, end = region
+    old = text
     for block in blocks:
         text, end = _replace_one(text, block, start, end)
-    return text
+    return keep_line_endings(old, text)
 
 
 def apply_anchored(text: str, repl: AnchoredReplacement, region: tuple[int, int]) -> str:
@@ -217,7 +227,7 @@ def apply_anchored(text: str, repl: AnchoredReplacement, region: tuple[int, int]
         got = _indent_of(first)
         if have != got and have.endswith(got):
             new = _reindent(new, have[:len(have) - len(got)], "")
-    return text[:start] + new + text[end:]
+    return keep_line_endings(text, text[:start] + new + text[end:])
 
 
 def check_syntax(language: str | None, old: str, new: str, *, before_count: int | None = None) -> None:
@@ -314,83 +324,6 @@ def rebase(edits: Sequence[TextEdit], base: str, current: str, region: Span | No
                                   Pos(e.span.end.line + delta, e.span.end.col)), e.new_text) for e in edits]
     raise EditRejected("stale", "the code this edit changes was modified while the model worked "
                        f"(lines {first + 1}-{last + 1}); run the edit again")
-
-
-# --- where edits may go ------------------------------------------------------------------------------
-
-Purpose = Literal["read", "edit"]
-
-#: the longest file name (one path component, in UTF-8 bytes) the common file systems accept
-MAX_NAME_BYTES = 255
-
-
-def _checked_path(path: str | Path, verb: str) -> Path:
-    """The path as given, or EditRejected("bad_path") for a name no file can have."""
-    text = str(path)
-    shown = text.replace("\0", "\\0")
-    if len(shown) > 120:
-        shown = shown[:60] + "..." + shown[-40:]
-    if "\0" in text:
-        raise EditRejected("bad_path", f"refusing to {verb} {shown!r}: a path cannot contain a NUL byte")
-    if not text.strip():
-        raise EditRejected("bad_path", f"refusing to {verb} an empty path")
-    if any(len(part.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES for part in Path(text).parts):
-        raise EditRejected("bad_path", f"refusing to {verb} {shown!r}: a file name is longer than "
-                           f"{MAX_NAME_BYTES} bytes")
-    return Path(text)
-
-
-def check_target(path: str | Path, roots: Sequence[Path], exclude: Sequence[str] = (),
-                 purpose: Purpose = "edit") -> tuple[Path, str]:
-    """(resolved absolute path, "/"-separated path relative to its workspace folder), or EditRejected.
-
-    Refuses paths that no file can have (``bad_path``), outside every workspace folder (symlinks
-    resolved), inside ``.git/``, matching the configured excludes, or secret
-    (``codeswitch.secrets.is_secret``); for ``purpose="edit"`` also protected files
-    (``codeswitch.protected``: codeswitch's own settings, editor/CI/git configuration that runs
-    code). Messages say what was refused: "refusing to read ..." or "refusing to edit ...".
-    """
-    from codeswitch.protected import protected_reason
-    from codeswitch.scope.ignore import IgnoreRules
-    from codeswitch.secrets import is_secret
-
-    verb = purpose
-    p = _checked_path(path, verb)
-    for root in roots:
-        try:
-            root_r = root.resolve()
-            full = (p if p.is_absolute() else root / p).resolve()
-        except (OSError, ValueError, RuntimeError) as exc:
-            raise EditRejected("bad_path", f"refusing to {verb} {path}: {exc}") from None
-        try:
-            rel = full.relative_to(root_r)
-        except ValueError:
-            continue
-        parts = rel.parts
-        if not parts:
-            break
-        rel_s = rel.as_posix()
-        if ".git" in parts:
-            raise EditRejected("git_dir", f"refusing to {verb} {rel_s}: files under .git/ are never "
-                               f"{'read' if verb == 'read' else 'edited'}")
-        try:
-            secret = is_secret(full, root_r)
-        except (OSError, ValueError) as exc:
-            raise EditRejected("bad_path", f"refusing to {verb} {rel_s}: {exc}") from None
-        if secret:
-            raise EditRejected("secret", f"refusing to {verb} {rel_s}: it is a secret or ignored file")
-        if exclude:
-            rules = IgnoreRules()
-            rules.add_lines(list(exclude))
-            if rules.ignores(rel_s):
-                raise EditRejected("excluded", f"refusing to {verb} {rel_s}: it matches the exclude setting")
-        if purpose == "edit":
-            why = protected_reason(rel_s)
-            if why is not None:
-                raise EditRejected("protected", f"refusing to edit {rel_s}: it is a protected file ({why}); "
-                                   "models never change it, edit it by hand")
-        return full, rel_s
-    raise EditRejected("outside_workspace", f"refusing to {verb} {path}: it is outside the workspace folders")
 
 
 # --- the result as plain data ---------------------------------------------------------------------

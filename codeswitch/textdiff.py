@@ -9,13 +9,15 @@ Lines split by :func:`codeswitch.text.split_lines`.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 
 from codeswitch.text import split_lines
 
-__all__ = ["common_ends", "line_opcodes", "split_lines", "unified_diff"]
+__all__ = ["common_ends", "keep_line_endings", "line_ending", "line_opcodes", "split_lines", "unified_diff"]
 
 Opcode = tuple[str, int, int, int, int]
+_EOL = re.compile(r"\r\n|\r|\n")
 
 
 def common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
@@ -104,3 +106,37 @@ def _hunk_range(start: int, stop: int) -> str:
 def _diff_lines(text: str) -> list[str]:
     """Lines for difflib; a last line without terminator stays apart from its replacement."""
     return [x for x in split_lines(text) if x]
+
+
+def line_ending(text: str) -> str:
+    """The text's line-ending style: its most common line break ("\n" when it has none)."""
+    counts: dict[str, int] = {}
+    for m in _EOL.finditer(text):
+        counts[m.group()] = counts.get(m.group(), 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else "\n"
+
+
+def keep_line_endings(old: str, new: str) -> str:
+    """``new`` with every line break it adds or changes in ``old``'s style (CRLF, CR or LF).
+
+    Models answer with "\n" whatever the file uses; only the changed stretch between the common
+    head and tail is touched (widened to take in a CR/LF pair split by its boundary), so unchanged
+    lines keep exactly the bytes they had.
+    """
+    eol = line_ending(old)
+    limit = min(len(old), len(new))
+    p = 0
+    while p < limit and old[p] == new[p]:
+        p += 1
+    s = 0
+    while s < limit - p and old[len(old) - 1 - s] == new[len(new) - 1 - s]:
+        s += 1
+    a, b = p, len(new) - s
+    if 0 < a < len(new) and new[a - 1] == "\r" and new[a] == "\n":  # a CR/LF pair split by the boundary
+        a -= 1
+    if b < len(new) and new[b] == "\n":  # the changed last line's own break (maybe the LF of a CR/LF)
+        b += 1
+    mid = new[a:b]
+    if not any(c in mid for c in "\r\n"):
+        return new
+    return new[:a] + _EOL.sub(eol, mid) + new[b:]
