@@ -70,6 +70,24 @@ class AllModelsFailed(ProviderError):
         self.partial_text = partial_text
 
 
+class DeadlineExceeded(AllModelsFailed):
+    """The request's total deadline (the tier's latency budget) passed before any model finished;
+    `partial_text` holds what was shown when a streaming consumer had already received text."""
+
+    kind = "deadline"
+
+
+class CallDeadline(ProviderError):
+    """One call cut off at the request's deadline (an attempt's kind; not retried)."""
+
+    kind = "deadline"
+
+    @classmethod
+    def of(cls, call: Call, budget_ms: int) -> CallDeadline:
+        return cls(f"stopped at the request's deadline ({budget_ms} ms) after {call.deltas} streamed pieces",
+                   provider=call.model.provider, model=call.model.model_id)
+
+
 @dataclass(frozen=True, slots=True)
 class Completion:
     """The served result. `ttft_ms`/`total_ms` are measured from the start of `complete` (what the
