@@ -47,6 +47,7 @@ from codeswitch.dispatch_call import (
     close_stream,
     drain_after_finish,
     estimate_input_tokens,
+    failure_summary,
     ledger_rows,
     make_completion,
     read_until,
@@ -233,7 +234,7 @@ class Dispatcher:
             call.ended = self._clock()
             self.breakers.get(call.model.provider, call.model.key).record_success()
             return call
-        summary = "; ".join(f"{a.model_key}: {a.kind}" for a in ctx.attempts)
+        summary = failure_summary(ctx.attempts)
         if self._remaining(ctx) <= 0:
             budget = ctx.decision.latency_budget_ms
             raise DeadlineExceeded(f"no model finished within the {ctx.decision.tier} tier's latency budget "

@@ -59,6 +59,18 @@ class Notice:
     message: str
 
 
+#: attempt kinds that mean a model was not called at all
+SKIP_KINDS = frozenset({"breaker_open", "unavailable", "provider_disabled", "unknown_model",
+                        "latency_budget"})
+
+
+def failure_summary(attempts: list[Attempt]) -> str:
+    """Each model's error kind, then what the first failed call was told (what the provider sent)."""
+    kinds = "; ".join(f"{a.model_key}: {a.kind}" for a in attempts)
+    first = next((a for a in attempts if a.kind not in SKIP_KINDS), None)
+    return f"{kinds}; first error: {first.message}" if first is not None else kinds
+
+
 class AllModelsFailed(ProviderError):
     """No model in the chain served the request; `attempts` says what happened to each."""
 
