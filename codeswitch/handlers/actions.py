@@ -147,8 +147,7 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         except EditRejected as exc:
             progress.end(f"refused: {exc.message}")
             return _result(p, outcome=outcome, error=(exc.kind, exc.message)), None
-        rebased = () if current.version == snap.version else (
-            f"rebased onto version {current.version} (the document changed while the model worked)",)
+        rebased = _rebase_reason(state, uri, snap, current)
         new_text = apply_edits(current.text, edits)
         rel = rel_path(state, current) or uri
         diff = unified_diff(rel, current.text, new_text)
@@ -156,6 +155,16 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         return _result(p, outcome=outcome, extra_reasons=rebased), Finished(current, edits, diff)
     finally:
         progress.end(None)
+
+
+def _rebase_reason(state: State, uri: str, seen: Snapshot, current: Snapshot) -> tuple[str, ...]:
+    """Why the edits moved (or did not): a newer version, or a document closed meanwhile."""
+    if state.documents.version(uri) is None and seen.version != current.version:
+        same = "" if current.text == seen.text else ", rebased onto it"
+        return (f"the document was closed while the model worked: the edit is for the file on disk{same}",)
+    if current.version == seen.version:
+        return ()
+    return (f"rebased onto version {current.version} (the document changed while the model worked)",)
 
 
 class _Progress:

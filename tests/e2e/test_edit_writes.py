@@ -4,6 +4,7 @@ server over stdio, the emulator over loopback HTTP, and the harness's --apply fo
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,10 +12,11 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from lsprotocol import types
 from test_edit_helpers import CODEX, EditSession, search_replace, start_edit_session
 from test_harness import cli
 
-from codeswitch.testing import Emulator
+from codeswitch.testing import Emulator, LatencyProfile
 
 AREA = ["import math", "", "", "def area(r):", "    x = r * r", "    return x", ""]
 _EOL = re.compile(r"\r\n|\r|\n")
@@ -76,3 +78,26 @@ async def test_a_protected_file_is_never_edited(lsp: EditSession, emulator: Emul
     assert result["edit"] is None and result["applied"] is False
     assert result["error"]["kind"] == "protected" and name in result["error"]["message"]
     assert emulator.requests == [] and lsp.applied == []  # no model call, nothing sent to the editor
+
+
+async def test_a_document_closed_while_the_model_worked_says_so(lsp: EditSession, emulator: Emulator) -> None:
+    text = "\n".join(AREA)
+    emulator.set_profile(CODEX, LatencyProfile(ttft_s=0.0, tokens_per_second=20.0))
+    emulator.script(CODEX, "Thinking. " * 40 + search_replace("    return x\n", "    return x * math.pi\n"))
+    uri = lsp.open("m.py", "python", text)
+    (lsp.root / "m.py").write_text("# saved by the user\n" + text)  # the file on disk moved on
+    pending = asyncio.ensure_future(lsp.edit(uri, 4, 4, "multiply by pi"))
+    while not any(r.tokens_sent > 0 for r in emulator.requests):
+        await asyncio.sleep(0.01)
+    lsp.client.text_document_did_close(types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri=uri)))
+    await lsp.raw_request("codeswitch/lastRoute", {})  # the close has been handled
+    result = await pending
+    assert result["error"] is None, result["error"]
+    closed = ("the document was closed while the model worked: the edit is for the file on disk, "
+              "rebased onto it")
+    assert closed in result["reasons"]
+    assert not any("rebased onto version" in r for r in result["reasons"])
+    (doc,) = result["edit"]["documentChanges"]
+    assert doc["textDocument"]["version"] is None
+    assert lsp_apply("# saved by the user\n" + text, doc["edits"]) == \
+        "# saved by the user\n" + text.replace("return x", "return x * math.pi")
