@@ -2,8 +2,9 @@
 
 A named pipe, socket or device in a workspace must never be read: opening a FIFO for reading blocks
 until some other process opens it for writing, and reading a character device may never end.
-:func:`read_regular` opens with ``O_NONBLOCK`` (so opening a FIFO returns at once), checks the
-opened descriptor is a regular file (no race between a check and the read) and only then reads.
+:func:`read_regular` checks the path is a regular file without opening it, then opens with
+``O_NONBLOCK`` (so a FIFO swapped in meanwhile does not block the open) and checks the opened
+descriptor again before reading.
 Every place that reads a workspace file from disk goes through it: the index build, the agent
 team's reads, the harness's ``--apply`` and the refactor's stale check.
 """
@@ -59,6 +60,9 @@ def read_regular(path: str | Path, limit: int | None = None) -> bytes:
 
     Other OSErrors (missing, permission denied, name too long) pass through unchanged.
     """
+    mode = os.stat(path).st_mode  # a pipe is not even opened: that would wake a writer waiting on it
+    if not stat.S_ISREG(mode):
+        raise NotRegularFile(path, _kind(mode))
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     try:
         st = os.fstat(fd)

@@ -5,8 +5,11 @@ loopback HTTP."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +186,44 @@ async def test_a_bad_path_in_a_tool_call_is_that_calls_error(start_server: Any, 
     (doc,) = result["edit"]["documentChanges"]
     assert apply_lsp(api, doc["edits"]) == api.replace(OLD, NEW)
     assert sorted(p.name for p in (lsp.root / "sub").iterdir()) == []
+
+
+async def test_a_named_pipe_in_the_workspace_is_never_opened(start_server: Any, emulator: Emulator,
+                                                             tmp_path: Path) -> None:
+    root = tmp_path / "shop"
+    shutil.copytree(SHOP, root)
+    fifo = root / "pipe.py"
+    os.mkfifo(fifo)
+    handle = tmp_path / "pipe-link"  # the same pipe, to release the watcher at the end
+    os.link(fifo, handle)
+    opened, released = threading.Event(), threading.Event()
+
+    def watcher() -> None:  # open(2) for writing returns exactly when some reader opens the pipe
+        while not released.is_set():
+            fd = os.open(handle, os.O_WRONLY)
+            if not released.is_set():
+                opened.set()
+            os.close(fd)  # the reader sees end of file instead of hanging
+
+    thread = threading.Thread(target=watcher)
+    thread.start()
+    try:
+        options = {"providers": {"anthropic": {"base_url": emulator.base_url("anthropic")}}}
+        lsp = await start_server(caps=CAPS, env={"ANTHROPIC_API_KEY": "sk-ant-test-trust"},
+                                 init_options=options, root=root)
+        conv = Conversations()
+        conv.add(LEAD, Reply(tool_calls=[ToolCall("read_file", {"path": "pipe.py"}),
+                                         ToolCall("list_files", {})]),
+                 Reply(text="Nothing to do."))
+        emulator.respond(OPUS, conv)
+        result = await lsp.request("codeswitch/refactor", {"instruction": "look around"})
+    finally:
+        released.set()
+        fd = os.open(handle, os.O_RDONLY | os.O_NONBLOCK)
+        await asyncio.to_thread(thread.join)
+        os.close(fd)
+    assert result["error"]["kind"] == "no_plan"
+    read, listed = tool_results([r for r in emulator.requests if LEAD in str(r.body)][1].body)
+    assert read.startswith("refused (unreadable)") and "named pipe" in read
+    assert "inventory.py" in listed and "pipe.py" not in listed  # the index was built, without the pipe
+    assert not opened.is_set()  # neither the index build nor the team opened the pipe
