@@ -110,10 +110,22 @@ def _diff_lines(text: str) -> list[str]:
 
 def line_ending(text: str) -> str:
     """The text's line-ending style: its most common line break ("\n" when it has none)."""
-    counts: dict[str, int] = {}
-    for m in _EOL.finditer(text):
-        counts[m.group()] = counts.get(m.group(), 0) + 1
-    return max(counts, key=lambda k: counts[k]) if counts else "\n"
+    crlf = text.count("\r\n")
+    counts = {"\n": text.count("\n") - crlf, "\r\n": crlf, "\r": text.count("\r") - crlf}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else "\n"
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix (binary search on slice compares: C speed on long texts)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def keep_line_endings(old: str, new: str) -> str:
@@ -124,13 +136,9 @@ def keep_line_endings(old: str, new: str) -> str:
     lines keep exactly the bytes they had.
     """
     eol = line_ending(old)
-    limit = min(len(old), len(new))
-    p = 0
-    while p < limit and old[p] == new[p]:
-        p += 1
-    s = 0
-    while s < limit - p and old[len(old) - 1 - s] == new[len(new) - 1 - s]:
-        s += 1
+    p = _common_prefix(old, new)
+    limit = min(len(old), len(new)) - p
+    s = _common_prefix(old[::-1][:limit], new[::-1][:limit])
     a, b = p, len(new) - s
     if 0 < a < len(new) and new[a - 1] == "\r" and new[a] == "\n":  # a CR/LF pair split by the boundary
         a -= 1
