@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from test_edit_helpers import CODEX, EditSession, search_replace, start_edit_session
 from test_harness import cli
 
@@ -101,3 +102,22 @@ async def test_a_document_closed_while_the_model_worked_says_so(lsp: EditSession
     assert doc["textDocument"]["version"] is None
     assert lsp_apply("# saved by the user\n" + text, doc["edits"]) == \
         "# saved by the user\n" + text.replace("return x", "return x * math.pi")
+
+
+async def test_a_quick_edit_code_action_in_a_protected_file_is_refused(lsp: EditSession,
+                                                                        emulator: Emulator) -> None:
+    text = "\n".join(AREA)
+    emulator.script(CODEX, search_replace("def area(r):\n", 'def area(r):\n    """Area."""\n'))
+    uri = lsp.open(".github/actions/setup/area.py", "python", text)  # CI runs it: protected
+    pos = types.Position(4, 8)
+    params = types.CodeActionParams(text_document=types.TextDocumentIdentifier(uri),
+                                    range=types.Range(pos, pos),
+                                    context=types.CodeActionContext(diagnostics=[]))
+    converter = lsp.client.protocol._converter
+    listed = await lsp.raw_request(types.TEXT_DOCUMENT_CODE_ACTION, converter.unstructure(params))
+    actions = [converter.structure(a, types.CodeAction) for a in listed]
+    (doc,) = [a for a in actions if a.title.startswith("Add docstring")]
+    with pytest.raises(JsonRpcException) as err:
+        await lsp.client.code_action_resolve_async(doc)
+    assert err.value.code == -32803 and "protected file" in str(err.value.message)
+    assert emulator.requests == [] and lsp.applied == []
