@@ -9,6 +9,7 @@ Each file being edited has one owner (a teammate); an edit by anyone else is ref
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -22,6 +23,7 @@ from codeswitch.edits import (
     check_syntax,
     check_target,
     file_change,
+    line_ending,
 )
 from codeswitch.formats import SearchReplace
 
@@ -155,8 +157,20 @@ class Overlay:
             self._check_owner(rel, agent)
         except EditRejected as err:
             raise self.refuse(agent, err) from None
+        eol = self._usual_line_ending()
+        if eol != "\n":  # a new file in a CRLF (or CR) workspace is written the same way
+            text = re.sub(r"\r\n|\r|\n", eol, text)
         self._files[rel] = OverlayFile(full, rel, None, text, None, _language(full))
         return rel
+
+    def _usual_line_ending(self) -> str:
+        """The line-ending style most of the files the team has read use ("\n" when none)."""
+        votes: dict[str, int] = {}
+        for f in self._files.values():
+            if f.base and ("\n" in f.base or "\r" in f.base):
+                style = line_ending(f.base)
+                votes[style] = votes.get(style, 0) + 1
+        return max(votes, key=lambda k: votes[k]) if votes else "\n"
 
     def rename(self, agent: str, path: str, new_path: str) -> str:
         """Move a file `agent` owns (a RenameFile resource operation in the result); returns the new rel."""

@@ -52,3 +52,20 @@ def test_team_edits_keep_crlf_and_cr(tmp_path: Path) -> None:
     changes = {c.rel: c.new_text for c in overlay.changes()}
     assert changes == {"w.py": "def f():\r\n    x = 1\r\n    return x\r\n",
                        "m.py": "def g():\r    y = 2\r    return y\r"}
+
+
+def test_a_new_file_follows_the_workspaces_line_endings(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_bytes(b"x = 1\r\n")
+    (tmp_path / "b.py").write_bytes(b"y = 2\r\nz = 3\r\n")
+    overlay = Overlay([tmp_path], can_create=True)
+    overlay.read("a.py")
+    overlay.read("b.py")
+    overlay.own("new.py", "t")
+    overlay.create("t", "new.py", "def f():\n    return 1\n")
+    (change,) = overlay.changes()
+    assert change.new_text == "def f():\r\n    return 1\r\n"
+    (tmp_path / "empty").mkdir()
+    lf = Overlay([tmp_path / "empty"], can_create=True)  # nothing read yet: the model's "\n" stays
+    lf.own("n.py", "t")
+    lf.create("t", "n.py", "a\nb\n")
+    assert lf.changes()[0].new_text == "a\nb\n"
