@@ -38,13 +38,16 @@ from codeswitch.dispatch_call import (
     Attempt,
     BuildRequest,
     Call,
+    CallDeadline,
     Completion,
+    DeadlineExceeded,
     DispatchPolicy,
     Notice,
     RequestCtx,
     close_stream,
     drain_after_finish,
     estimate_input_tokens,
+    failure_summary,
     ledger_rows,
     make_completion,
     read_until,
@@ -203,12 +206,18 @@ class Dispatcher:
                 i = consumed + 1
                 continue
             try:
-                await read_until(call, ctx.on_text, finish=True, on_delivered=lambda: _set_delivered(ctx))
+                try:  # the whole answer, not only its first token, must arrive within the budget
+                    async with asyncio.timeout(max(self._remaining(ctx), 0.0)):
+                        await read_until(call, ctx.on_text, finish=True,
+                                         on_delivered=lambda: _set_delivered(ctx))
+                except TimeoutError:
+                    raise CallDeadline.of(call, ctx.decision.latency_budget_ms) from None
                 await drain_after_finish(call, self.policy.drain_after_finish_s)
             except ProviderError as err:
                 self._failed(ctx, call, err)
                 if ctx.delivered:
-                    raise AllModelsFailed(
+                    failed = DeadlineExceeded if isinstance(err, CallDeadline) else AllModelsFailed
+                    raise failed(
                         f"{key} failed after streaming had started: {err}", ctx.attempts,
                         partial_text=call.text,
                     ) from None
@@ -225,7 +234,12 @@ class Dispatcher:
             call.ended = self._clock()
             self.breakers.get(call.model.provider, call.model.key).record_success()
             return call
-        summary = "; ".join(f"{a.model_key}: {a.kind}" for a in ctx.attempts)
+        summary = failure_summary(ctx.attempts)
+        if self._remaining(ctx) <= 0:
+            budget = ctx.decision.latency_budget_ms
+            raise DeadlineExceeded(f"no model finished within the {ctx.decision.tier} tier's latency budget "
+                                   f"of {budget} ms (tiers.{ctx.decision.tier}.latency_budget_ms; {summary})",
+                                   ctx.attempts)
         raise AllModelsFailed(f"every model failed ({summary})", ctx.attempts)
 
     def _remaining(self, ctx: RequestCtx) -> float:
@@ -397,6 +411,7 @@ __all__ = [
     "Attempt",
     "BuildRequest",
     "Completion",
+    "DeadlineExceeded",
     "DispatchPolicy",
     "Dispatcher",
     "Notice",

@@ -59,6 +59,18 @@ class Notice:
     message: str
 
 
+#: attempt kinds that mean a model was not called at all
+SKIP_KINDS = frozenset({"breaker_open", "unavailable", "provider_disabled", "unknown_model",
+                        "latency_budget"})
+
+
+def failure_summary(attempts: list[Attempt]) -> str:
+    """Each model's error kind, then what the first failed call was told (what the provider sent)."""
+    kinds = "; ".join(f"{a.model_key}: {a.kind}" for a in attempts)
+    first = next((a for a in attempts if a.kind not in SKIP_KINDS), None)
+    return f"{kinds}; first error: {first.message}" if first is not None else kinds
+
+
 class AllModelsFailed(ProviderError):
     """No model in the chain served the request; `attempts` says what happened to each."""
 
@@ -68,6 +80,24 @@ class AllModelsFailed(ProviderError):
         super().__init__(message)
         self.attempts = attempts
         self.partial_text = partial_text
+
+
+class DeadlineExceeded(AllModelsFailed):
+    """The request's total deadline (the tier's latency budget) passed before any model finished;
+    `partial_text` holds what was shown when a streaming consumer had already received text."""
+
+    kind = "deadline"
+
+
+class CallDeadline(ProviderError):
+    """One call cut off at the request's deadline (an attempt's kind; not retried)."""
+
+    kind = "deadline"
+
+    @classmethod
+    def of(cls, call: Call, budget_ms: int) -> CallDeadline:
+        return cls(f"stopped at the request's deadline ({budget_ms} ms) after {call.deltas} streamed pieces",
+                   provider=call.model.provider, model=call.model.model_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,36 +14,43 @@ Where edits may go (:func:`check_target`) and the shape of a whole request's res
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from codeswitch.documents import Pos, Span
+from codeswitch.edit_errors import EditRejected, RejectKind
+from codeswitch.edit_targets import Purpose, check_target
 from codeswitch.formats import AnchoredReplacement, SearchReplace
-from codeswitch.textdiff import line_opcodes, split_lines, unified_diff
+from codeswitch.textdiff import keep_line_endings, line_ending, line_opcodes, split_lines, unified_diff
 
 __all__ = [
-    "EditRejected", "FileChange", "RejectKind", "TextEdit", "WorkspaceChange", "apply_anchored",
-    "apply_edits", "apply_search_replace", "check_syntax", "check_target", "file_change",
-    "minimal_edits", "offset_of", "pos_at", "rebase", "split_lines", "unified_diff",
+    "EditRejected",
+    "FileChange",
+    "Purpose",
+    "RejectKind",
+    "TextEdit",
+    "WorkspaceChange",
+    "apply_anchored",
+    "apply_edits",
+    "apply_search_replace",
+    "check_syntax",
+    "check_target",
+    "file_change",
+    "keep_line_endings",
+    "line_ending",
+    "minimal_edits",
+    "offset_of",
+    "pos_at",
+    "rebase",
+    "split_lines",
+    "text_digest",
+    "unified_diff",
 ]
 
-RejectKind = Literal["format", "not_found", "ambiguous", "outside_anchor", "syntax", "no_change",
-                     "outside_workspace", "git_dir", "excluded", "secret", "stale", "resource_op",
-                     "not_owned"]
-
 _EOL = re.compile(r"\r\n|\r|\n")
-
-
-class EditRejected(Exception):
-    """An edit that must not be applied; ``kind`` is machine-readable, the message is for users."""
-
-    def __init__(self, kind: RejectKind, message: str) -> None:
-        super().__init__(message)
-        self.kind: RejectKind = kind
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,11 +199,15 @@ def _first_line(text: str) -> str:
 
 
 def apply_search_replace(text: str, blocks: Sequence[SearchReplace], region: tuple[int, int]) -> str:
-    """Apply blocks in order, each to one unique occurrence inside ``region`` (code-point offsets)."""
+    """Apply blocks in order, each to one unique occurrence inside ``region`` (code-point offsets).
+
+    Added and changed lines get the file's line-ending style (:func:`keep_line_endings`).
+    """
     start, end = region
+    old = text
     for block in blocks:
         text, end = _replace_one(text, block, start, end)
-    return text
+    return keep_line_endings(old, text)
 
 
 def apply_anchored(text: str, repl: AnchoredReplacement, region: tuple[int, int]) -> str:
@@ -216,7 +227,7 @@ def apply_anchored(text: str, repl: AnchoredReplacement, region: tuple[int, int]
         got = _indent_of(first)
         if have != got and have.endswith(got):
             new = _reindent(new, have[:len(have) - len(got)], "")
-    return text[:start] + new + text[end:]
+    return keep_line_endings(text, text[:start] + new + text[end:])
 
 
 def check_syntax(language: str | None, old: str, new: str, *, before_count: int | None = None) -> None:
@@ -315,42 +326,6 @@ def rebase(edits: Sequence[TextEdit], base: str, current: str, region: Span | No
                        f"(lines {first + 1}-{last + 1}); run the edit again")
 
 
-# --- where edits may go ------------------------------------------------------------------------------
-
-def check_target(path: str | Path, roots: Sequence[Path], exclude: Sequence[str] = ()) -> tuple[Path, str]:
-    """(resolved absolute path, "/"-separated path relative to its workspace folder), or EditRejected.
-
-    Refuses paths outside every workspace folder (symlinks resolved), inside ``.git/``, matching the
-    configured excludes, or secret (``codeswitch.secrets.is_secret``).
-    """
-    from codeswitch.scope.ignore import IgnoreRules
-    from codeswitch.secrets import is_secret
-
-    p = Path(path)
-    for root in roots:
-        root_r = root.resolve()
-        full = (p if p.is_absolute() else root / p).resolve()
-        try:
-            rel = full.relative_to(root_r)
-        except ValueError:
-            continue
-        parts = rel.parts
-        if not parts:
-            break
-        rel_s = rel.as_posix()
-        if ".git" in parts:
-            raise EditRejected("git_dir", f"refusing to edit {rel_s}: files under .git/ are never edited")
-        if is_secret(full, root_r):
-            raise EditRejected("secret", f"refusing to edit {rel_s}: it is a secret or ignored file")
-        if exclude:
-            rules = IgnoreRules()
-            rules.add_lines(list(exclude))
-            if rules.ignores(rel_s):
-                raise EditRejected("excluded", f"refusing to edit {rel_s}: it matches the exclude setting")
-        return full, rel_s
-    raise EditRejected("outside_workspace", f"refusing to edit {path}: it is outside the workspace folders")
-
-
 # --- the result as plain data ---------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
@@ -379,6 +354,11 @@ class WorkspaceChange:
     @property
     def diff(self) -> str:
         return "".join(unified_diff(f.rel, f.old_text, f.new_text) for f in self.files)
+
+
+def text_digest(text: str) -> str:
+    """SHA-256 (hex) of a text as UTF-8: how a plan names the exact text it was computed from."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def file_change(path: Path, rel: str, old: str | None, new: str, version: int | None = None) -> FileChange:

@@ -9,13 +9,15 @@ Lines split by :func:`codeswitch.text.split_lines`.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 
 from codeswitch.text import split_lines
 
-__all__ = ["common_ends", "line_opcodes", "split_lines", "unified_diff"]
+__all__ = ["common_ends", "keep_line_endings", "line_ending", "line_opcodes", "split_lines", "unified_diff"]
 
 Opcode = tuple[str, int, int, int, int]
+_EOL = re.compile(r"\r\n|\r|\n")
 
 
 def common_ends(a: Sequence[str], b: Sequence[str]) -> tuple[int, int]:
@@ -104,3 +106,45 @@ def _hunk_range(start: int, stop: int) -> str:
 def _diff_lines(text: str) -> list[str]:
     """Lines for difflib; a last line without terminator stays apart from its replacement."""
     return [x for x in split_lines(text) if x]
+
+
+def line_ending(text: str) -> str:
+    """The text's line-ending style: its most common line break ("\n" when it has none)."""
+    crlf = text.count("\r\n")
+    counts = {"\n": text.count("\n") - crlf, "\r\n": crlf, "\r": text.count("\r") - crlf}
+    best = max(counts, key=lambda k: counts[k])
+    return best if counts[best] else "\n"
+
+
+def _common_prefix(a: str, b: str) -> int:
+    """Length of the longest common prefix (binary search on slice compares: C speed on long texts)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def keep_line_endings(old: str, new: str) -> str:
+    """``new`` with every line break it adds or changes in ``old``'s style (CRLF, CR or LF).
+
+    Models answer with "\n" whatever the file uses; only the changed stretch between the common
+    head and tail is touched (widened to take in a CR/LF pair split by its boundary), so unchanged
+    lines keep exactly the bytes they had.
+    """
+    eol = line_ending(old)
+    p = _common_prefix(old, new)
+    limit = min(len(old), len(new)) - p
+    s = _common_prefix(old[::-1][:limit], new[::-1][:limit])
+    a, b = p, len(new) - s
+    if 0 < a < len(new) and new[a - 1] == "\r" and new[a] == "\n":  # a CR/LF pair split by the boundary
+        a -= 1
+    if b < len(new) and new[b] == "\n":  # the changed last line's own break (maybe the LF of a CR/LF)
+        b += 1
+    mid = new[a:b]
+    if not any(c in mid for c in "\r\n"):
+        return new
+    return new[:a] + _EOL.sub(eol, mid) + new[b:]

@@ -1,11 +1,15 @@
 """Apply an LSP WorkspaceEdit (as JSON) to files on disk, for ``edit``/``refactor --apply``.
 
 Every edit is checked before anything is written (:func:`plan_workspace_edit`): each file must be
-inside the workspace root, outside ``.git/`` and not a secret file (``edits.check_target``); ranges
-must lie within the current text (UTF-16 positions, as the harness negotiates) and must not
-overlap. Only then are files written (:func:`write_atomically`): each through a temporary sibling,
-fsync'd, then ``os.replace``d, so no file is ever half-written; if writing a later file fails, the
-files already replaced get their old text back, so a run changes every file or none.
+inside the workspace root, outside ``.git/``, not a secret file and not a protected file
+(``edits.check_target``, ``codeswitch.protected``), and a regular file (a named pipe is never
+opened); ranges must lie within the current text (UTF-16 positions, as the harness negotiates) and
+must not overlap; with the server's ``bases`` (:func:`check_bases`) each file must still hold the
+text the edit was computed from. Only then are files written (:func:`write_atomically`), after one
+more check that each file is unchanged and not read-only: each through a temporary sibling,
+fsync'd, then ``os.replace``d, so no file is ever half-written (a file with other hard links is
+overwritten in place instead, so its links stay one file); if writing a later file fails, the
+files already written get their old text back, so a run changes every file or none.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import stat
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,7 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from codeswitch.edits import EditRejected, check_target, split_lines
+from codeswitch.diskio import NotRegularFile, is_regular, read_regular
+from codeswitch.edits import EditRejected, check_target, split_lines, text_digest
 from codeswitch.edits import unified_diff as file_diff
 
 
@@ -157,13 +163,18 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
     changes: list[FileChange] = []
     for path in order:
         before: str | None = None  # None: the file does not exist yet
+        if path.exists() and not is_regular(path):  # never opened: a named pipe would block the read
+            raise EditRefused(f"{rels[path]} is not a regular file (a named pipe, socket, device or "
+                              "folder)", "not_regular")
         if path not in created or path.exists():
             try:
-                before = path.read_bytes().decode("utf-8")
+                before = read_regular(path).decode("utf-8")
             except FileNotFoundError:
                 raise EditRefused(f"{rels[path]} does not exist", "missing_file") from None
             except UnicodeDecodeError:
                 raise EditRefused(f"{rels[path]} is not UTF-8 text", "binary") from None
+            except NotRegularFile as exc:
+                raise EditRefused(f"{rels[path]} is {exc.what}, not a regular file", "not_regular") from None
             except OSError as exc:
                 raise EditRefused(f"cannot read {rels[path]}: {exc.strerror}", "unreadable") from None
         # a created file starts empty, even when ``overwrite`` replaces an existing one
@@ -171,6 +182,26 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
         if after != before:
             changes.append(FileChange(path, rels[path], before, after))
     return changes
+
+
+def check_bases(changes: Sequence[FileChange], bases: Sequence[object]) -> None:
+    """Refuse (``stale``) when a file's text on disk is not the text the server computed the edit
+    from: ``bases`` lists ``{uri, sha256}`` per file (sha256 None: the file is new). Positions
+    computed against one text and applied to another corrupt the file."""
+    by_path: dict[Path, object] = {}
+    for base in bases:
+        if not isinstance(base, Mapping) or not isinstance(base.get("uri"), str):
+            raise EditRefused(f"malformed base: {base!r}", "malformed")
+        with contextlib.suppress(OSError, ValueError):
+            by_path[uri_to_path(base["uri"]).resolve()] = base.get("sha256")
+    for change in changes:
+        if change.path not in by_path:
+            continue
+        want = by_path[change.path]
+        have = None if change.before is None else text_digest(change.before)
+        if want != have:
+            raise EditRefused(f"{change.rel} changed on disk after the server read it; nothing was "
+                              "written (run the request again)", "stale")
 
 
 def unified_diff(changes: Sequence[FileChange]) -> str:
@@ -208,34 +239,82 @@ def _write_one(path: Path, text: str, mode: int | None) -> None:
             os.close(dir_fd)
 
 
+def _write_in_place(path: Path, text: str) -> None:
+    """Overwrite a hard-linked file's contents through its existing inode (every link sees the new
+    text); a rename would give this name a new inode and silently split it from its other links."""
+    data = text.encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        os.ftruncate(fd, 0)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@dataclass(frozen=True, slots=True)
+class _OnDisk:
+    mode: int | None  # None: the file does not exist yet
+    links: int
+
+
+def _write(change: FileChange, text: str, disk: _OnDisk) -> None:
+    if disk.links > 1:
+        _write_in_place(change.path, text)
+    else:
+        _write_one(change.path, text, disk.mode)
+
+
+def _check_on_disk(change: FileChange) -> _OnDisk:
+    """The file as it is now: it must hold the text the plan was made from, be a writable
+    regular file (a read-only file is refused, as editors do), and its links are counted."""
+    try:
+        st = os.stat(change.path)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise EditRefused(f"cannot read {change.rel}: {exc.strerror}", "unreadable") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raise EditRefused(f"{change.rel} is not a regular file", "not_regular")
+    try:
+        current: str | None = read_regular(change.path).decode("utf-8") if st is not None else None
+    except FileNotFoundError:
+        current = None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EditRefused(f"cannot read {change.rel}: {exc}", "unreadable") from None
+    if current != change.before:
+        raise EditRefused(f"{change.rel} changed on disk since the edit was made", "stale")
+    if st is None:
+        return _OnDisk(None, 0)
+    # the mode bits, not access(2): root may write anything, but a file marked read-only is not
+    # for an automated edit either
+    if not st.st_mode & 0o222 or not os.access(change.path, os.W_OK):
+        raise EditRefused(f"{change.rel} is read-only; nothing was written", "read_only")
+    return _OnDisk(st.st_mode & 0o7777, st.st_nlink)
+
+
 def write_atomically(changes: Sequence[FileChange]) -> None:
     """Write every change, or none: each file atomically; a failure restores the files written so far.
 
     Before writing, each file must still hold the text the plan was made from (else EditRefused,
-    kind ``stale``, and nothing is written).
+    kind ``stale``), must not be read-only (``read_only``) and must be a regular file; then nothing
+    is written unless every file passes. A file with other hard links is written in place (after
+    the checks) so the links stay one file; every other file through a temporary sibling and
+    ``os.replace``.
     """
-    modes: list[int | None] = []
-    for change in changes:
-        try:
-            current: str | None = change.path.read_bytes().decode("utf-8")
-            mode: int | None = change.path.stat().st_mode & 0o7777
-        except FileNotFoundError:
-            current, mode = None, None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise EditRefused(f"cannot read {change.rel}: {exc}", "unreadable") from None
-        if current != change.before:
-            raise EditRefused(f"{change.rel} changed on disk since the edit was made", "stale")
-        modes.append(mode)
-    done: list[FileChange] = []
+    disks = [_check_on_disk(change) for change in changes]
+    done: list[tuple[FileChange, _OnDisk]] = []
     try:
-        for change, mode in zip(changes, modes, strict=True):
-            _write_one(change.path, change.after, mode)
-            done.append(change)
+        for change, disk in zip(changes, disks, strict=True):
+            _write(change, change.after, disk)
+            done.append((change, disk))
     except BaseException:
-        for change, mode in zip(done, modes, strict=False):
+        for change, disk in done:
             with contextlib.suppress(OSError):
                 if change.before is None:
                     change.path.unlink(missing_ok=True)
                 else:
-                    _write_one(change.path, change.before, mode)
+                    _write(change, change.before, disk)
         raise

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codeswitch.cli.apply import EditRefused, plan_workspace_edit, unified_diff, write_atomically
+from codeswitch.cli.apply import (
+    EditRefused,
+    check_bases,
+    plan_workspace_edit,
+    unified_diff,
+    write_atomically,
+)
 from codeswitch.cli.harness_view import (
     ProgressView,
     empty_usage,
@@ -226,11 +232,16 @@ async def change_request(method: str, params: dict[str, Any], opts: Options,
         "usage": usage_of(result.get("usage")), "fallbacks": list(result.get("fallbacks") or []),
         "error": result.get("error"),
     }
+    if method == "codeswitch/refactor":
+        out["refused"] = list(result.get("refused") or [])
     if out["error"] is None and out["edit"]:
         try:
             changes = plan_workspace_edit(out["edit"], opts.root)
             if opened is not None and any(c.path == opened.path and c.before != opened.text for c in changes):
                 raise EditRefused(f"{opened.path.name} changed on disk while the model worked", "stale")
+            bases = result.get("bases")
+            if isinstance(bases, list):
+                check_bases(changes, bases)
             out["diff"] = unified_diff(changes)
             if opts.apply and changes:
                 write_atomically(changes)

@@ -206,4 +206,8 @@ def render_edit(out: Mapping[str, Any], *, apply: bool, color: bool = False) -> 
             lines += ["", f"applied to {files} file{'s' if files != 1 else ''}"]
         elif not apply:
             lines += ["", "not applied (pass --apply to write the files)"]
+    refused = [r for r in out.get("refused") or () if isinstance(r, Mapping)]
+    if refused:
+        lines += ["", f"{len(refused)} edit{'s' if len(refused) != 1 else ''} refused (not in the diff):"]
+        lines += [f"  {r.get('agent', '?')}: {r.get('message', '')}" for r in refused]
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codeswitch.catalog import ModelInfo
+from codeswitch.diskio import is_regular
 from codeswitch.providers import CompletionRequest, Message
 
 #: rough characters per token for window sizing (code averages 3.5-4.5)
@@ -155,7 +156,7 @@ def gather_snippets(names: Iterable[str], lookup: Callable[[str], list[Definitio
             if site.path == exclude_path or (site.path, site.start_line) in seen:
                 continue
             full = root / site.path
-            if is_secret(full):
+            if is_secret(full) or not is_regular(full):  # never open a pipe swapped in since indexing
                 continue
             seen.add((site.path, site.start_line))
             try:

@@ -30,6 +30,7 @@ from codeswitch.documents import PositionError, Snapshot, Span
 from codeswitch.edits import EditRejected, TextEdit, apply_edits, unified_diff
 from codeswitch.features.edit import EditOutcome, EditTarget, onto
 from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind, quick_instruction
+from codeswitch.protected import protected_reason
 
 from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
 from .info import remember_route, served
@@ -130,6 +131,11 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
     if secret(state, snap):
         why_not = f"{rel_path(state, snap)} is a secret or ignored file: its text is never sent to a model"
         return _result(p, error=("secret", why_not)), None
+    rel = rel_path(state, snap)
+    guarded = protected_reason(rel) if rel is not None and snap.path is not None else None
+    if guarded is not None:
+        return _result(p, error=("protected", f"refusing to edit {rel}: it is a protected file ({guarded}); "
+                                 "models never change it, edit it by hand")), None
     if p.scope.scope == "workspace":
         told = [r for r in p.scope.reasons if not r.startswith("anchored to")]
         because = "; ".join(told[:2]) or "workspace scope"
@@ -148,7 +154,7 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         except AllModelsFailed as exc:
             tried = tuple((a.model_key, a.kind) for a in exc.attempts)
             failed = EditOutcome(snap.version, "", "", (), p.target, None, tried)
-            return _result(p, outcome=failed, error=("all_models_failed", str(exc))), None
+            return _result(p, outcome=failed, error=(exc.kind, str(exc))), None  # all_models_failed, deadline
         served(ls, record, outcome.model)
         if outcome.error is not None:
             if outcome.error[0] == "workspace_scope" and outcome.edits:
@@ -161,8 +167,7 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         except EditRejected as exc:
             progress.end(f"refused: {exc.message}")
             return _result(p, outcome=outcome, error=(exc.kind, exc.message)), None
-        rebased = () if current.version == snap.version else (
-            f"rebased onto version {current.version} (the document changed while the model worked)",)
+        rebased = _rebase_reason(state, uri, snap, current)
         new_text = apply_edits(current.text, edits)
         rel = rel_path(state, current) or uri
         diff = unified_diff(rel, current.text, new_text)
@@ -170,6 +175,16 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         return _result(p, outcome=outcome, extra_reasons=rebased), Finished(current, edits, diff)
     finally:
         progress.end(None)
+
+
+def _rebase_reason(state: State, uri: str, seen: Snapshot, current: Snapshot) -> tuple[str, ...]:
+    """Why the edits moved (or did not): a newer version, or a document closed meanwhile."""
+    if state.documents.version(uri) is None and seen.version != current.version:
+        same = "" if current.text == seen.text else ", rebased onto it"
+        return (f"the document was closed while the model worked: the edit is for the file on disk{same}",)
+    if current.version == seen.version:
+        return ()
+    return (f"rebased onto version {current.version} (the document changed while the model worked)",)
 
 
 class _Progress:

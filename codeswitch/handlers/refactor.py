@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 from pygls.protocol import default_converter
 
+from codeswitch.diskio import read_regular
 from codeswitch.dispatch import AllModelsFailed
 from codeswitch.documents import Pos, Snapshot, Span, UnknownDocument, path_from_uri
 from codeswitch.edits import (
@@ -33,8 +35,10 @@ from codeswitch.edits import (
     apply_edits,
     check_syntax,
     rebase,
+    text_digest,
     unified_diff,
 )
+from codeswitch.providers import ProviderError
 from codeswitch.routing import Budget, Health, route
 from codeswitch.scope import ScopeRequest, estimate_scope
 from codeswitch.scope.index import WorkspaceIndex
@@ -88,7 +92,7 @@ def _result(**fields: object) -> dict[str, object]:
     out: dict[str, object] = {"edit": None, "diff": "", "applied": False, "model": None, "scope": "workspace",
                               "tier": "workspace", "reasons": [], "files": [], "agents": [],
                               "usage": {"input_tokens": 0, "output_tokens": 0, "cost_usd": 0.0},
-                              "fallbacks": [], "error": None}
+                              "fallbacks": [], "refused": [], "bases": [], "error": None}
     out.update(fields)
     return out
 
@@ -216,17 +220,20 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
         try:
             result = await team.run()
             changes = [_current(state, c) for c in result.changes]
-            edit = workspace_edit(changes, edit_caps, state.documents.encoding, result.summary or instruction)
+            edit = workspace_edit(changes, edit_caps, state.documents.encoding, result.summary or instruction,
+                                  refused=overlay.refusals)
         except (TeamError, EditRejected) as err:
             outcome = err.message
-            return _result(**base, **_spend(caps), error={"kind": err.kind, "message": err.message})
-        except AllModelsFailed as err:
-            outcome = "every model failed"
-            return _result(**base, **_spend(caps), error={"kind": "all_models_failed", "message": str(err)})
+            return _result(**base, **_spend(caps), **_refused(overlay),
+                           error={"kind": err.kind, "message": err.message})
+        except ProviderError as err:  # AllModelsFailed, DeadlineExceeded: the kind says which
+            outcome = "every model failed" if isinstance(err, AllModelsFailed) else err.message
+            return _result(**base, **_spend(caps), **_refused(overlay),
+                           error={"kind": err.kind, "message": str(err)})
         if not changes:
             outcome = "no changes"
-            return _result(**base, **_spend(caps), error={"kind": "no_change",
-                                                           "message": "the team made no changes"})
+            return _result(**base, **_spend(caps), **_refused(overlay),
+                           error={"kind": "no_change", "message": "the team made no changes"})
         edit_json = _CONVERTER.unstructure(edit, types.WorkspaceEdit)
         diff = "".join(_diff(c, roots[0]) for c in changes)
         applied = False
@@ -238,9 +245,12 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
                 why = answer.failure_reason or "no reason given"
                 result.notes.append(f"the editor did not apply the edit: {why}")
         outcome = f"{len(changes)} files changed"
-        base["reasons"] = reasons + result.notes
-        return _result(**base, **_spend(caps), edit=edit_json, diff=diff, applied=applied,
-                       files=[c.rel for c in changes])
+        refused = _refused(overlay)
+        if overlay.refusals:
+            outcome += f", {len(overlay.refusals)} edit(s) refused"
+        base["reasons"] = reasons + result.notes + [f"refused: {a}: {m}" for a, _k, m in overlay.refusals]
+        return _result(**base, **_spend(caps), **refused, edit=edit_json, diff=diff, applied=applied,
+                       files=[c.rel for c in changes], bases=_bases(changes))
     finally:
         progress.end(outcome)
         lead = caps.agents.get("lead")
@@ -258,6 +268,19 @@ def _spend(caps: Caps) -> dict[str, object]:
                   "cost_usd": round(caps.cost_usd, 6) if caps.cost_known else None},
         "fallbacks": [{"model": m, "error": e} for m, e in caps.fallbacks],
     }
+
+
+def _refused(overlay: Overlay) -> dict[str, object]:
+    """Every edit the team's tools refused, in order: who, what kind, why."""
+    return {"refused": [{"agent": a, "kind": k, "message": m} for a, k, m in overlay.refusals]}
+
+
+def _bases(changes: list[FileChange]) -> list[dict[str, str | None]]:
+    """Per file, the SHA-256 of the text its edits were computed against (None: a new file), so
+    whoever writes the edit to disk can refuse a file that changed since (``stale``). A list, not
+    an object keyed by URI: JSON-RPC clients may mangle keys that are not identifiers."""
+    return [{"uri": c.path.as_uri(), "sha256": None if c.old_text is None else text_digest(c.old_text)}
+            for c in changes]
 
 
 def _current(state: State, change: FileChange) -> FileChange:
@@ -280,7 +303,7 @@ def _current(state: State, change: FileChange) -> FileChange:
         return replace(change, old_text=now, new_text=new, edits=tuple(edits), version=version)
     if change.old_text is not None:
         try:
-            disk = source.read_bytes().decode("utf-8", errors="replace")
+            disk: str | None = read_regular(source).decode("utf-8", errors="replace")
         except OSError:
             disk = None
         if disk != change.old_text:
@@ -313,10 +336,11 @@ def _annotated(edits: list[types.TextEdit]) -> TextEdits:
             for e in edits]
 
 
-def workspace_edit(changes: list[FileChange], caps: EditCaps, encoding: str,
-                   label: str) -> types.WorkspaceEdit:
+def workspace_edit(changes: list[FileChange], caps: EditCaps, encoding: str, label: str,
+                   refused: Sequence[tuple[str, str, str]] = ()) -> types.WorkspaceEdit:
     """One WorkspaceEdit for the whole refactor (plain ``changes`` for clients without
-    ``documentChanges``; created files need resource operations)."""
+    ``documentChanges``; created files need resource operations). ``refused`` (agent, kind, why)
+    are named in the change annotation's description, which the editor's preview shows."""
     if not caps.document_changes:
         if any(c.old_text is None or c.rename_from is not None for c in changes):
             raise EditRejected("resource_op", "the editor cannot create or rename files through a "
@@ -338,8 +362,11 @@ def workspace_edit(changes: list[FileChange], caps: EditCaps, encoding: str,
         doc = types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=c.version)
         edits = _text_edits(c, encoding)
         ops.append(types.TextDocumentEdit(doc, _annotated(edits) if caps.annotations else list(edits)))
+    description = "changes made by the agent team"
+    if refused:
+        description += "; refused: " + "; ".join(f"{a}: {m}" for a, _k, m in refused)
     annotations = {ANNOTATION_ID: types.ChangeAnnotation(label=f"codeswitch refactor: {label[:80]}",
                                                          needs_confirmation=True,
-                                                         description="changes made by the agent team")} \
+                                                         description=description)} \
         if caps.annotations else None
     return types.WorkspaceEdit(document_changes=ops, change_annotations=annotations)

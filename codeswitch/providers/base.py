@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 
@@ -139,8 +140,13 @@ class HttpProvider:
                             model=model,
                             secret=self._api_key,
                         )
-                    if response.headers.get("content-type", "").startswith("application/json"):
-                        raise self._json_instead_of_stream(await response.aread(), model)
+                    if 300 <= response.status_code < 400:
+                        raise self._redirected(response, model)
+                    ctype = response.headers.get("content-type", "")
+                    if ctype.startswith("application/json"):
+                        raise self._json_instead_of_stream(await _peek(response), model)
+                    if ctype.startswith(("text/html", "application/xhtml")):
+                        raise self._html_instead_of_stream(await _peek(response), model)
             except TimeoutError:
                 raise self.error(
                     FirstTokenTimeout, "no response before the first-token timeout", model
@@ -182,9 +188,25 @@ class HttpProvider:
             obj = json.loads(raw)
         except ValueError:
             obj = None
-        if isinstance(obj, dict) and "error" in obj:
+        if isinstance(obj, dict) and obj.get("error"):  # a Responses object carries "error": null
             return error_from_event(obj, provider=self.name, model=model, secret=self._api_key)
-        return self.malformed("expected a stream, got one JSON body (does this endpoint stream?)", model)
+        return self.malformed(f"expected an event stream, got one JSON body: {_excerpt(raw)} (does this "
+                              "endpoint stream? check base_url)", model)
+
+    def _html_instead_of_stream(self, raw: bytes, model: str) -> ProviderError:
+        """A 200 with a web page: a captive portal, a proxy's login page, a base_url that is a website."""
+        text = raw.decode("utf-8", "replace")
+        title = _TITLE.search(text)
+        what = f"titled {_excerpt(title.group(1).encode())!r}" if title else _excerpt(raw)
+        return self.malformed(f"expected an event stream, got an HTML page {what} (is base_url "
+                              f"{self.base_url!r} right, or is a proxy or login page in the way?)", model)
+
+    def _redirected(self, response: httpx.Response, model: str) -> ProviderError:
+        """A 3xx: never followed (the request carries the key); say where it pointed."""
+        where = _excerpt(response.headers.get("location", "").encode()) or "no location"
+        status = response.status_code
+        return self.error(BadRequest, f"expected an event stream, got a redirect (HTTP {status}) to {where}; "
+                          f"redirects are not followed: check base_url {self.base_url!r}", model)
 
     @staticmethod
     async def _drain(lines: AsyncIterator[str], limit: int = 64, within_s: float = 0.05) -> None:
@@ -210,6 +232,25 @@ class HttpProvider:
         assert isinstance(inner, httpx.AsyncByteStream)
         response.stream = _TimedByteStream(inner, clock)
         return response.aiter_lines()
+
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
+
+
+async def _peek(response: httpx.Response, limit: int = 16384) -> bytes:
+    """At most ``limit`` bytes of a body that is not the stream asked for (it is only described)."""
+    out = bytearray()
+    async for chunk in response.aiter_bytes():
+        out += chunk
+        if len(out) >= limit:
+            break
+    return bytes(out[:limit])
+
+
+def _excerpt(raw: bytes, limit: int = 120) -> str:
+    """A short one-line excerpt of a body for a message (whitespace collapsed)."""
+    text = " ".join(raw.decode("utf-8", "replace").split())
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 async def _close_all(

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from codeswitch.diskio import is_regular, read_regular
+
 from .history import CoChange, read_history
 from .ignore import SKIP_DIRS, IgnoreRules, is_virtualenv
 from .model import Symbol
@@ -140,14 +142,14 @@ class WorkspaceIndex:
                 language = language_for(None, f)
                 if language is None or rules.matches(rel, False) or excluded.matches(rel, False):
                     continue
+                if not is_regular(here / f):  # a named pipe, socket or device is never opened
+                    continue
                 yield rel, language
 
     @staticmethod
     def _read_and_tag(path: Path, rel: str, language: str) -> FileTags | None:
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                return None
-            data = path.read_bytes()
+        try:  # never a named pipe, socket or device: reading one can block forever
+            data = read_regular(path, MAX_FILE_BYTES)
         except OSError:
             return None
         if looks_binary(data):

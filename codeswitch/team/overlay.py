@@ -9,17 +9,21 @@ Each file being edited has one owner (a teammate); an edit by anyone else is ref
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from codeswitch.diskio import NotRegularFile, TooLarge, read_regular
 from codeswitch.edits import (
     EditRejected,
     FileChange,
+    Purpose,
     apply_search_replace,
     check_syntax,
     check_target,
     file_change,
+    line_ending,
 )
 from codeswitch.formats import SearchReplace
 
@@ -65,12 +69,13 @@ class Overlay:
         #: refused edits, in order: (agent, kind, message)
         self.refusals: list[tuple[str, str, str]] = []
 
-    def target(self, path: str) -> tuple[Path, str]:
-        """(absolute path, workspace-relative path) or EditRejected."""
-        return check_target(path, self.roots, self.exclude)
+    def target(self, path: str, purpose: Purpose = "edit") -> tuple[Path, str]:
+        """(absolute path, workspace-relative path) or EditRejected; ``purpose="edit"`` also refuses
+        protected files (``codeswitch.protected``)."""
+        return check_target(path, self.roots, self.exclude, purpose)
 
     def _load(self, path: str) -> OverlayFile:
-        return self._loaded(*self.target(path))
+        return self._loaded(*self.target(path, "read"))
 
     def _loaded(self, full: Path, rel: str) -> OverlayFile:
         """The file at a checked target, read on first use."""
@@ -82,11 +87,18 @@ class Overlay:
         if live is not None:
             text, version = live
         else:
-            if not full.is_file():
-                raise EditRejected("not_found", f"{rel}: no such file")
-            if full.stat().st_size > MAX_FILE_BYTES:
-                raise EditRejected("not_found", f"{rel}: the file is too large to edit")
-            text, version = full.read_bytes().decode("utf-8", errors="replace"), None
+            try:  # never a named pipe, socket or device (reading one can block forever)
+                data = read_regular(full, MAX_FILE_BYTES)
+            except FileNotFoundError:
+                raise EditRejected("not_found", f"{rel}: no such file") from None
+            except NotRegularFile as exc:
+                raise EditRejected("unreadable", f"cannot read {rel}: it is {exc.what}, not a regular "
+                                   "file") from None
+            except TooLarge:
+                raise EditRejected("unreadable", f"cannot read {rel}: the file is too large") from None
+            except OSError as exc:
+                raise EditRejected("unreadable", f"cannot read {rel}: {exc.strerror or exc}") from None
+            text, version = data.decode("utf-8", errors="replace"), None
         f = self._files[rel] = OverlayFile(full, rel, text, text, version, _language(full))
         return f
 
@@ -95,7 +107,7 @@ class Overlay:
         return self._load(path).text
 
     def exists(self, path: str) -> bool:
-        full, rel = self.target(path)
+        full, rel = self.target(path, "read")
         return rel in self._files or full.is_file()
 
     def own(self, path: str, owner: str) -> str:
@@ -133,17 +145,32 @@ class Overlay:
     def create(self, agent: str, path: str, text: str) -> str:
         """A new file (a CreateFile resource operation in the result), owned by `agent`."""
         try:
+            if path.endswith(("/", "\\")):
+                raise EditRejected("bad_path", f"cannot create {path!r}: a file path cannot end with a "
+                                   "folder separator")
             full, rel = self.target(path)
             if not self.can_create:
                 raise EditRejected("resource_op", f"cannot create {rel}: the editor does not accept "
                                    "file creation in workspace edits")
-            if rel in self._files or full.exists():
+            if rel in self._files or full.exists() or full.is_symlink():
                 raise EditRejected("resource_op", f"cannot create {rel}: it already exists")
             self._check_owner(rel, agent)
         except EditRejected as err:
             raise self.refuse(agent, err) from None
+        eol = self._usual_line_ending()
+        if eol != "\n":  # a new file in a CRLF (or CR) workspace is written the same way
+            text = re.sub(r"\r\n|\r|\n", eol, text)
         self._files[rel] = OverlayFile(full, rel, None, text, None, _language(full))
         return rel
+
+    def _usual_line_ending(self) -> str:
+        """The line-ending style most of the files the team has read use ("\n" when none)."""
+        votes: dict[str, int] = {}
+        for f in self._files.values():
+            if f.base and ("\n" in f.base or "\r" in f.base):
+                style = line_ending(f.base)
+                votes[style] = votes.get(style, 0) + 1
+        return max(votes, key=lambda k: votes[k]) if votes else "\n"
 
     def rename(self, agent: str, path: str, new_path: str) -> str:
         """Move a file `agent` owns (a RenameFile resource operation in the result); returns the new rel."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from codeswitch.team import tools as T
 from codeswitch.team.agent import Agent, TeamRuntime, converse
 from codeswitch.team.caps import TeamError
 from codeswitch.team.overlay import Overlay
+
+log = logging.getLogger(__name__)
 
 MAX_REVIEW_ROUNDS = 3
 MAX_TASKS = 32
@@ -134,9 +137,14 @@ class Team:
             done += len(task.files)
             self.progress(f"editing {done}/{total} files", 10 + 80 * done // max(total, 1))
 
-        async with asyncio.TaskGroup() as group:
-            for task in tasks:
-                group.create_task(one(task))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for task in tasks:
+                    group.create_task(one(task))
+        except BaseExceptionGroup as group_error:
+            # the first teammate to fail stopped the others: its own error is the run's error
+            # (turn_cap, cost_cap, all_models_failed, ...), not the group that wraps it
+            raise _first_error(group_error) from None
 
     def _notes(self) -> list[str]:
         return [f"teammate {t.n}: {t.summary}" for t in self.tasks if t.summary]
@@ -154,10 +162,14 @@ class Team:
 
     @staticmethod
     def _safely(fn: Callable[[ToolUse], str], call: ToolUse) -> tuple[str, bool]:
+        """Run one tool call; anything wrong with it is that call's error, never the end of the run."""
         try:
             return fn(call), False
         except EditRejected as err:
             return f"refused ({err.kind}): {err.message}", True
+        except (OSError, ValueError, UnicodeError) as exc:  # a path the OS rejects, an unreadable file
+            log.info("team tool %s failed: %s", call.name, exc)
+            return f"error: {call.name} failed: {exc}", True
 
     def _read_only(self, call: ToolUse) -> str | None:
         if call.name == "list_files":
@@ -193,7 +205,7 @@ class Team:
             self.approved = str(call.input.get("summary") or "")
             return "approved"
         if call.name == "request_fix":
-            _full, rel = self.overlay.target(_arg(call, "file"))
+            _full, rel = self.overlay.target(_arg(call, "file"), "read")
             task = next((t for t in self.tasks if rel in t.files), None)
             if task is None:
                 raise EditRejected("not_owned", f"no teammate owns {rel}")
@@ -273,3 +285,18 @@ class Team:
         lines = [f"{s.path}:{s.span.start.line + 1} {s.kind}" for s in found]
         return "\n".join(sorted(set(lines))) or f"no {'definition' if definitions else 'reference'} of {name}"
 
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that stopped a task group: the first that is not a cancellation of a sibling."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    return next((exc for exc in leaves if isinstance(exc, Exception)), leaves[0] if leaves else group)

@@ -310,6 +310,9 @@ class Emulator:
             await resp.send_json(status, payload, headers)
             record.finished_at = time.monotonic()
             return
+        if fault is not None and fault.kind in ("html", "redirect"):
+            await self._wrong_answer(resp, record, fault.kind)
+            return
         try:
             reply = self._next_reply(script, record)
         except Exception as e:  # a test's responder raised: answer 500 and say why
@@ -318,13 +321,27 @@ class Emulator:
             await resp.send_json(500, {"error": {"message": msg, "type": "server_error", "code": None}})
             return
         ctx = RenderCtx.make(model, reply, req.body)
-        if not wants_stream(api, body):
+        if not wants_stream(api, body) or (fault is not None and fault.kind == "plain_json"):
             record.status = 200
             await resp.send_json(200, nonstream(api, ctx, body))
             record.tokens_sent = ctx.output_tokens
             record.first_token_at = record.finished_at = time.monotonic()
             return
         await self._stream(resp, record, api, body, ctx, script.profile, fault)
+
+    @staticmethod
+    async def _wrong_answer(resp: Responder, record: RecordedRequest, kind: str) -> None:
+        """What a proxy or a moved endpoint sends instead of a stream: an HTML page or a redirect."""
+        if kind == "html":
+            record.status = 200
+            page = b"<!DOCTYPE html><html><head><title>Network login required</title></head>" \
+                   b"<body><h1>Sign in to continue</h1></body></html>"
+            await resp.send_body(200, "text/html; charset=utf-8", page)
+        else:
+            record.status = 302
+            await resp.send_body(302, "text/html", b"<a href='https://login.example.com/'>moved</a>",
+                                 {"location": "https://login.example.com/sso?next=/v1"})
+        record.finished_at = time.monotonic()
 
     def _next_reply(self, script: ModelScript, record: RecordedRequest) -> Reply:
         if script.replies:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 _REASONS = {
     200: "OK",
+    302: "Found",
     400: "Bad Request",
     401: "Unauthorized",
     402: "Payment Required",
@@ -142,6 +143,13 @@ class Responder:
         lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}"]
         lines += [f"{k}: {v}" for k, v in headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+    async def send_body(self, status: int, content_type: str, body: bytes,
+                        headers: dict[str, str] | None = None) -> None:
+        head = {"content-type": content_type, "content-length": str(len(body)), **(headers or {})}
+        self.started = True
+        self._writer.write(self._head(status, head) + body)
+        await self._drain()
 
     async def send_json(self, status: int, obj: object, headers: dict[str, str] | None = None) -> None:
         body = json.dumps(obj).encode()

@@ -24,6 +24,9 @@ FaultKind: TypeAlias = Literal[
     "model_not_found",  # 404 model_not_found / not_found_error
     "auth",  # 401
     "quota",  # 429 insufficient_quota (OpenAI) / 402 billing_error (Anthropic)
+    "html",  # 200 with an HTML page (a captive portal or proxy login) instead of a stream
+    "redirect",  # 302 to another address (a base_url that moved, or a login page)
+    "plain_json",  # 200 with the whole answer as one JSON object although a stream was asked for
 ]
 FAULT_KINDS: tuple[str, ...] = (
     "rate_limit",
@@ -37,6 +40,9 @@ FAULT_KINDS: tuple[str, ...] = (
     "model_not_found",
     "auth",
     "quota",
+    "html",
+    "redirect",
+    "plain_json",
 )
 
 
