@@ -26,7 +26,9 @@ from typing import Any, get_origin, get_type_hints
 
 from codeswitch import trust
 from codeswitch.catalog import Catalog, CatalogError, load_catalog
-from codeswitch.config_read import CLIENT_SOURCE, ConfigProblem, client_layer, read_toml
+from codeswitch.config_read import CLIENT_SOURCE as CLIENT_SOURCE
+from codeswitch.config_read import ConfigProblem as ConfigProblem
+from codeswitch.config_read import client_layer, read_toml
 from codeswitch.config_values import BadValue, coerce
 
 TIERS: tuple[str, ...] = ("inline", "function", "workspace")

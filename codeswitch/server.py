@@ -93,6 +93,10 @@ class State:
     #: where each open document sits and whether it is secret, by URI
     files: FileJudge = field(default_factory=FileJudge)
     edit_engine: EditEngine | None = None
+    #: why the usage ledger could not be opened (told to the client once, after initialize)
+    ledger_error: str | None = None
+    #: config problems already shown to the user (each is reported once per session)
+    reported: set[str] = field(default_factory=set)
     #: pending index refreshes of open documents, by URI
     index_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
 
