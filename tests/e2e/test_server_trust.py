@@ -82,7 +82,8 @@ async def test_workspace_file_and_client_settings_cannot_redirect_the_key(
     assert attacker.connections == 0
 
 
-async def test_a_trusted_workspace_may_choose_its_endpoint(start_server: StartServer, emulator: Emulator) -> None:
+async def test_a_trusted_workspace_may_choose_its_endpoint(start_server: StartServer,
+                                                            emulator: Emulator) -> None:
     settings = f'[providers.openai]\nbase_url = "{emulator.base_url("openai_responses")}"\n'
     session = await start_server(trusted=True, files={".codeswitch.toml": settings},
                                  env={"OPENAI_API_KEY": KEY})
