@@ -114,6 +114,7 @@ class State:
     def set_config(self, config: Config, problems: list[ConfigProblem]) -> None:
         self.config = config
         self.problems = tuple(problems)
+        self.files.exclude = tuple(config.exclude)  # an excluded document is never sent either
         self.provider_keys = available_providers(config)
 
 

@@ -111,7 +111,7 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         p = plan(state, snap, span, instruction)
     record = remember_route(state, EDIT_METHOD, uri, p.decision, p.scope.reasons)
     if secret(state, snap):
-        why_not = f"{rel_path(state, snap)} is a secret or ignored file: its text is never sent to a model"
+        why_not = f"{rel_path(state, snap)} is a secret, ignored or excluded file: never sent to a model"
         return _result(p, error=("secret", why_not)), None
     if p.scope.scope == "workspace":
         because = p.scope.reasons[-1] if p.scope.reasons else "workspace scope"
