@@ -130,7 +130,7 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         except AllModelsFailed as exc:
             tried = tuple((a.model_key, a.kind) for a in exc.attempts)
             failed = EditOutcome(snap.version, "", "", (), p.target, None, tried)
-            return _result(p, outcome=failed, error=("all_models_failed", str(exc))), None
+            return _result(p, outcome=failed, error=(exc.kind, str(exc))), None  # secret_content too
         served(ls, record, outcome.model)
         if outcome.error is not None:
             progress.end(f"refused: {outcome.error[1]}")

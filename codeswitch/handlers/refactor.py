@@ -218,7 +218,7 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
             return _result(**base, **_spend(caps), error={"kind": err.kind, "message": err.message})
         except AllModelsFailed as err:
             outcome = "every model failed"
-            return _result(**base, **_spend(caps), error={"kind": "all_models_failed", "message": str(err)})
+            return _result(**base, **_spend(caps), error={"kind": err.kind, "message": str(err)})
         if not changes:
             outcome = "no changes"
             return _result(**base, **_spend(caps), error={"kind": "no_change",

@@ -1,5 +1,5 @@
 """``exclude`` covers the document being edited or completed: its text never reaches a provider,
-whatever the request (inline, completion, edit, code action and its resolve)."""
+whatever the request (inline, completion, edit, code action); nor does text holding a credential."""
 
 from __future__ import annotations
 
@@ -50,3 +50,22 @@ async def test_an_excluded_document_is_never_sent(lsp: EditSession, emulator: Em
     served = lsp.open("open.py", "python", TEXT)  # the same request on a file that is not excluded
     assert await _inline(lsp, served) == [" * h"]
     assert len(emulator.requests) == 1
+
+
+async def test_text_holding_a_credential_is_never_sent(lsp: EditSession, emulator: Emulator) -> None:
+    emulator.script(SPARK, "<FILL> * h</FILL>")
+    token = "AKIA" + "Q" * 16  # an AWS access key's shape, pasted into ordinary source
+    uri = lsp.open("deploy.py", "python", f"def area(w, h):\n    key = '{token}'\n    return w\n")
+    result = await lsp.edit(uri, 2, 4, "return the area")
+    assert result["error"]["kind"] == "secret_content" and "AWS access key" in result["error"]["message"]
+    assert token not in str(result)
+    assert await _inline_at(lsp, uri, 2, 12) == []
+    assert emulator.requests == []
+
+
+async def _inline_at(lsp: EditSession, uri: str, line: int, character: int) -> list[str]:
+    result = await lsp.client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+    return [str(i.insert_text) for i in items]
