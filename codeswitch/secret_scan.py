@@ -67,6 +67,17 @@ class SecretInPrompt(AllModelsFailed):
         self.what = what
 
 
+class UnsendableText(AllModelsFailed):
+    """A request was refused before any provider call: its text is not valid Unicode (a lone
+    UTF-16 surrogate from the editor), so it has no UTF-8 form to send."""
+
+    kind = "bad_text"
+
+    def __init__(self) -> None:
+        super().__init__("not sent: the document holds a lone UTF-16 surrogate (not valid Unicode); "
+                         "fix that character first", [])
+
+
 class _Verdicts:
     """A bounded memory of text -> what was found in it ("" for nothing)."""
 
@@ -149,8 +160,14 @@ def _texts(req: CompletionRequest) -> Iterable[str]:
 
 
 def check_request(req: CompletionRequest) -> None:
-    """Raise SecretInPrompt when any text of ``req`` holds a credential."""
+    """Raise SecretInPrompt when any text of ``req`` holds a credential, UnsendableText when a
+    text cannot be encoded as UTF-8."""
     for text in _texts(req):
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise UnsendableText() from None
         found = find_secret(text)
         if found is not None:
             raise SecretInPrompt(found)

@@ -179,6 +179,14 @@ class CodeswitchProtocol(LanguageServerProtocol):
                 return _BadRequest(data["id"], str(data["method"]), exc)
             raise
 
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        """Internal errors go to the client without pygls's traceback (it is in the server's log)."""
+        data = getattr(error, "data", None)
+        if isinstance(data, dict) and "traceback" in data:
+            log.warning("request %s failed: %s", msg_id, getattr(error, "message", error))
+            error.data = None
+        super()._send_response(msg_id, result, error)
+
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _BadRequest):
             log.warning("invalid params for %s", message.method)

@@ -1,13 +1,17 @@
 """Hostile bytes on stdio, through the real server: an absurd Content-Length, batch arrays, missing
-``jsonrpc``, non-string methods and requests after ``shutdown`` get an error answer; no popup, no crash."""
+``jsonrpc``, non-string methods and requests after ``shutdown`` get an error answer; no popup, no crash.
+A document holding a lone UTF-16 surrogate gets a clean refusal, never a traceback."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from raw_lsp import RawServer
+
+from codeswitch import trust
 
 INVALID_REQUEST = -32600
 
@@ -79,3 +83,35 @@ def test_requests_after_shutdown_are_invalid_requests(server: RawServer, tmp_pat
     server.send({"jsonrpc": "2.0", "method": "exit"})
     status, _ = server.close()
     assert status == 0
+
+
+def test_a_lone_surrogate_in_a_document_is_a_clean_error(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    root.mkdir()
+    trust.add(root, {"XDG_CONFIG_HOME": str(tmp_path / "config")})
+    # a key, and an endpoint nothing listens on: the request must be refused before it is sent
+    server = RawServer(tmp_path, env={"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+    try:
+        server.initialize(root)
+        uri = (root / "s.py").as_uri()
+        text = 'def f():\\n    x = \\"\\ud800\\"\\n    return 1\\n'  # JSON escapes: a lone high surrogate
+        body = ('{"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": '
+                f'{{"uri": "{uri}", "languageId": "python", "version": 1, "text": "{text}"}}}}}}').encode()
+        server.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        where = {"textDocument": {"uri": uri}}
+        point = {"line": 1, "character": 4}
+        server.send({"jsonrpc": "2.0", "id": 1, "method": "codeswitch/edit",
+                     "params": {**where, "instruction": "fix", "range": {"start": point, "end": point}}})
+        edit = server.answer(1)
+        error = edit["result"]["error"]
+        assert error["kind"] == "bad_text" and "surrogate" in error["message"]
+        server.send({"jsonrpc": "2.0", "id": 2, "method": "textDocument/inlineCompletion",
+                     "params": {**where, "position": point, "context": {"triggerKind": 1}}})
+        inline = server.answer(2)
+        assert "error" not in inline and not inline["result"]["items"]
+        assert "traceback" not in json.dumps([edit, inline, *server.others]).lower()
+        finish(server)
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()
+        server.close()
