@@ -102,3 +102,14 @@ async def test_a_ledger_that_cannot_be_opened_is_reported_to_the_client_once(
     await session.scope(session.open("a.py", TEXT), 1, 4)  # initialized has been handled by now
     shown = [m.message for m in session.client.messages if "ledger" in m.message]
     assert len(shown) == 1 and "usage ledger disabled" in shown[0] and str(ledger) in shown[0]
+
+
+async def test_an_unusable_config_file_never_fails_initialize(start_server: StartServer) -> None:
+    broken = "[inline]\ndebounce_ms = 5\n# caf\udce9\n".encode("utf-8", "surrogateescape")  # not UTF-8
+    session = await start_server(files={})
+    (session.root / ".codeswitch.toml").write_bytes(broken)
+    second = await start_server(root=session.root, init_options={"team": {"max_turns": 3}})
+    assert second.result is not None and second.result.capabilities is not None
+    assert (await second.scope(second.open("a.py", TEXT), 1, 4))["scope"] == "inline"
+    shown = _warnings(second, ".codeswitch.toml")  # sent on initialized, before that answer
+    assert len(shown) == 1 and "not UTF-8" in shown[0]
