@@ -46,8 +46,9 @@ def loopback_host(host: str) -> str | None:
     """The address to bind for ``host`` when it is a loopback one, else None."""
     if host.lower() == "localhost":
         return "127.0.0.1"
+    bare = host.strip("[]")  # [::1]
     try:
-        return host if ipaddress.ip_address(host.strip("[]")).is_loopback else None
+        return bare if ipaddress.ip_address(bare).is_loopback else None
     except ValueError:
         return None
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 from typing import Any
 
-from codeswitch.tcp import token_gate
+from codeswitch.tcp import loopback_host, token_gate
 from codeswitch.transport import INVALID_REQUEST, PARSE_ERROR, Connection, read_length
 
 
@@ -127,3 +127,9 @@ def test_the_gate_wants_initialize_with_the_token_first() -> None:
     only_token = {**init, "params": {"capabilities": {}, "initializationOptions": {"token": token}}}
     _, proto, _ = run(msg(only_token), gate=token_gate(token), strict=True)
     assert proto.handled[0]["params"]["initializationOptions"] is None
+
+
+def test_loopback_hosts() -> None:
+    assert [loopback_host(h) for h in ("127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]")] == [
+        "127.0.0.1", "127.0.0.2", "127.0.0.1", "::1", "::1"]
+    assert [loopback_host(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.com", "")] == [None] * 5
