@@ -31,14 +31,14 @@ def run(args: argparse.Namespace) -> int:
             print(path)
         return 0
     root = Path(args.dir)
-    if not root.is_dir():
-        print(f"codeswitch trust: not a directory: {args.dir}", file=sys.stderr)
-        return 2
     where = trust.trust_file()
-    if args.remove:
+    if args.remove:  # a directory that is gone can still be forgotten
         done = trust.remove(root)
         print(f"{root.resolve()}: {'no longer trusted' if done else 'was not trusted'} ({where})")
         return 0
+    if not root.is_dir():
+        print(f"codeswitch trust: not a directory: {args.dir}", file=sys.stderr)
+        return 2
     done = trust.add(root)
     print(f"{root.resolve()}: {'trusted' if done else 'already trusted'} ({where})")
     return 0

@@ -131,6 +131,7 @@ def test_trust_command_persists_the_decision(env: dict[str, str], ws: Path, tmp_
     config, problems = load_config(ws, None, env=env)
     assert [p.key for p in problems] == ["providers.openai.base_url"]
     assert main(["trust", str(tmp_path / "missing")]) == 2
+    assert main(["trust", "--remove", str(tmp_path / "missing")]) == 0  # forgetting needs no directory
 
 
 @pytest.mark.parametrize(("content", "why"), [
