@@ -40,6 +40,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pygls.lsp.client import LanguageClient
 
+from codeswitch import trust
 from codeswitch.testing import Emulator, LatencyProfile, RecordedRequest, Reply
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +95,7 @@ class Client:
 
     @classmethod
     async def start(cls, cmd: list[str], env: dict[str, str], root: Path, options: object) -> Client:
+        trust.add(root, env)  # the client's settings point the provider at the emulator
         lc = LanguageClient("bench", "0")
         lc.feature("codeswitch/status")(lambda _params: None)
         await lc.start_io(cmd[0], *cmd[1:], env=env)

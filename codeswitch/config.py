@@ -16,36 +16,24 @@ keeps what the lower layers said. API keys are read on demand and never kept in 
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 import shlex
 import subprocess
-import tomllib
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, get_origin, get_type_hints
 
+from codeswitch import trust
 from codeswitch.catalog import Catalog, CatalogError, load_catalog
+from codeswitch.config_read import CLIENT_SOURCE as CLIENT_SOURCE
+from codeswitch.config_read import ConfigProblem as ConfigProblem
+from codeswitch.config_read import client_layer, read_toml
+from codeswitch.config_values import BadValue, coerce
 
 TIERS: tuple[str, ...] = ("inline", "function", "workspace")
 USER_FILE = Path("codeswitch") / "config.toml"
 WORKSPACE_FILE = ".codeswitch.toml"
-CLIENT_SOURCE = "initializationOptions"
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigProblem:
-    """One bad setting: where it came from, which key, and what was wrong with it."""
-
-    source: str
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.source}: {self.key}" if self.key else self.source
-        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +174,11 @@ class Config:
     inline: InlineConfig = field(default_factory=InlineConfig)
     team: TeamConfig = field(default_factory=TeamConfig)
     catalog_path: str | None = None
+    #: directories whose .codeswitch.toml may set endpoints and key sources (user config file only)
+    trusted_workspaces: tuple[str, ...] = ()
     sources: tuple[str, ...] = field(default=(), compare=False)
+    #: whether the workspace layer and the client's settings were trusted (codeswitch.trust)
+    trusted: bool = field(default=False, compare=False)
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -213,70 +205,28 @@ def config_files(root: str | Path | None, env: Mapping[str, str] | None = None) 
     return [p for p in candidates if p.is_file()]
 
 
-def _read_toml(path: Path, problems: list[ConfigProblem]) -> dict[str, object] | None:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
+@dataclass(frozen=True, slots=True)
+class _Layer:
+    """Where a layer's settings come from and what it may set."""
+
+    source: str
+    user: bool = False  # the user's own config file
+    trusted: bool = False  # the user's file, or a workspace/client layer of a trusted workspace
+
+
+def _refusal(layer: _Layer, dotted: str) -> str | None:
+    if layer.user:
         return None
-    except OSError as exc:
-        problems.append(ConfigProblem(str(path), "", f"cannot read: {exc.strerror or exc}"))
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(ConfigProblem(str(path), "", f"TOML syntax error: {exc}; file ignored"))
+    if trust.user_only(dotted):
+        return f"only your user config file ({USER_FILE}) may set this; ignored"
+    if trust.restricted(dotted) and not layer.trusted:
+        return ("refused: a workspace or editor setting may not choose endpoints, key sources or "
+                "commands; set it in your user config file, or trust this workspace with "
+                "`codeswitch trust`; ignored")
     return None
 
 
-def _client_layer(options: object, problems: list[ConfigProblem]) -> dict[str, object] | None:
-    if options is None:
-        return None
-    if not isinstance(options, Mapping):
-        problems.append(ConfigProblem(CLIENT_SOURCE, "", "expected an object; ignored"))
-        return None
-    for wrapper in ("settings", "codeswitch"):  # didChangeConfiguration {"settings": {"codeswitch": {}}}
-        inner = options.get(wrapper)
-        if len(options) == 1 and isinstance(inner, Mapping):
-            options = inner
-    return {str(k): v for k, v in options.items()}
-
-
-class _Bad(ValueError):
-    """A value of the wrong type or range (the message says what was expected)."""
-
-
-def _coerce(value: object, hint: Any) -> object:
-    """``value`` converted to ``hint`` (the few shapes config fields use), or _Bad."""
-    origin = get_origin(hint)
-    if origin in (Union, types.UnionType):
-        args = get_args(hint)
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(value, inner)
-    if origin is tuple:
-        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-            raise _Bad("expected a list of strings")
-        return tuple(value)
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise _Bad("expected true or false")
-        return value
-    if hint is str:
-        if not isinstance(value, str):
-            raise _Bad("expected a string")
-        return value
-    if hint in (int, float):
-        ok = isinstance(value, int) if hint is int else isinstance(value, int | float)
-        if isinstance(value, bool) or not ok:
-            raise _Bad(f"expected {'an integer' if hint is int else 'a number'}")
-        if not math.isfinite(value):  # type: ignore[arg-type]
-            raise _Bad("must be a finite number")
-        if value < 0:  # type: ignore[operator]
-            raise _Bad("must not be negative")
-        return hint(value)
-    raise _Bad(f"unsupported setting type {hint!r}")  # pragma: no cover - a field type this file lacks
-
-
-def _apply(obj: Any, layer: Mapping[str, object], source: str, prefix: str,
+def _apply(obj: Any, settings: Mapping[str, object], layer: _Layer, prefix: str,
            problems: list[ConfigProblem], blame: dict[str, str]) -> Any:
     """``obj`` (a config dataclass) with the settings of one layer applied, field by field.
 
@@ -284,10 +234,16 @@ def _apply(obj: Any, layer: Mapping[str, object], source: str, prefix: str,
     """
     hints = get_type_hints(type(obj))
     changes: dict[str, object] = {}
-    for key, value in layer.items():
+    source = layer.source
+    for raw_key, value in settings.items():
+        key = str(raw_key)
         dotted = f"{prefix}{key}"
-        if key not in hints or key == "sources":
+        if key not in hints or key in ("sources", "trusted"):
             problems.append(ConfigProblem(source, dotted, "unknown key; ignored"))
+            continue
+        refused = _refusal(layer, dotted)
+        if refused is not None:
+            problems.append(ConfigProblem(source, dotted, refused))
             continue
         hint, current = hints[key], getattr(obj, key)
         if dataclasses.is_dataclass(current) or get_origin(hint) is dict:
@@ -295,7 +251,7 @@ def _apply(obj: Any, layer: Mapping[str, object], source: str, prefix: str,
                 problems.append(ConfigProblem(source, dotted, "expected a table; ignored"))
                 continue
             if dataclasses.is_dataclass(current):
-                changes[key] = _apply(current, value, source, f"{dotted}.", problems, blame)
+                changes[key] = _apply(current, value, layer, f"{dotted}.", problems, blame)
                 continue
             merged = dict(current)
             for name, sub in value.items():
@@ -304,12 +260,12 @@ def _apply(obj: Any, layer: Mapping[str, object], source: str, prefix: str,
                 elif not isinstance(sub, Mapping):
                     problems.append(ConfigProblem(source, f"{dotted}.{name}", "expected a table; ignored"))
                 else:
-                    merged[name] = _apply(merged[name], sub, source, f"{dotted}.{name}.", problems, blame)
+                    merged[name] = _apply(merged[name], sub, layer, f"{dotted}.{name}.", problems, blame)
             changes[key] = merged
             continue
         try:
-            changes[key] = _coerce(value, hint)
-        except _Bad as exc:
+            changes[key] = coerce(value, hint, key)
+        except BadValue as exc:
             problems.append(ConfigProblem(source, dotted, f"{exc} (got {value!r}); keeping {current!r}"))
             continue
         blame[dotted] = source
@@ -353,36 +309,54 @@ def load_config(
     *,
     env: Mapping[str, str] | None = None,
     catalog: Catalog | None = None,
+    trusted: bool | None = None,
 ) -> tuple[Config, list[ConfigProblem]]:
     """Merge every layer into one Config; never raises on bad configuration.
 
     ``init_options`` is the client's settings dict (``initializationOptions`` or the payload of
     ``didChangeConfiguration``, optionally wrapped as ``{"codeswitch": {...}}``). ``catalog``
-    validates the chains (default: the configured or shipped catalog).
+    validates the chains (default: the configured or shipped catalog). ``trusted`` says whether
+    the workspace file and the client's settings may set endpoints, key sources and commands
+    (``codeswitch.trust``); None looks the workspace up in the user's trust decisions.
     """
     environ = _env(env)
+    try:
+        return _load(workspace_root, init_options, environ, catalog, trusted)
+    except Exception as exc:  # a last resort: whatever went wrong, the server runs on defaults
+        why = f"could not be loaded ({type(exc).__name__}); using the defaults"
+        problem = ConfigProblem("config", "", why)
+        return _base_urls_from_env(Config(), environ), [problem]
+
+
+def _load(workspace_root: str | Path | None, init_options: object, environ: Mapping[str, str],
+          catalog: Catalog | None, trusted: bool | None) -> tuple[Config, list[ConfigProblem]]:
     problems: list[ConfigProblem] = []
     defaults = Config()
-    config = defaults
-    sources: list[str] = ["defaults"]
     blame: dict[str, str] = {}
-    layers: list[tuple[str, dict[str, object] | None]] = [
-        (str(user_config_path(environ)), _read_toml(user_config_path(environ), problems)),
-    ]
+    user_path = user_config_path(environ)
+    user = read_toml(user_path, problems)
+    sources: list[str] = ["defaults"]
+    config = defaults
+    if user is not None:
+        config = _apply(config, user, _Layer(str(user_path), user=True, trusted=True), "", problems, blame)
+        sources.append(str(user_path))
+    if trusted is None:
+        trusted = trust.is_trusted(workspace_root, environ, config.trusted_workspaces)
+    layers: list[tuple[str, dict[str, object] | None]] = []
     if workspace_root is not None:
         ws = Path(workspace_root) / WORKSPACE_FILE
-        layers.append((str(ws), _read_toml(ws, problems)))
-    layers.append((CLIENT_SOURCE, _client_layer(init_options, problems)))
+        layers.append((str(ws), read_toml(ws, problems)))
+    layers.append((CLIENT_SOURCE, client_layer(init_options, problems)))
     for source, layer in layers:
         if layer is None:
             continue
-        config = _apply(config, layer, source, "", problems, blame)
+        config = _apply(config, layer, _Layer(source, trusted=trusted), "", problems, blame)
         sources.append(source)
     if catalog is None:
         catalog = _catalog_for(config, problems, blame)
     config = _check_chains(config, catalog, defaults, problems, blame)
     config = _base_urls_from_env(config, environ)
-    return replace(config, sources=tuple(sources)), problems
+    return replace(config, sources=tuple(sources), trusted=trusted), problems
 
 
 def _catalog_for(config: Config, problems: list[ConfigProblem], blame: Mapping[str, str]) -> Catalog:

@@ -65,6 +65,7 @@ from codeswitch.providers import (
     make_provider,
 )
 from codeswitch.routing import Health, RouteDecision
+from codeswitch.secret_scan import guarded
 
 log = logging.getLogger(__name__)
 
@@ -171,8 +172,11 @@ class Dispatcher:
         `build(model)` makes the request for one model (prompt shape may differ per API).
         `on_text` receives text as it streams (a streaming consumer: no fallback after the first
         piece); `on_attempt(model_key)` is called as each call starts (progress reporting).
+        A request whose text holds a credential raises ``secret_scan.SecretInPrompt`` (an
+        AllModelsFailed) before any provider sees it.
         """
         rid = request_id or uuid.uuid4().hex
+        build = guarded(build, decision.chain, self.catalog)  # SecretInPrompt before any provider call
         ctx = RequestCtx(decision, build, request_kind, scope, parent_id, role, rid, on_text, on_attempt,
                          self._clock())
         served: Call | None = None

@@ -2,10 +2,13 @@
 
 Features call ``is_secret(path, root)`` before putting any file's text into a prompt. A file is
 secret when its name looks like a credential (``.env``, ``*.pem``, ``*.key``, ``id_rsa*``,
-``credentials``, ...), when it matches a pattern in ``<root>/.codeswitchignore`` (gitignore-like
-syntax: ``#`` comments, ``!`` negation, a trailing ``/`` for directories, a leading ``/`` or an
-inner ``/`` anchors to the root, ``**`` spans directories), or when it lies outside the workspace
-(nothing outside the root is ours to send). The policy errs on the side of keeping files local.
+``credentials``, ``.git-credentials``, ``*.tfstate``, ``kubeconfig``, cloud credential files,
+anything in ``.ssh/``, ``.docker/``, ``.kube/``, ...), when it matches a pattern in
+``<root>/.codeswitchignore`` (gitignore-like syntax: ``#`` comments, ``!`` negation, a trailing
+``/`` for directories, a leading ``/`` or an inner ``/`` anchors to the root, ``**`` spans
+directories), or when it lies outside the workspace (nothing outside the root is ours to send).
+The policy errs on the side of keeping files local.
+What a file's *text* holds (a private key pasted into source) is checked by ``secret_scan``.
 """
 
 from __future__ import annotations
@@ -21,13 +24,22 @@ IGNORE_FILE = ".codeswitchignore"
 #: file-name patterns that are secret wherever they are (matched against the base name, any case)
 BUILTIN_PATTERNS: tuple[str, ...] = (
     ".env", ".env.*", "*.env", ".envrc",
-    "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx", "*.gpg", "*.asc",
+    "*.pem", "*.key", "*.p12", "*.pfx", "*.jks", "*.keystore", "*.kdbx", "*.gpg", "*.asc", "*.ppk",
     "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*",
-    "credentials", "credentials.*", ".netrc", ".pgpass", ".pypirc", ".npmrc", ".htpasswd",
+    "credentials", "credentials.*", ".netrc", "_netrc", ".pgpass", ".pypirc", ".npmrc", ".yarnrc.yml",
+    ".htpasswd", ".git-credentials", ".dockercfg", ".boto", ".s3cfg",
+    "*.tfstate", "*.tfstate.backup", "kubeconfig", "*.kubeconfig",
+    "application_default_credentials.json", "service-account*.json", "*-sa-key.json",
+    "accesstokens.json", "azureprofile.json", "msal_token_cache.*",
     "secrets.*", "*.secret", "*.secrets",
 )
-#: directories whose whole content is secret
-BUILTIN_DIRS: tuple[str, ...] = (".ssh", ".gnupg", ".aws")
+#: directories whose whole content is secret (.docker holds registry logins, .kube cluster tokens,
+#: .azure and gcloud's legacy_credentials cloud logins)
+BUILTIN_DIRS: tuple[str, ...] = (".ssh", ".gnupg", ".aws", ".docker", ".kube", ".azure", "legacy_credentials")
+#: (directory, file) pairs that are secret together: gcloud's credential stores
+BUILTIN_IN_DIR: tuple[tuple[str, str], ...] = (
+    ("gcloud", "credentials.db"), ("gcloud", "access_tokens.db"), ("gcloud", "properties"),
+)
 _SAFE_SUFFIXES = (".example", ".sample", ".template", ".dist")
 
 
@@ -123,6 +135,8 @@ def _builtin(rel: PurePosixPath) -> bool:
     if any(part in BUILTIN_DIRS for part in rel.parts[:-1]):
         return True
     name = rel.name.lower()
+    if rel.parent.name.lower() and (rel.parent.name.lower(), name) in BUILTIN_IN_DIR:
+        return True
     if name.endswith(_SAFE_SUFFIXES):
         return False
     return any(PurePosixPath(name).match(p) for p in BUILTIN_PATTERNS)

@@ -4,8 +4,9 @@ No feature logic lives here. ``FEATURES`` and ``COMMANDS`` list every method the
 answers; the handler modules hold the functions and their capability options next to them, so
 adding a feature is one import and one row. :class:`CodeswitchProtocol` adjusts pygls where the
 defaults do not fit: text sync goes to our own :class:`DocumentStore` (pygls's store rebuilds the
-whole text on every change), requests before ``initialize`` get ServerNotInitialized, a request
-whose params do not deserialize gets InvalidParams instead of no answer, and the position
+whole text on every change), requests before ``initialize`` get ServerNotInitialized, requests
+after ``shutdown`` get InvalidRequest, a request whose params do not deserialize gets
+InvalidParams instead of no answer, and the position
 encoding is utf-8 when the client offers it, utf-16 otherwise.
 """
 
@@ -16,10 +17,15 @@ import logging
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerNotInitialized
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcServerNotInitialized,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, default_converter
 from pygls.protocol.language_server import lsp_method
@@ -34,6 +40,7 @@ from codeswitch.handlers import actions, info, inline, lifecycle, refactor, scop
 from codeswitch.handlers.files import FileJudge
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
+from codeswitch.transport import serve_stdio
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +100,10 @@ class State:
     #: where each open document sits and whether it is secret, by URI
     files: FileJudge = field(default_factory=FileJudge)
     edit_engine: EditEngine | None = None
+    #: why the usage ledger could not be opened (told to the client once, after initialize)
+    ledger_error: str | None = None
+    #: config problems already shown to the user (each is reported once per session)
+    reported: set[str] = field(default_factory=set)
     #: pending index refreshes of open documents, by URI
     index_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     #: the last function edit per URI that was escalated to the workspace tier: (instruction, what
@@ -106,6 +117,7 @@ class State:
     def set_config(self, config: Config, problems: list[ConfigProblem]) -> None:
         self.config = config
         self.problems = tuple(problems)
+        self.files.exclude = tuple(config.exclude)  # an excluded document is never sent either
         self.provider_keys = available_providers(config)
 
 
@@ -170,6 +182,14 @@ class CodeswitchProtocol(LanguageServerProtocol):
                 return _BadRequest(data["id"], str(data["method"]), exc)
             raise
 
+    def _send_response(self, msg_id: Any, result: Any = None, error: Any = None) -> None:
+        """Internal errors go to the client without pygls's traceback (it is in the server's log)."""
+        data = getattr(error, "data", None)
+        if isinstance(data, dict) and "traceback" in data:
+            log.warning("request %s failed: %s", msg_id, getattr(error, "message", error))
+            error.data = None
+        super()._send_response(msg_id, result, error)
+
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _BadRequest):
             log.warning("invalid params for %s", message.method)
@@ -182,6 +202,11 @@ class CodeswitchProtocol(LanguageServerProtocol):
                 error = JsonRpcServerNotInitialized(f"{method}: the server is not initialized yet")
                 self._send_response(message.id, None, error.to_response_error())
             return  # notifications before initialize are dropped (LSP)
+        if self._shutdown and method not in (None, types.EXIT):
+            if getattr(message, "id", None) is not None:  # LSP: InvalidRequest after shutdown
+                late = JsonRpcInvalidRequest(f"{method}: the server is shutting down")
+                self._send_response(message.id, None, late.to_response_error())
+            return
         super().handle_message(message)
 
 
@@ -192,6 +217,10 @@ class CodeswitchServer(LanguageServer):
         super().__init__(NAME, __version__, types.TextDocumentSyncKind.Incremental,
                          protocol_cls=CodeswitchProtocol, converter_factory=default_converter)
         self.state = state or State()
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """Serve over stdio, reading with codeswitch.transport (size cap, strict JSON-RPC shape)."""
+        serve_stdio(self, stdin, stdout)
 
     @property
     def documents(self) -> DocumentStore:

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMANDS: tuple[str, ...] = ("harness", "scope", "route", "doctor", "demo", "stats", "serve")
+SUBCOMMANDS: tuple[str, ...] = ("harness", "scope", "route", "doctor", "trust", "demo", "stats", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,8 +2,10 @@
 
 Lists the tree-sitter grammars, the config files found and their problems, which providers have
 an API key (never the key itself), where the ledger lives, and each tier's model chain after
-dropping models without a key. Exit status 1 when there is a config problem or a tier has no
-model left, so scripts can check an installation.
+dropping models without a key. Exit status 1 when there is a config problem, a tier has no
+model left or the ledger cannot be opened, so scripts can check an installation. It reads the
+config like the server does: a workspace's ``.codeswitch.toml`` cannot set a key command for it
+to run unless the user trusted the workspace (``codeswitch trust``).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from codeswitch.config import (
     load_config,
     user_config_path,
 )
+from codeswitch.ledger import Ledger, LedgerError
 from codeswitch.routing import Budget, Health, route
 
 LEDGER_FILE = "ledger.sqlite3"
@@ -70,6 +73,22 @@ def _default_url(provider: str, catalog: Catalog, env: Mapping[str, str]) -> str
     return f"{default_base_url(models[0].api, env)} (default)"
 
 
+def _ledger_error(path: Path) -> str | None:
+    """Why the server could not keep its usage ledger at ``path`` (None: it can)."""
+    if path.exists():
+        try:
+            Ledger(path).close()
+        except LedgerError as exc:
+            return str(exc)
+        return None
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        return f"{path}: cannot be created ({parent} is not a writable directory)"
+    return None
+
+
 def report(root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Everything doctor shows, as plain data (never holds a key)."""
     from codeswitch.scope.syntax import loaded_grammars
@@ -99,7 +118,7 @@ def report(root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
                    "base_url": p.base_url or _default_url(name, catalog, environ)}
             for name, p in config.providers.items()
         },
-        "ledger": {"path": str(ledger), "exists": ledger.is_file()},
+        "ledger": {"path": str(ledger), "exists": ledger.is_file(), "error": _ledger_error(ledger)},
         "catalog": {"models": len(catalog.models), "path": config.catalog_path or "(shipped)"},
         "tiers": tiers,
     }
@@ -116,7 +135,8 @@ def render(data: Mapping[str, Any]) -> str:
     for name, p in data["providers"].items():
         lines.append(f"  {name:<10} {p['status']}; base_url {p['base_url']}")
     ledger = data["ledger"]
-    lines.append(f"ledger\n  {ledger['path']} ({'exists' if ledger['exists'] else 'not created yet'})")
+    state = ledger["error"] or ("exists" if ledger["exists"] else "not created yet")
+    lines.append(f"ledger\n  {ledger['path']} ({state})")
     lines.append(f"catalog\n  {data['catalog']['models']} models, {data['catalog']['path']}")
     lines.append("model chains (models without a key dropped)")
     for tier, t in data["tiers"].items():
@@ -129,4 +149,4 @@ def run(args: argparse.Namespace) -> int:
     data = report(Path(args.root))
     print(json.dumps(data, indent=2) if args.json else render(data))
     empty = any(not t["chain"] for t in data["tiers"].values())
-    return 1 if data["problems"] or empty else 0
+    return 1 if data["problems"] or empty or data["ledger"]["error"] else 0

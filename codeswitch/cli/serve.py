@@ -1,5 +1,8 @@
 """``codeswitch serve``: run the language server on stdio (default) or TCP.
 
+Over TCP (``--tcp HOST:PORT``) the server listens on a loopback address only, serves one
+client, and requires a token in ``initialize`` (see :mod:`codeswitch.tcp` and docs/server.md).
+
 Logs go to stderr (stdout is the protocol), to ``--log-file`` if given (appended, same level), and,
 at warning level and above, to the client as ``window/logMessage``. Nothing logged holds a key:
 providers and config never put one in a message.
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -19,7 +23,11 @@ def register(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the language server (stdio by default)",
                        description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--stdio", action="store_true", help="talk LSP over stdin/stdout (the default)")
-    p.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP address instead of stdio")
+    p.add_argument("--tcp", metavar="HOST:PORT",
+                   help="listen on a loopback TCP address instead of stdio (port 0: any free port)")
+    p.add_argument("--token-file", metavar="PATH",
+                   help="with --tcp: the client's token, in a file only its owner can read (created "
+                        "with a new token if missing); without it a token is generated and printed")
     p.add_argument("--log-level", choices=LEVELS, default="warning",
                    help="stderr log level (default: warning)")
     p.add_argument("--log-file", metavar="PATH", help="also append the log to this file")
@@ -28,7 +36,7 @@ def register(sub: Any) -> None:
 
 def _address(value: str) -> tuple[str, int] | None:
     host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
         return None
     return host or "127.0.0.1", int(port)
 
@@ -54,6 +62,24 @@ def run(args: argparse.Namespace) -> int:
     if args.tcp and address is None:
         print(f"codeswitch serve: --tcp wants HOST:PORT, got {args.tcp!r}", file=sys.stderr)
         return 2
+    token: str | None = None
+    if address is not None:
+        from codeswitch import tcp
+
+        host = tcp.loopback_host(address[0])
+        if host is None:
+            print(f"codeswitch serve: --tcp listens on a loopback address only (127.0.0.1, ::1, "
+                  f"localhost), not {address[0]!r}", file=sys.stderr)
+            return 2
+        address = (host, address[1])
+        try:
+            token = tcp.read_token_file(Path(args.token_file)) if args.token_file else tcp.new_token()
+        except tcp.TokenError as exc:
+            print(f"codeswitch serve: --token-file: {exc}", file=sys.stderr)
+            return 2
+    elif args.token_file:
+        print("codeswitch serve: --token-file goes with --tcp", file=sys.stderr)
+        return 2
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if args.log_file:
         try:
@@ -73,8 +99,16 @@ def run(args: argparse.Namespace) -> int:
 
     server = create_server()
     logging.getLogger("codeswitch").addHandler(ClientLogHandler(server))
-    if address is not None:
-        server.start_tcp(*address)
+    if address is not None and token is not None:
+        from codeswitch import tcp
+
+        shown = f"token in {args.token_file}" if args.token_file else f"token {token}"
+
+        def announce(port: int) -> None:
+            print(f"codeswitch serve: listening on {address[0]}:{port} for one client; {shown}",
+                  file=sys.stderr, flush=True)
+
+        tcp.serve(server, address[0], address[1], token, announce)
     else:
         server.start_io()
     return 0

@@ -129,7 +129,7 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         p = plan(state, snap, span, instruction)
     record = remember_route(state, EDIT_METHOD, uri, p.decision, p.scope.reasons)
     if secret(state, snap):
-        why_not = f"{rel_path(state, snap)} is a secret or ignored file: its text is never sent to a model"
+        why_not = f"{rel_path(state, snap)} is a secret, ignored or excluded file: never sent to a model"
         return _result(p, error=("secret", why_not)), None
     rel = rel_path(state, snap)
     guarded = protected_reason(rel) if rel is not None and snap.path is not None else None
@@ -154,7 +154,8 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         except AllModelsFailed as exc:
             tried = tuple((a.model_key, a.kind) for a in exc.attempts)
             failed = EditOutcome(snap.version, "", "", (), p.target, None, tried)
-            return _result(p, outcome=failed, error=(exc.kind, str(exc))), None  # all_models_failed, deadline
+            # all_models_failed, deadline, secret_content: the kind says which
+            return _result(p, outcome=failed, error=(exc.kind, str(exc))), None
         served(ls, record, outcome.model)
         if outcome.error is not None:
             if outcome.error[0] == "workspace_scope" and outcome.edits:

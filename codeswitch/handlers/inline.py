@@ -152,7 +152,7 @@ class InlineService:
                                                      rel_path=facts.rel_path)
             except AllModelsFailed as exc:
                 if not self._show_dispatch_notices(dispatcher, notify):
-                    self._show_once(notify, "all", f"codeswitch: inline completion failed: {exc}")
+                    self._show_once(notify, exc.kind, f"codeswitch: inline completion failed: {exc}")
                 return None
             if ticket.superseded or store.version(uri) != snap.version:
                 raise asyncio.CancelledError("the document changed while the model was answering")

@@ -59,8 +59,9 @@ def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
     _load(state)
     try:
         state.ledger = Ledger()
-    except LedgerError as exc:
-        log.warning("usage ledger disabled: %s", exc)
+    except LedgerError as exc:  # shown to the user once the client listens (initialized)
+        state.ledger_error = f"usage ledger disabled (no spend tracking or daily budget): {exc}"
+        log.warning("%s", state.ledger_error)
     state.dispatcher = Dispatcher(state.config, state.catalog, state.ledger)
     if state.root is not None and state.root.is_dir():
         state.index = WorkspaceIndex(state.root)
@@ -68,10 +69,13 @@ def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
 
 
 def report_problems(ls: CodeswitchServer, problems: list[ConfigProblem] | tuple[ConfigProblem, ...]) -> None:
-    """Bad settings: one warning the user sees, each problem in the log (file and key named)."""
-    if not problems:
+    """Bad settings: one warning the user sees, each problem in the log (file and key named).
+
+    A problem is reported once per session: reloading the same config does not repeat it."""
+    lines = [str(p) for p in problems if str(p) not in ls.state.reported]
+    ls.state.reported.update(lines)
+    if not lines:
         return
-    lines = [str(p) for p in problems]
     for line in lines:
         ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"codeswitch config: {line}"))
     more = f" (and {len(lines) - 1} more, see the log)" if len(lines) > 1 else ""
@@ -81,6 +85,9 @@ def report_problems(ls: CodeswitchServer, problems: list[ConfigProblem] | tuple[
 
 async def initialized(ls: CodeswitchServer, params: types.InitializedParams) -> None:
     report_problems(ls, ls.state.problems)
+    if ls.state.ledger_error is not None:
+        ls.window_show_message(types.ShowMessageParams(
+            types.MessageType.Warning, f"codeswitch: {ls.state.ledger_error}"))
     await _watch_files(ls)
     index, root = ls.state.index, ls.state.root
     if index is not None and root is not None:

@@ -226,7 +226,7 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
             outcome = err.message
             return _result(**base, **_spend(caps), **_refused(overlay),
                            error={"kind": err.kind, "message": err.message})
-        except ProviderError as err:  # AllModelsFailed, DeadlineExceeded: the kind says which
+        except ProviderError as err:  # AllModelsFailed, DeadlineExceeded, secret_content: the kind says which
             outcome = "every model failed" if isinstance(err, AllModelsFailed) else err.message
             return _result(**base, **_spend(caps), **_refused(overlay),
                            error={"kind": err.kind, "message": str(err)})

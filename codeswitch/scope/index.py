@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codeswitch.diskio import is_regular, read_regular
+from codeswitch.secrets import is_secret
 
 from .history import CoChange, read_history
 from .ignore import SKIP_DIRS, IgnoreRules, is_virtualenv
@@ -144,6 +145,8 @@ class WorkspaceIndex:
                     continue
                 if not is_regular(here / f):  # a named pipe, socket or device is never opened
                     continue
+                if is_secret(here / f, root):  # by name, .codeswitchignore, or a link out of the root
+                    continue
                 yield rel, language
 
     @staticmethod
@@ -187,7 +190,7 @@ class WorkspaceIndex:
             return
         language = language or language_for(None, rel)
         data = text.encode("utf-8", errors="surrogatepass")
-        if language is None or len(data) > MAX_FILE_BYTES:
+        if language is None or len(data) > MAX_FILE_BYTES or self._private(rel):
             self._put(rel, None)
             return
         self._put(rel, _tag(language, data, rel, tree))
@@ -198,10 +201,18 @@ class WorkspaceIndex:
         if self._outside(rel):
             return
         language = language_for(None, rel)
-        if self.root is None or language is None or self.ignore.ignores(rel) or self.excluded.ignores(rel):
+        if self.root is None or language is None or self.ignore.ignores(rel) or self.excluded.ignores(rel) \
+                or self._private(rel):
             self._put(rel, None)
             return
         self._put(rel, self._read_and_tag(self.root / rel, rel, language))
+
+    def _private(self, rel: str) -> bool:
+        """Never listed: a secret, ignored (.codeswitchignore) or excluded file, or a link leading
+        out of the root (its name alone can say too much)."""
+        if self.root is None:
+            return True
+        return self.excluded.ignores(rel) or is_secret(self.root / rel, self.root)
 
     def remove(self, path: str | Path) -> None:
         self._put(self.relative(path), None)

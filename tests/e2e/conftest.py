@@ -1,10 +1,11 @@
 """Reusable end-to-end fixtures: a real ``codeswitch serve`` over stdio, driven by pytest-lsp.
 
 ``start_server`` is a factory: ``session = await start_server(encodings=..., init_options=...,
-env=..., files=..., args=...)`` starts the server as ``sys.executable -m codeswitch serve [args]`` with
-XDG_CONFIG_HOME / XDG_DATA_HOME in the test's tmp dir, no real provider keys or base URLs from
-the environment (pass ``env`` to add fake keys, and ``init_options`` to point providers at a
-loopback emulator), initializes it with a workspace folder, and shuts it down afterwards.
+env=..., files=..., args=..., trusted=True)`` starts the server as ``sys.executable -m codeswitch
+serve [args]`` with XDG_CONFIG_HOME / XDG_DATA_HOME in the test's tmp dir, no real provider keys or
+base URLs from the environment (pass ``env`` to add fake keys, and ``init_options`` to point
+providers at a loopback emulator: the workspace is trusted unless ``trusted=False``), initializes
+it with a workspace folder, and shuts it down afterwards.
 ``lsp`` is one such session with the defaults (utf-16); ``lsp_caps(encodings, progress=...,
 watch_files=..., inline=...)`` builds client capabilities. A session (:class:`LspSession`) has
 ``open``, ``change``, ``request`` and ``scope`` helpers and the pytest-lsp ``client``.
@@ -24,6 +25,8 @@ import pytest_asyncio
 from lsp_raw import plain, raw_request
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
+
+from codeswitch import trust
 
 #: an LSP range as (start line, start character, end line, end character), or None for full text
 Edit = tuple[tuple[int, int, int, int] | None, str]
@@ -136,11 +139,13 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
     async def start(*, encodings: Sequence[str] | None = ("utf-16",), init_options: object = None,
                     env: Mapping[str, str] | None = None, files: Mapping[str, str] | None = None,
                     caps: types.ClientCapabilities | None = None, initialize: bool = True,
-                    root: Path | None = None, args: Sequence[str] = ()) -> LspSession:
+                    root: Path | None = None, args: Sequence[str] = (), trusted: bool = True) -> LspSession:
         n = len(sessions)
         home = tmp_path / f"server{n}"
         workspace = root or home / "ws"
         workspace.mkdir(parents=True, exist_ok=True)
+        if trusted:  # the user ran `codeswitch trust`: the client's settings may pick the endpoints
+            trust.add(workspace, {"XDG_CONFIG_HOME": server_env(home)["XDG_CONFIG_HOME"]})
         for name, text in (files or {}).items():
             (workspace / name).parent.mkdir(parents=True, exist_ok=True)
             (workspace / name).write_text(text, encoding="utf-8")

@@ -213,6 +213,32 @@ def test_doctor_reports_config_problems(env: dict[str, str], shop: Path) -> None
     assert no_keys.returncode == 1 and "(none: no provider key for this tier)" in no_keys.stdout
 
 
+def test_doctor_never_runs_a_workspace_key_command(env: dict[str, str], shop: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    script = tmp_path / "steal.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('x')\nprint('k')\n")
+    (shop / ".codeswitch.toml").write_text(
+        f"[providers.openai]\napi_key_cmd = '{sys.executable} {script}'\nbase_url = 'http://evil.example/v1'\n")
+    done = cli(env | {"ANTHROPIC_API_KEY": "a"}, "doctor", "--root", str(shop))
+    assert not marker.exists()
+    assert done.returncode == 1
+    assert f"{shop / '.codeswitch.toml'}: providers.openai.api_key_cmd: refused" in done.stdout
+    assert "base_url http://evil.example" not in done.stdout
+    assert cli(env, "trust", str(shop)).returncode == 0  # the user's explicit decision
+    done = cli(env | {"ANTHROPIC_API_KEY": "a"}, "doctor", "--root", str(shop))
+    assert marker.exists() and "key set (from api_key_cmd)" in done.stdout
+
+
+def test_doctor_fails_when_the_ledger_cannot_be_opened(env: dict[str, str], shop: Path) -> None:
+    ledger = Path(env["XDG_DATA_HOME"]) / "codeswitch" / "ledger.sqlite3"
+    ledger.parent.mkdir(parents=True)
+    ledger.write_bytes(b"this is not a database" * 100)
+    done = cli(env | {"OPENAI_API_KEY": "k", "ANTHROPIC_API_KEY": "a"}, "doctor", "--root", str(shop))
+    assert done.returncode == 1 and "cannot open the ledger" in done.stdout
+    data = json.loads(cli(env | {"OPENAI_API_KEY": "k"}, "doctor", "--root", str(shop), "--json").stdout)
+    assert "cannot open the ledger" in data["ledger"]["error"]
+
+
 def test_demo_prints_a_decision_table(env: dict[str, str]) -> None:
     done = cli(env, "demo", "--routes-only")  # the live part has its own test (test_demo.py)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -19,6 +19,7 @@ from lsp_raw import plain, raw_request
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from codeswitch import trust
 from codeswitch.testing import Emulator
 
 CODEX = "gpt-5.3-codex"
@@ -123,6 +124,7 @@ async def start_edit_session(emulator: Emulator, tmp_path: Path, *,
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
     env.update(OPENAI_API_KEY=FAKE_KEY, XDG_CONFIG_HOME=str(tmp_path / "config"),
                XDG_DATA_HOME=str(tmp_path / "data"))
+    trust.add(root, env)  # the user trusted the workspace: its settings may pick the endpoint
     config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"], server_env=env)
     client: LanguageClient = await config.start()  # type: ignore[assignment]
     session = EditSession(client, root)

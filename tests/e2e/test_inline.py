@@ -17,6 +17,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from codeswitch import trust
 from codeswitch.catalog import load_catalog
 from codeswitch.ledger import LEDGER_FILE, Ledger
 from codeswitch.testing import Emulator, Fault, LatencyProfile
@@ -90,6 +91,7 @@ async def _start(emulator: Emulator, tmp_path: Path, caps: types.ClientCapabilit
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
     env.update(OPENAI_API_KEY=FAKE_KEY, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(data))
     env.update(keys or {})
+    trust.add(root, env)  # the user trusted the workspace: its settings may pick the endpoint
     config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"], server_env=env)
     client: LanguageClient = await config.start()  # type: ignore[assignment]
     session = Session(client, root, data)

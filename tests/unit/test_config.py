@@ -74,7 +74,7 @@ def test_nested_provider_and_tier_settings(env: dict[str, str], ws: Path) -> Non
         '[providers.openai.timeouts]\nidle_s = 3\n'
         '[tiers.inline]\nchain = ["codestral", "gpt-5.1-codex-mini"]\nlatency_budget_ms = 800\n'
     )
-    config, problems = load_config(ws, None, env=env)
+    config, problems = load_config(ws, None, env=env, trusted=True)  # a workspace the user trusted
     assert problems == []
     assert config.providers["openai"].base_url == "http://127.0.0.1:9999/v1"
     assert config.providers["openai"].timeouts.idle_s == 3.0
@@ -171,14 +171,15 @@ def test_client_options_not_an_object(env: dict[str, str], ws: Path) -> None:
 
 
 def test_bad_catalog_path_falls_back(env: dict[str, str], ws: Path) -> None:
-    config, problems = load_config(ws, {"catalog_path": str(ws / "none.toml")}, env=env)
+    config, problems = load_config(ws, {"catalog_path": str(ws / "none.toml")}, env=env, trusted=True)
     assert config.tiers == Config().tiers
     assert [p.key for p in problems] == ["catalog_path"]
 
 
 def test_base_url_env_honoured_only_when_config_sets_none(env: dict[str, str], ws: Path) -> None:
     env = env | {"OPENAI_BASE_URL": "http://127.0.0.1:1/v1/", "ANTHROPIC_BASE_URL": "http://127.0.0.1:2"}
-    config, _ = load_config(ws, {"providers": {"anthropic": {"base_url": "http://127.0.0.1:3"}}}, env=env)
+    config, _ = load_config(ws, {"providers": {"anthropic": {"base_url": "http://127.0.0.1:3"}}}, env=env,
+                            trusted=True)
     assert config.providers["openai"].base_url == "http://127.0.0.1:1/v1"
     assert config.providers["anthropic"].base_url == "http://127.0.0.1:3"
     assert config.providers["cerebras"].base_url == "https://api.cerebras.ai/v1"  # not OpenAI's gateway

@@ -139,8 +139,10 @@ def test_api_key_cmd_runs_once_per_batch(shop: Path, tmp_path: Path) -> None:
     script.write_text(f"open({str(count)!r}, 'a').write('x')\nprint('cmd-key')\n")
     other = tmp_path / "other"
     shutil.copytree(shop, other)
-    options = {"providers": {"openai": {"api_key_cmd": f"{sys.executable} {script}"}}}
-    pipeline = Pipeline(env=env_for(tmp_path), init_options=options)
+    user = tmp_path / "cfg" / "codeswitch" / "config.toml"  # a key command is the user's own setting
+    user.parent.mkdir(parents=True)
+    user.write_text(f"[providers.openai]\napi_key_cmd = '{sys.executable} {script}'\n")
+    pipeline = Pipeline(env=env_for(tmp_path))
     for root in (shop, other, shop):
         routed = pipeline.run(Case(str(root), "orders.py", (44, 4), (44, 4), "fix", "edit"))
         assert not routed.keys_assumed and routed.decision.chain[0] == "gpt-5.3-codex"

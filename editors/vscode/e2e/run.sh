@@ -77,6 +77,15 @@ PIDS+=($!)
 wait_for 60 "the emulator" grep -q 'listening on' "$WORK/emulator.log"
 EMU_URL=$(grep -o 'http://127.0.0.1:[0-9]*' "$WORK/emulator.log" | head -1)
 
+# endpoints come from the user's own config file (editor settings may not set them: docs/config.md)
+mkdir -p "$WORK/config/codeswitch"
+cat >"$WORK/config/codeswitch/config.toml" <<TOML
+[providers.openai]
+base_url = "$EMU_URL/v1"
+[providers.anthropic]
+base_url = "$EMU_URL"
+TOML
+
 cat >"$WORK/user-data/User/settings.json" <<JSON
 {
   "codeswitch.server.python": "$PY",
@@ -85,10 +94,6 @@ cat >"$WORK/user-data/User/settings.json" <<JSON
     "ANTHROPIC_API_KEY": "sk-ant-e2e-fake",
     "XDG_CONFIG_HOME": "$WORK/config",
     "XDG_DATA_HOME": "$WORK/data"
-  },
-  "codeswitch.providers": {
-    "openai": { "base_url": "$EMU_URL/v1" },
-    "anthropic": { "base_url": "$EMU_URL" }
   },
   "codeswitch.trace.server": "messages",
   "editor.quickSuggestions": { "other": "off", "comments": "off", "strings": "off" },

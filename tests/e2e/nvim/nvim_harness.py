@@ -20,6 +20,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from codeswitch import trust
+
 ROOT = Path(__file__).resolve().parents[3]
 PLUGIN_DIR = ROOT / "editors" / "neovim"
 PRELUDE = Path(__file__).with_name("prelude.lua")
@@ -120,6 +122,7 @@ def run_probe(probe: str, *, workspace: Path, emulator: EmulatorProcess | None, 
     env = clean_env(tmp)
     server_env = {"OPENAI_API_KEY": FAKE_KEY, "XDG_CONFIG_HOME": env["XDG_CONFIG_HOME"],
                   "XDG_DATA_HOME": env["XDG_DATA_HOME"]}
+    trust.add(workspace, server_env)  # the user trusted it: its settings may point at the emulator
     result_file = tmp / "probe-result.json"
     result_file.unlink(missing_ok=True)
     config = {
