@@ -78,7 +78,7 @@ def _kept(features: dict[str, float], vocab: set[str]) -> dict[str, float]:
     return {k: v for k, v in features.items() if v and (not k.startswith("word.") or k in vocab)}
 
 
-def fit(rows: Sequence[Row], c: float, balanced: bool = True) -> ScopeModel:
+def fit(rows: Sequence[Row], c: float, balanced: bool = False) -> ScopeModel:
     """Multinomial logistic regression on standardized features, folded back to raw weights."""
     vocab = vocabulary(rows)
     vec = DictVectorizer(sparse=False)
@@ -198,14 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--c", type=float, default=0.3, help="inverse regularization strength")
     ap.add_argument("--penalty", type=float, default=None,
                     help="under-routing penalty (default: the smallest on a grid with macro under ≤ 10%%)")
-    ap.add_argument("--unbalanced", action="store_true")
+    ap.add_argument("--balanced", action="store_true", help="weigh the classes equally (default: as found)")
     ap.add_argument("--write", action="store_true", help=f"write {MODEL_PATH.name}")
     args = ap.parse_args(argv)
     rows = load(args.features)
     if not rows:
         print("skipped: no feature rows (run extract.py first)")
         return 0
-    balanced = not args.unbalanced
+    balanced = args.balanced
     by_project = lopo(rows, args.c, balanced)
     pooled = [(r, z) for items in by_project.values() for r, z in items]
     t = fit_temperature([z for _, z in pooled], [ORDER[r["label"]] for r, _ in pooled])
