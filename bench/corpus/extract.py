@@ -106,7 +106,7 @@ def case_key(case: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def features_for(tree: Tree, case: dict[str, Any]) -> dict[str, float]:
+def features_for(tree: Tree, case: dict[str, Any]) -> tuple[dict[str, float], str | None]:
     path = tree.where / case["file"]
     text = path.read_bytes().decode("utf-8", errors="replace")
     snap = Snapshot.from_text(text, path=path, uri=path.as_uri())
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                                        "label": case["label"], "variant": case.get("variant", "subject")}
                 try:
                     tree.goto(case["parent"])
-                    row["features"] = features_for(tree, case)
+                    row["features"], row["explicit"] = features_for(tree, case)
                 except Exception as exc:  # one bad case never stops the run
                     failed += 1
                     row["error"] = f"{type(exc).__name__}: {exc}"

@@ -132,6 +132,12 @@ def _probs(z: Sequence[float], t: float) -> list[float]:
     return [x / s for x in e]
 
 
+def decided(row: Row, probs: Sequence[float], penalty: float) -> str:
+    """The estimator's scope: what the request states outright, else the learned choice."""
+    explicit = row.get("explicit")
+    return str(explicit) if explicit else SCOPES[choose(probs, penalty)]
+
+
 def tier_cost(scope: str) -> float:
     (i, o), (pi, po) = TYPICAL[scope], PRICES[scope]
     return (i * pi + o * po) / 1e6
@@ -209,12 +215,14 @@ def main(argv: list[str] | None = None) -> int:
     by_project = lopo(rows, args.c, balanced)
     pooled = [(r, z) for items in by_project.values() for r, z in items]
     t = fit_temperature([z for _, z in pooled], [ORDER[r["label"]] for r, _ in pooled])
-    print(f"{len(rows)} cases from {len(by_project)} projects; C={args.c}; temperature {t:.2f}")
+    stated = sum(1 for r in rows if r.get("explicit"))
+    print(f"{len(rows)} cases from {len(by_project)} projects; C={args.c}; temperature {t:.2f}; "
+          f"{stated} decided by what the request states outright (selection, sure wording, interface)")
 
     def routed(penalty: float, variant: str | None) -> dict[str, list[tuple[str, str]]]:
         out: dict[str, list[tuple[str, str]]] = {}
         for project, items in by_project.items():
-            pairs = [(r["label"], SCOPES[choose(_probs(z, t), penalty)]) for r, z in items
+            pairs = [(r["label"], decided(r, _probs(z, t), penalty)) for r, z in items
                      if variant is None or r.get("variant", "subject") == variant]
             if pairs:
                 out[project] = pairs
@@ -239,6 +247,8 @@ def main(argv: list[str] | None = None) -> int:
     conf_items = []
     for _, items in by_project.items():
         for r, z in items:
+            if r.get("explicit"):
+                continue  # stated outright: no probability behind it
             probs = _probs(z, t)
             k = choose(probs, chosen)
             conf_items.append((probs[k], SCOPES[k] == r["label"]))
@@ -248,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.click:
         click = load([args.click])
         vocab = set(final.weights)
-        pairs = [(r["label"], SCOPES[choose(final.probabilities(_kept(r["features"], vocab)), chosen)])
+        pairs = [(r["label"], decided(r, final.probabilities(_kept(r["features"], vocab)), chosen))
                  for r in click]
         print_table("public click cases (model trained on every corpus project)", {"click": pairs})
     if args.write:

@@ -133,9 +133,12 @@ def _evidence(snapshot: Snapshot, request: ScopeRequest,
 
 
 def edit_features(snapshot: Snapshot, request: ScopeRequest,
-                  index: WorkspaceIndex | None) -> dict[str, float]:
-    """The named features an edit request's scope is decided on (what the model is trained on)."""
-    return _evidence(snapshot, request, index)[0].features()
+                  index: WorkspaceIndex | None) -> tuple[dict[str, float], ScopeName | None]:
+    """The named features an edit request's scope is decided on (what the model is trained on),
+    and the scope the request states outright (decided without the model), if any."""
+    ev, _ = _evidence(snapshot, request, index)
+    explicit = _explicit(ev, index)
+    return ev.features(), explicit[0] if explicit is not None else None
 
 
 def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
@@ -196,6 +199,10 @@ def _explicit(ev: Evidence, index: WorkspaceIndex | None) -> tuple[ScopeName, fl
         if intent.reach == "function" and ev.anchor is None:
             return None
         return intent.reach, min(0.95, 0.45 + intent.weight / 2), list(intent.reasons)
+    if intent.signature_change and ev.others and ev.symbol:
+        n = len(ev.others)
+        used = f"changes the interface of `{ev.symbol}`, used in {n} other file{'s' if n != 1 else ''}"
+        return "workspace", 0.7, [*intent.reasons, used]
     if not intent.reasons and ev.features().get("words.none") and ev.anchor is not None:
         return "function", 0.5, ["no instruction yet: the definition around the cursor"]
     if ev.selected and len(ev.tops) <= 1 and (ev.anchor is not None or ev.tops):

@@ -50,7 +50,7 @@ def ws(tmp_path: Path) -> tuple[WorkspaceIndex, Snapshot]:
 def features(snap: Snapshot, index: WorkspaceIndex | None, line: int, col: int,
              instruction: str) -> dict[str, float]:
     pos = Pos(line, col)
-    return edit_features(snap, ScopeRequest("edit", Span(pos, pos), instruction), index)
+    return edit_features(snap, ScopeRequest("edit", Span(pos, pos), instruction), index)[0]
 
 
 def test_features_say_where_the_cursor_is(ws: tuple[WorkspaceIndex, Snapshot]) -> None:

@@ -96,13 +96,15 @@ def shares(scope: Scope) -> dict[str, float]:
     return {k: float(v) for k, v in (part.split() for part in scope.reasons[0].split(", "))}
 
 
-def test_callers_in_other_files_move_an_interface_change_towards_workspace(
-        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+def test_an_interface_change_reaches_the_files_that_use_it(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
     _, index, snap = ws
     used = edit(snap, index, at(snap, "row = conn.get(uid)"), "add a start parameter")  # fetch_user
+    assert used.scope == "workspace" and used.symbol == "fetch_user"
+    assert set(used.files) == {"pkg/core.py", "pkg/api.py", "pkg/cli.py"}
+    assert any("used in 2 other files" in r for r in used.reasons)
     unused = edit(snap, index, at(snap, "total += i"), "add a start parameter")  # helper: no callers
-    assert shares(used)["workspace"] > shares(unused)["workspace"]
-    assert unused.anchor_name == "helper" and unused.files == ("pkg/core.py",)
+    assert set(shares(unused)) == {"inline", "function", "workspace"}  # the learned decision
+    assert unused.anchor_name == "helper"
 
 
 def test_constructor_change_follows_the_class(ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
