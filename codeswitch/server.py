@@ -5,8 +5,9 @@ answers; the handler modules hold the functions and their capability options nex
 adding a feature is one import and one row. :class:`CodeswitchProtocol` adjusts pygls where the
 defaults do not fit: text sync goes to our own :class:`DocumentStore` (pygls's store rebuilds the
 whole text on every change), requests before ``initialize`` get ServerNotInitialized, a request
-whose params do not deserialize gets InvalidParams instead of no answer, and the position
-encoding is utf-8 when the client offers it, utf-16 otherwise.
+whose params do not deserialize gets InvalidParams instead of no answer, the position
+encoding is utf-8 when the client offers it, utf-16 otherwise, and nothing is written once the
+client is gone (after ``exit`` or a failed write: :mod:`codeswitch.client_writer`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import logging
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams, JsonRpcServerNotInitialized
@@ -26,11 +27,13 @@ from pygls.protocol.language_server import lsp_method
 
 from codeswitch import __version__
 from codeswitch.catalog import Catalog, load_catalog
+from codeswitch.client_writer import ClientWriter
 from codeswitch.config import Config, ConfigProblem, available_providers
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
 from codeswitch.features.edit import EditEngine
 from codeswitch.handlers import actions, info, inline, lifecycle, refactor, scope_request, text_sync
+from codeswitch.handlers.background import Background
 from codeswitch.handlers.files import FileJudge
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
@@ -51,6 +54,7 @@ FEATURES: list[Feature] = [
     Feature(types.INITIALIZE, lifecycle.initialize),
     Feature(types.INITIALIZED, lifecycle.initialized),
     Feature(types.SHUTDOWN, lifecycle.shutdown),
+    Feature(types.EXIT, lifecycle.exit_server),
     Feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION, lifecycle.did_change_configuration),
     Feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES, lifecycle.did_change_watched_files),
     Feature(types.TEXT_DOCUMENT_DID_OPEN, text_sync.did_open),
@@ -95,6 +99,8 @@ class State:
     edit_engine: EditEngine | None = None
     #: pending index refreshes of open documents, by URI
     index_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
+    #: work outside any request (the first index build); shutdown and exit stop it
+    background: Background = field(default_factory=Background)
 
     def keys(self) -> frozenset[str]:
         """Providers that can be called (resolved when the config is loaded, not per request)."""
@@ -159,6 +165,14 @@ class CodeswitchProtocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(method)) is not None:
             yield handler, (params,), None
 
+    def set_writer(self, writer: Any, include_headers: bool = True) -> None:
+        super().set_writer(cast(Any, ClientWriter(writer)), include_headers)
+
+    @property
+    def connected(self) -> bool:
+        """A client to write to: not before the transport starts, nor after exit or a failed write."""
+        return isinstance(self.writer, ClientWriter) and not self.writer.closed
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
             return super().structure_message(data)
@@ -194,6 +208,14 @@ class CodeswitchServer(LanguageServer):
     def documents(self) -> DocumentStore:
         return self.state.documents
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows unexpected errors with window/showMessage: never once the client is gone."""
+        protocol = self.protocol
+        if isinstance(protocol, CodeswitchProtocol) and not protocol.connected:
+            log.warning("%s", error)
+            return
+        super().report_server_error(error, source)
+
     @property
     def settings(self) -> Config:
         return self.state.config
@@ -228,9 +250,9 @@ class ClientLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         protocol = self.server.protocol
-        if not record.name.startswith("codeswitch") or protocol.writer is None:
+        if not record.name.startswith("codeswitch") or not isinstance(protocol, CodeswitchProtocol):
             return
-        if not getattr(protocol, "initialized", False):
+        if not protocol.initialized or not protocol.connected:
             return
         try:
             asyncio.get_running_loop()

@@ -1,6 +1,6 @@
 """``codeswitch complete | edit | refactor``: the headless harness, an LSP client of ``codeswitch serve``.
 
-Each command starts the real server (``python -m codeswitch serve`` over stdio, or ``--server-cmd``),
+Each command starts the real server (``python -P -m codeswitch serve`` over stdio, or ``--server-cmd``),
 initializes it like an editor, opens the file and sends the same request an editor would:
 ``textDocument/inlineCompletion``, ``codeswitch/edit`` or ``codeswitch/refactor``. The server's
 ``$/progress`` is drawn on stderr. ``--apply`` writes the returned edit (all files or none, each
@@ -340,7 +340,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    ".git or .codeswitch.toml, else the current directory)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--server-cmd", default=None, metavar="CMD",
-                   help="the server command line (default: python -m codeswitch serve)")
+                   help="the server command line (default: python -P -m codeswitch serve)")
 
 
 def register(sub: Any) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import Any
 
@@ -69,12 +70,16 @@ def run(args: argparse.Namespace) -> int:
     if args.log_level != "debug":
         for handler in logging.getLogger().handlers:
             handler.addFilter(_quiet_expected_errors)
+    from codeswitch import __version__
     from codeswitch.server import ClientLogHandler, create_server
 
     server = create_server()
     logging.getLogger("codeswitch").addHandler(ClientLogHandler(server))
+    log = logging.getLogger("codeswitch.serve")
+    log.info("codeswitch %s serving on %s (pid %d)", __version__, args.tcp or "stdio", os.getpid())
     if address is not None:
         server.start_tcp(*address)
     else:
         server.start_io()
+    log.info("server stopped (pid %d)", os.getpid())
     return 0

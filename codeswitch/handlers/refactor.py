@@ -42,6 +42,7 @@ from codeswitch.scope.syntax import language_for
 from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 from codeswitch.team.overlay import LiveReader
 
+from .indexing import build_in_thread
 from .info import remember_route, served
 from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
 
@@ -115,7 +116,8 @@ async def _index(state: State, root: Path) -> WorkspaceIndex:
     if state.index is not None and state.index.ready:
         return state.index
     index = WorkspaceIndex(root)  # the background build has not finished: build one for this request
-    await asyncio.to_thread(index.build, root, state.config.exclude)
+    # cancelling the request (or stopping the server) stops this build at its next file
+    await build_in_thread(index, root, state.config.exclude, stopping=state.background.stopping)
     return index
 
 
