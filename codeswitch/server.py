@@ -86,6 +86,8 @@ class State:
     config: Config = field(default_factory=Config)
     catalog: Catalog = field(default_factory=load_catalog)
     problems: tuple[ConfigProblem, ...] = ()
+    #: the config problems last shown to the user (each is shown once while it lasts)
+    reported_problems: frozenset[str] = frozenset()
     index: WorkspaceIndex | None = None
     dispatcher: Dispatcher | None = None
     ledger: Ledger | None = None

@@ -34,6 +34,7 @@ from codeswitch.cli.harness_view import (
     usage_of,
     wants_color,
 )
+from codeswitch.cli.problems import check_config
 from codeswitch.config import data_dir
 from codeswitch.edits import split_lines
 from codeswitch.ledger import LEDGER_FILE
@@ -280,6 +281,7 @@ def run_complete(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     opts = _options(args, root)
+    check_config(root, "codeswitch complete", env=server_env(opts))
     return _serve("codeswitch complete", opts, complete(loc, opts),
                   lambda out: render_complete(out, loc.line_text, loc.character))
 
@@ -319,6 +321,7 @@ def run_refactor(args: argparse.Namespace) -> int:
 def _change(prog: str, method: str, params: dict[str, Any], opts: Options,
             opened: Location | None = None) -> int:
     """Send an edit or refactor request, then print (and with --apply write) what came back."""
+    check_config(opts.root, prog, env=server_env(opts))
     return _serve(prog, opts, change_request(method, params, opts, opened=opened),
                   lambda out: render_edit(out, apply=opts.apply, color=wants_color(opts.stdout)))
 

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from codeswitch.cli.pipeline import CaseError, Pipeline, Routed
+from codeswitch.cli.problems import print_problems
 from codeswitch.cli.scope import add_case_arguments, case_from_args, result_json
 
 
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         print("codeswitch route: give --file, --line and --character", file=sys.stderr)
         return 2
     try:
-        routed = Pipeline().run(case)
+        routed = Pipeline(on_problems=lambda problems: print_problems(problems, "codeswitch route")).run(case)
     except CaseError as exc:
         if args.json:
             print(json.dumps({"id": None, "error": {"kind": exc.kind, "message": exc.message}}))

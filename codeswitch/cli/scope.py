@@ -14,6 +14,7 @@ import sys
 from typing import Any
 
 from codeswitch.cli.pipeline import KINDS, Case, CaseError, Pipeline, Routed
+from codeswitch.cli.problems import print_problems
 
 
 def register(sub: Any) -> None:
@@ -121,7 +122,7 @@ def run_batch(path: str, pipeline: Pipeline) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    pipeline = Pipeline()
+    pipeline = Pipeline(on_problems=lambda problems: print_problems(problems, "codeswitch scope"))
     if args.batch is not None:
         return run_batch(args.batch, pipeline)
     case = case_from_args(args)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from codeswitch.catalog import CatalogError, load_catalog
+from codeswitch.cli.problems import print_problems
 from codeswitch.config import Config, load_config
 from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats, default_path
 
@@ -39,7 +40,8 @@ def run(args: argparse.Namespace) -> int:
     if args.days is not None and args.days <= 0:
         print("codeswitch stats: --days must be positive", file=sys.stderr)
         return 2
-    config, _problems = load_config(Path(args.root))
+    config, problems = load_config(Path(args.root))
+    print_problems(problems, "codeswitch stats")
     try:
         catalog = load_catalog(config.catalog_path)
     except CatalogError as exc:

@@ -68,15 +68,21 @@ def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
 
 
 def report_problems(ls: CodeswitchServer, problems: list[ConfigProblem] | tuple[ConfigProblem, ...]) -> None:
-    """Bad settings: one warning the user sees, each problem in the log (file and key named)."""
-    if not problems:
-        return
+    """Bad settings: one window/showMessage the user sees, each problem in the log (file and key named).
+
+    Once: a settings change or a config file save that leaves a problem as it was does not show it
+    again; only problems not shown before make a new message.
+    """
     lines = [str(p) for p in problems]
-    for line in lines:
+    new = [line for line in lines if line not in ls.state.reported_problems]
+    ls.state.reported_problems = frozenset(lines)
+    if not new:
+        return
+    for line in new:
         ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"codeswitch config: {line}"))
-    more = f" (and {len(lines) - 1} more, see the log)" if len(lines) > 1 else ""
+    more = f" (and {len(new) - 1} more, see the log)" if len(new) > 1 else ""
     ls.window_show_message(types.ShowMessageParams(
-        types.MessageType.Warning, f"codeswitch: bad configuration, using defaults for it: {lines[0]}{more}"))
+        types.MessageType.Warning, f"codeswitch: bad configuration, using defaults for it: {new[0]}{more}"))
 
 
 async def initialized(ls: CodeswitchServer, params: types.InitializedParams) -> None:
@@ -107,10 +113,9 @@ async def did_change_configuration(ls: CodeswitchServer, params: types.DidChange
     state = ls.state
     if params.settings is not None:
         state.init_options = params.settings
-    problems = _load(state)
+    report_problems(ls, _load(state))
     if state.dispatcher is not None:
         await state.dispatcher.reconfigure(state.config)
-    report_problems(ls, problems)
 
 
 async def did_change_watched_files(ls: CodeswitchServer, params: types.DidChangeWatchedFilesParams) -> None:
@@ -129,10 +134,9 @@ async def did_change_watched_files(ls: CodeswitchServer, params: types.DidChange
         else:
             await asyncio.to_thread(state.index.update_file, path)
     if reload:
-        problems = _load(state)
+        report_problems(ls, _load(state))
         if state.dispatcher is not None:
             await state.dispatcher.reconfigure(state.config)
-        report_problems(ls, problems)
 
 
 def _stop_timers(state: State) -> None:
