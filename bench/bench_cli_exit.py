@@ -9,10 +9,13 @@ user would, as subprocesses against the loopback emulator, on a one-file workspa
 one of ``--files`` modules (``codeswitch.testing.workspace``), where the workspace index is still
 building when the model answers. For each, prints the median over ``--runs`` of the CLI's wall time
 (process start to exit), the model time (what the emulator spent on the requests, first byte in to
-last byte out) and their difference: Python start-up of the CLI and the server, initialize, the
-request's own work, shutdown and exit. ``--src`` runs another checkout of codeswitch (put first on
-PYTHONPATH of the CLI and the server it starts), e.g. to compare before and after a change.
-``--workspace`` adds a copy of a real source tree (``app.py`` added at its top) to the workspaces.
+last byte out), their difference (Python start-up of the CLI and the server, initialize, the
+request's own work, shutdown and exit), and "answer -> exit": from the model's last byte to the
+CLI's exit (the server's work on the answer, shutdown, exit, printing the result).
+
+``--src`` runs another checkout of codeswitch (put first on PYTHONPATH of the CLI and the server it
+starts), e.g. to compare before and after a change. ``--workspace`` adds a copy of a real source
+tree (``app.py`` added at its top) to the workspaces.
 """
 
 from __future__ import annotations
@@ -48,8 +51,8 @@ def env_for(home: Path, emu: Emulator, src: Path | None) -> dict[str, str]:
     return env
 
 
-def run_once(emu: Emulator, root: Path, command: str, env: dict[str, str]) -> tuple[float, float]:
-    """(wall seconds, model seconds) of one CLI run; raises if the command failed."""
+def run_once(emu: Emulator, root: Path, command: str, env: dict[str, str]) -> tuple[float, float, float]:
+    """(wall, model, answer to exit) seconds of one CLI run; raises if the command failed."""
     (root / TARGET).write_text(TARGET_TEXT, encoding="utf-8")
     emu.script(EDIT_MODEL, EDIT_REPLY).script(INLINE_MODEL, "<FILL> * h</FILL>")
     before = len(emu.requests)
@@ -57,13 +60,15 @@ def run_once(emu: Emulator, root: Path, command: str, env: dict[str, str]) -> tu
     proc = subprocess.run([sys.executable, "-m", "codeswitch", command, *COMMANDS[command], "--json"],
                           cwd=root, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=900)
     wall = time.perf_counter() - t0
+    ended = time.monotonic()  # the emulator's clock
     if proc.returncode != 0:
         raise SystemExit(f"{command} exited {proc.returncode}: {proc.stderr.decode()[-2000:]}")
-    model = 0.0
+    model, answered = 0.0, 0.0
     for r in emu.requests[before:]:
         end = r.finished_at if r.finished_at is not None else r.disconnected_at
         model += (end or r.received_at) - r.received_at
-    return wall, model
+        answered = max(answered, end or r.received_at)
+    return wall, model, ended - answered
 
 
 def main() -> None:
@@ -90,14 +95,17 @@ def main() -> None:
             count = sum(1 for _ in copy.rglob("*.py"))
             workspaces.append((f"{args.workspace.name} ({count} .py)", copy))
         env = env_for(home, emu, args.src.resolve() if args.src else None)
-        print(f"{'command':<9} {'workspace':<22} {'wall s':>8} {'model s':>8} {'wall - model s':>15}")
+        print(f"{'command':<9} {'workspace':<22} {'wall s':>8} {'model s':>8} {'wall - model s':>15}"
+              f" {'answer -> exit s':>17}")
         for command in commands:
             for name, root in workspaces:
                 samples = [run_once(emu, root, command, env) for _ in range(args.runs)]
                 wall = statistics.median(s[0] for s in samples)
                 model = statistics.median(s[1] for s in samples)
                 extra = statistics.median(s[0] - s[1] for s in samples)
-                print(f"{command:<9} {name:<22} {wall:>8.2f} {model:>8.2f} {extra:>15.2f}", flush=True)
+                tail = statistics.median(s[2] for s in samples)
+                print(f"{command:<9} {name:<22} {wall:>8.2f} {model:>8.2f} {extra:>15.2f} {tail:>17.2f}",
+                      flush=True)
 
 
 if __name__ == "__main__":

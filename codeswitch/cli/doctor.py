@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from codeswitch.catalog import Catalog, CatalogError, load_catalog
+from codeswitch.cli import summary
 from codeswitch.config import (
     TIERS,
     Config,
@@ -43,7 +44,7 @@ class _Probe:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("doctor", help="check grammars, config, keys and model chains",
-                       description=__doc__.splitlines()[0] if __doc__ else None)
+                       description=summary(__doc__))
     p.add_argument("--root", default=".", help="workspace root whose .codeswitch.toml to read")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)

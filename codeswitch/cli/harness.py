@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codeswitch.cli import usage_json
 from codeswitch.cli.apply import EditRefused, plan_workspace_edit, unified_diff, write_atomically
 from codeswitch.cli.harness_view import (
     ProgressView,
@@ -39,6 +40,7 @@ from codeswitch.config import data_dir
 from codeswitch.edits import split_lines
 from codeswitch.ledger import LEDGER_FILE
 from codeswitch.lsp_client import RequestFailed, ServerClient, ServerGone
+from codeswitch.secrets import is_secret
 from codeswitch.text import col_to_units
 
 ROOT_MARKERS = (".git", ".codeswitch.toml")
@@ -110,6 +112,8 @@ def resolve_root(arg: str | None, path: Path | None, prog: str) -> Path:
 def locate(path: Path, line: int, col: int | None, root: Path, prog: str) -> Location:
     """Read the file and turn 1-based LINE:COL (characters) into an LSP position (UTF-16)."""
     full = path.resolve()
+    if full.is_dir():
+        raise UsageError(f"{prog}: {path} is a directory, not a file")
     if not full.is_file():
         raise UsageError(f"{prog}: {path}: no such file")
     if not full.is_relative_to(root):
@@ -193,9 +197,13 @@ async def complete(loc: Location, opts: Options, *, accept: bool = False) -> dic
         "items": [{"insertText": i.get("insertText", ""), "range": i.get("range")} for i in items],
         "usage": spent.usage, "fallbacks": spent.fallbacks, "error": None,
     }
-    if route is None:
+    if route is None and is_secret(loc.path, opts.root):
+        rel = loc.path.relative_to(opts.root).as_posix()  # locate() keeps the file inside the root
+        out["error"] = {"kind": "secret", "message": f"{rel} is a secret or ignored file: "
+                        "its text is never sent to a model"}
+    elif route is None:
         out["error"] = {"kind": "not_routed", "message": "the server sent this request to no model "
-                        "(a secret or ignored file, or a position it cannot complete)"}
+                        "(a position it cannot complete)"}
     elif not route.get("model_chain"):
         out["error"] = {"kind": "no_model", "message": str(route.get("cause") or "no model can serve it")}
     elif spent.failed or (not items and model is None):
@@ -247,7 +255,7 @@ def emit(out: Mapping[str, Any], opts: Options, text: str) -> int:
     """Print the result (JSON object or text) and the error line; the exit status."""
     if opts.as_json:
         print(json.dumps(out, ensure_ascii=False), file=opts.stdout)
-    else:
+    elif text:
         print(text, file=opts.stdout)
     error = out.get("error")
     if error:
@@ -256,6 +264,14 @@ def emit(out: Mapping[str, Any], opts: Options, text: str) -> int:
             print(f"codeswitch: {message}", file=opts.stderr)
         return 1
     return 0
+
+
+def _usage(args: argparse.Namespace, exc: UsageError) -> int:
+    """Unusable arguments: one line on stderr (and the JSON object with ``--json``); exit status 2."""
+    if args.json:
+        print(usage_json(str(exc)))
+    print(exc, file=sys.stderr)
+    return 2
 
 
 def _options(args: argparse.Namespace, root: Path) -> Options:
@@ -278,8 +294,7 @@ def run_complete(args: argparse.Namespace) -> int:
         root = resolve_root(args.root, path, "codeswitch complete")
         loc = locate(path, line, col, root, "codeswitch complete")
     except UsageError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _usage(args, exc)
     opts = _options(args, root)
     check_config(root, "codeswitch complete", env=server_env(opts))
     return _serve("codeswitch complete", opts, complete(loc, opts),
@@ -299,8 +314,7 @@ def run_edit(args: argparse.Namespace) -> int:
             _, end_line, end_col = parse_location(f"{path}:{args.end}", need_col=True, prog=f"{prog} --end")
             end = locate(path, end_line, end_col, root, f"{prog} --end")
     except UsageError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _usage(args, exc)
     params = edit_params(loc, args.instruction, end)
     return _change(prog, "codeswitch/edit", params, _options(args, root), loc)
 
@@ -312,8 +326,7 @@ def run_refactor(args: argparse.Namespace) -> int:
             raise UsageError(f"{prog}: the instruction is empty")
         root = resolve_root(args.root, None, prog)
     except UsageError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _usage(args, exc)
     opts = _options(args, root)
     return _change(prog, "codeswitch/refactor", {"instruction": args.instruction}, opts)
 

@@ -158,7 +158,10 @@ def describe(out: Mapping[str, Any]) -> str:
 
 
 def render_complete(out: Mapping[str, Any], line_text: str, character: int) -> str:
-    """The suggestion shown after the text before the cursor, as ghost text would read."""
+    """The suggestion shown after the text before the cursor, as ghost text would read; nothing
+    when the request went to no model (the error line says why)."""
+    if out.get("scope") is None and out.get("error"):
+        return ""
     lines = [describe(out)]
     items = out.get("items") or []
     if not items:

@@ -13,13 +13,14 @@ import json
 import sys
 from typing import Any
 
+from codeswitch.cli import summary, usage_json
 from codeswitch.cli.pipeline import KINDS, Case, CaseError, Pipeline, Routed
 from codeswitch.cli.problems import print_problems
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("scope", help="estimate a request's scope and route it (JSON)",
-                       description=__doc__.splitlines()[0] if __doc__ else None)
+                       description=summary(__doc__))
     add_case_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON (the default output of this command)")
     p.add_argument("--batch", metavar="CASES.jsonl", help="evaluate one case per line ('-' for stdin)")
@@ -127,8 +128,10 @@ def run(args: argparse.Namespace) -> int:
         return run_batch(args.batch, pipeline)
     case = case_from_args(args)
     if case is None:
-        print("codeswitch scope: give --file, --line and --character, or --batch CASES.jsonl",
-              file=sys.stderr)
+        message = "codeswitch scope: give --file, --line and --character, or --batch CASES.jsonl"
+        if args.json:
+            print(usage_json(message))
+        print(message, file=sys.stderr)
         return 2
     result = evaluate(pipeline, case)
     print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from codeswitch.catalog import CatalogError, load_catalog
+from codeswitch.cli import summary
 from codeswitch.cli.problems import print_problems
 from codeswitch.config import Config, load_config
 from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats, default_path
@@ -22,7 +23,7 @@ from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats, default_pa
 
 def register(sub: Any) -> None:
     p = sub.add_parser("stats", help="spend by tier and model, acceptance, premium-only comparison",
-                       description=__doc__.splitlines()[0] if __doc__ else None)
+                       description=summary(__doc__))
     p.add_argument("--root", default=".", help="workspace root whose .codeswitch.toml to read")
     p.add_argument("--days", type=float, default=None, help="only the last N days (default: all)")
     p.add_argument("--ledger", default=None, help="ledger file (default: the user data dir)")

@@ -187,7 +187,7 @@ def test_route_explains_for_a_person(env: dict[str, str], shop: Path) -> None:
                              "--character", str(char), "--json").stdout)
     assert as_json["decision"]["cause"]
     missing = cli(env, "route", "--root", str(shop), "--file", "x.py", "--line", "0", "--character", "0")
-    assert missing.returncode == 1 and "x.py" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 2 and "x.py" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_doctor_never_prints_keys(env: dict[str, str], shop: Path) -> None:
