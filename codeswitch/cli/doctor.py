@@ -29,6 +29,7 @@ from codeswitch.config import (
     user_config_path,
 )
 from codeswitch.routing import Budget, Health, route
+from codeswitch.wording import plural
 
 LEDGER_FILE = "ledger.sqlite3"
 
@@ -118,7 +119,9 @@ def render(data: Mapping[str, Any]) -> str:
         lines.append(f"  {name:<10} {p['status']}; base_url {p['base_url']}")
     ledger = data["ledger"]
     lines.append(f"ledger\n  {ledger['path']} ({'exists' if ledger['exists'] else 'not created yet'})")
-    lines.append(f"catalog\n  {data['catalog']['models']} models, {data['catalog']['path']}")
+    path = data["catalog"]["path"]
+    where = "the shipped catalog" if path == "(shipped)" else path
+    lines.append(f"catalog\n  {plural(data['catalog']['models'], 'model')} from {where}")
     lines.append("model chains (models without a key dropped)")
     for tier, t in data["tiers"].items():
         chain = " -> ".join(t["chain"]) if t["chain"] else "(none: no provider key for this tier)"

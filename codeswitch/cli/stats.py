@@ -19,6 +19,7 @@ from codeswitch.cli import summary
 from codeswitch.cli.problems import print_problems
 from codeswitch.config import Config, load_config
 from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats, default_path
+from codeswitch.wording import plural
 
 
 def register(sub: Any) -> None:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _usd(value: float, unknown: int) -> str:
     text = f"${value:.4f}"
-    return f"{text} (+{unknown} at unknown prices)" if unknown else text
+    return f"{text} (+{plural(unknown, 'call')} at unknown prices)" if unknown else text
 
 
 def _spend_row(s: SpendStats, width: int) -> str:
@@ -109,7 +110,7 @@ def render(stats: Stats, ledger_path: str) -> str:
         share = f" ({saved / p.premium_only_usd:.0%})" if p.premium_only_usd > 0 else ""
         caveat = ""
         if p.unknown_cost_calls:
-            caveat = f"; {p.unknown_cost_calls} calls at unknown prices not counted"
+            caveat = f"; {plural(p.unknown_cost_calls, 'call')} at unknown prices not counted"
         lines.append(f"premium-only: the same served requests on {p.model_key} would have cost "
                      f"${p.premium_only_usd:.4f}; actual ${p.actual_usd:.4f}; "
                      f"saved ${saved:.4f}{share}{caveat}")

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from codeswitch.scope.index import WorkspaceIndex
+from codeswitch.wording import plural
 
 if TYPE_CHECKING:
     from codeswitch.server import CodeswitchServer
@@ -38,7 +39,7 @@ class IndexCancelled(Exception):
     """The build stopped before its end: ``done`` of ``total`` files were parsed."""
 
     def __init__(self, done: int, total: int) -> None:
-        super().__init__(f"index build cancelled after {done} of {total} files")
+        super().__init__(f"index build cancelled after {done} of {plural(total, 'file')}")
         self.done = done
         self.total = total
 
@@ -162,6 +163,7 @@ async def build_index(ls: CodeswitchServer, index: WorkspaceIndex, root: Path) -
         log.warning("workspace index failed: %s", exc)
         count = 0
     if progress and not stopping.is_set():
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{count} files indexed"))
+        done = types.WorkDoneProgressEnd(message=f"{plural(count, 'file')} indexed")
+        ls.work_done_progress.end(token, done)
     log.info("workspace index: %d files", count)
     return count

@@ -41,6 +41,7 @@ from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.scope.syntax import language_for
 from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 from codeswitch.team.overlay import LiveReader
+from codeswitch.wording import plural
 
 from .indexing import build_in_thread
 from .info import remember_route, served
@@ -235,7 +236,7 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
             if not applied:
                 why = answer.failure_reason or "no reason given"
                 result.notes.append(f"the editor did not apply the edit: {why}")
-        outcome = f"{len(changes)} files changed"
+        outcome = f"{plural(len(changes), 'file')} changed"
         base["reasons"] = reasons + result.notes
         return _result(**base, **_spend(caps), edit=edit_json, diff=diff, applied=applied,
                        files=[c.rel for c in changes])

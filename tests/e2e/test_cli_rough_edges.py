@@ -64,7 +64,8 @@ async def test_complete_on_a_secret_file_says_so(tmp_path: Path, ws: Path, emula
     run = await cli(tmp_path, emulator, "complete", "ws/.env:1:1")
     assert run.rc == 1
     assert run.out == ""  # no "? request -> (no model)" line
-    assert run.err.strip() == "codeswitch: .env is a secret or ignored file: its text is never sent to a model"
+    said = "codeswitch: .env is a secret or ignored file: its text is never sent to a model"
+    assert run.err.strip() == said
     as_json = await cli(tmp_path, emulator, "complete", "ws/.env:1:1", "--json")
     assert as_json.json()["error"]["kind"] == "secret"
     assert emulator.requests == []

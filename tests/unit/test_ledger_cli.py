@@ -36,7 +36,7 @@ def test_text_report(hermetic_env: Path, capsys: pytest.CaptureFixture[str]) -> 
     seed(default_path())
     assert main(["stats", "--root", str(hermetic_env)]) == 0
     out = capsys.readouterr().out
-    assert "requests: 4" in out and "(+1 at unknown prices)" in out
+    assert "requests: 4" in out and "(+1 call at unknown prices)" in out
     assert "gpt-5.3-codex-spark" in out and "100.0%" in out
     assert "premium-only: the same served requests on claude-opus-4-6 would have cost" in out
 
