@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from codeswitch.cli import summary, usage_json
@@ -54,6 +55,19 @@ def _lsp(routed: Routed, pos: Any) -> dict[str, int]:
     return {"line": line, "character": character}
 
 
+def _root_relative(files: tuple[str, ...], root: str) -> list[str]:
+    """Workspace files as root-relative "/" paths, whatever form the estimate gave them in (a file
+    outside the root keeps its absolute path)."""
+    base = Path(root).resolve()
+    out = []
+    for name in files:
+        path = Path(name)
+        if path.is_absolute() and path.resolve().is_relative_to(base):
+            name = path.resolve().relative_to(base).as_posix()
+        out.append(name)
+    return out
+
+
 def result_json(routed: Routed) -> dict[str, object]:
     """The DESIGN.md object for one evaluated case (plus the full chain and the routing cause)."""
     scope, decision = routed.scope, routed.decision
@@ -69,7 +83,7 @@ def result_json(routed: Routed) -> dict[str, object]:
         "tier": decision.tier,
         "model": decision.chain[0] if decision.chain else None,
         "anchor": anchor,
-        "files": list(scope.files),
+        "files": _root_relative(scope.files, routed.case.root),
         "reasons": reasons,
         "confidence": round(scope.confidence, 3),
         "chain": list(decision.chain),

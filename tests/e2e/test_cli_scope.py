@@ -64,6 +64,14 @@ def test_single_inline_case(env: dict[str, str], shop: Path) -> None:
     assert out["model"] == "gpt-5.3-codex-spark"
     assert 0.0 <= out["confidence"] <= 1.0
     assert any("routed as if every provider had one" in r for r in out["reasons"])
+    assert out["files"] == ["billing.py"]  # root-relative, as for the other scopes
+
+
+def test_files_are_root_relative_for_every_kind(env: dict[str, str], shop: Path) -> None:
+    for extra in (["--kind", "inline"], ["--kind", "edit", "--instruction", "add retries to this function"]):
+        done = cli(env, *scope_args(shop, "billing.py", "    charge(order.customer", *extra))
+        out = json.loads(done.stdout)
+        assert out["files"] and all(not f.startswith("/") and (shop / f).is_file() for f in out["files"]), out
 
 
 def test_single_edit_routes_by_available_keys(env: dict[str, str], shop: Path) -> None:
