@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import server_env
-from stdio_peer import StdioPeer, index_report
+from stdio_peer import StdioPeer, index_report, server_env
 
 from codeswitch.testing.workspace import generate_workspace
 
