@@ -4,11 +4,16 @@ the server command cannot run (instead of no client and no message)."""
 from __future__ import annotations
 
 import json
+import os
+import re
+import select
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from codeswitch.testing.workspace import generate_workspace
 
 pytestmark = pytest.mark.nvim
 
@@ -67,3 +72,44 @@ def test_a_command_that_cannot_run_is_reported_once(nvim_probe: Callable[..., di
     assert cmd[0] in text and "cmd = {" in text and "docs/neovim.md" in text
     assert messages[0]["level"] == 4  # vim.log.levels.ERROR
     assert result["clients"] == 0
+
+
+QUIT_WHILE_INDEXING = r"""
+local reports = 0
+vim.api.nvim_create_autocmd('LspProgress', { callback = function(ev)
+  local value = ev.data.params and ev.data.params.value or {}
+  if value.kind == 'report' then reports = reports + 1 end
+end })
+H.start({ cmd = H.cfg.server_cmd })
+vim.cmd('edit app.py')
+H.when('the index build reports progress', function() return reports > 0 end, function()
+  H.finish({ ok = true })  -- quits Neovim while the index is still building
+end)
+"""
+
+
+def wait_exited(pid: int) -> None:
+    """Block until process ``pid`` (not our child) has exited."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    try:
+        select.select([fd], [], [])  # readable once the process has exited
+    finally:
+        os.close(fd)
+
+
+def test_quitting_while_the_index_builds_stops_the_server(nvim_probe: Callable[..., dict[str, object]],
+                                                         nvim_workspace: Path, tmp_path: Path) -> None:
+    generate_workspace(nvim_workspace, files=2000)
+    log = tmp_path / "serve.log"
+    cmd = [sys.executable, "-P", "-m", "codeswitch", "serve", "--log-level", "info", "--log-file", str(log)]
+    result = nvim_probe(QUIT_WHILE_INDEXING, None, server_cmd=cmd)
+    assert result["ok"], result
+    found = re.search(r"serving on stdio \(pid (\d+)\)", log.read_text(encoding="utf-8"))
+    assert found is not None
+    wait_exited(int(found.group(1)))
+    text = log.read_text(encoding="utf-8")
+    assert re.search(r"index build cancelled after \d+ of \d+ files", text), text
+    assert "server stopped" in text and "Traceback" not in text and "closed file" not in text
