@@ -42,7 +42,7 @@ def explain(routed: Routed) -> str:
     if d.chain:
         for i, key in enumerate(d.chain, 1):
             est = costs.get(key) if isinstance(costs, dict) else None
-            lines.append(f"{'chain' if i == 1 else '':<10} {i}. {key}  (est. {_money(est)})")
+            lines.append(f"{'chain' if i == 1 else '':<10} {i}. {key}  (at most {_money(est)})")
     else:
         lines.append("chain      (empty: this request cannot be served)")
     for key, why in d.skipped:

@@ -85,3 +85,11 @@ def test_help_texts_are_whole_sentences_without_markup() -> None:
         assert "``" not in done.stdout, name
         description = done.stdout.split("\n\n")[1].replace("\n", " ")
         assert description.rstrip().endswith("."), (name, description)
+
+
+async def test_route_calls_its_price_a_ceiling(tmp_path: Path, ws: Path, emulator: Emulator) -> None:
+    run = await cli(tmp_path, emulator, "route", "--root", "ws", "--file", "calc.py", "--line", "1",
+                    "--character", "4", "--kind", "edit", "--instruction", "fix this")
+    assert run.rc == 0, run.err
+    chain = [line for line in run.out.splitlines() if ". gpt-5.3-codex " in line]
+    assert chain and "(at most $" in chain[0]
