@@ -232,25 +232,6 @@ class Ledger:
             out.append(RequestRow(*values))
         return out
 
-    def recent_request_costs(self, tier: str, model_key: str, *, last: int = 20,
-                             days: float = 30.0) -> list[float]:
-        """What the last ``last`` user requests of ``tier`` served by ``model_key`` cost, newest
-        first (every call of a request counted, an agent team's included; requests with a call at
-        an unknown price left out). Read for the typical estimate shown before a request."""
-        try:
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT SUM(cost_usd) FROM requests WHERE ts >= ? AND tier = ?"
-                    " GROUP BY COALESCE(parent_id, request_id)"
-                    " HAVING SUM(model_key = ? AND outcome = 'ok') > 0 AND COUNT(cost_usd) = COUNT(*)"
-                    " ORDER BY MAX(ts) DESC LIMIT ?",
-                    (self.now() - days * 86400, tier, model_key, last),
-                ).fetchall()
-        except sqlite3.Error as exc:
-            log.warning("%s: cannot read past costs: %s", self.path, exc)
-            return []
-        return [float(r[0]) for r in rows]
-
     def spent_today(self) -> float:
         """Dollars of known-price calls since local midnight, across every process using the file.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from codeswitch.catalog import load_catalog
 from codeswitch.config import Config
-from codeswitch.handlers.cost_estimate import TYPICAL_OUTPUT_TOKENS, typical_cost
+from codeswitch.handlers.cost_estimate import TYPICAL_OUTPUT_TOKENS, recent_request_costs, typical_cost
 from codeswitch.ledger import Ledger, RequestRow
 from codeswitch.routing import Budget, Health, route
 
@@ -55,7 +55,7 @@ def test_a_team_run_counts_as_one_request_with_all_its_calls(tmp_path: Path) -> 
     with Ledger(tmp_path / "l.sqlite3") as ledger:
         ledger.record(*(call(f"r1-{i}", OPUS, "workspace", 0.01, parent="run-1") for i in range(4)))
         ledger.record(*(call(f"r2-{i}", OPUS, "workspace", 0.02, parent="run-2") for i in range(3)))
-        assert sorted(ledger.recent_request_costs("workspace", OPUS)) == [0.04, 0.06]
+        assert sorted(recent_request_costs(ledger, "workspace", OPUS)) == [0.04, 0.06]
         assert typical_cost(ledger, CATALOG, "workspace", OPUS, 8000) == 0.05
 
 
