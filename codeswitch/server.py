@@ -175,6 +175,17 @@ class CodeswitchProtocol(LanguageServerProtocol):
         """A client to write to: not before the transport starts, nor after exit or a failed write."""
         return isinstance(self.writer, ClientWriter) and not self.writer.closed
 
+    def _run_generator(self, future: Any, *, gen: Generator[Any, Any, Any], result_future: Any) -> None:
+        """pygls runs its built-in handlers (shutdown, initialized, ...) as generators over ours; when
+        the event loop ends (end of input) while one of ours awaits, that task is cancelled and pygls
+        would log a CancelledError traceback. The built-in handler is cancelled with it instead."""
+        if future is not None and future.cancelled():
+            gen.close()
+            if not result_future.done():
+                result_future.cancel()
+            return
+        super()._run_generator(future, gen=gen, result_future=result_future)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
             return super().structure_message(data)

@@ -108,13 +108,22 @@ async def build_in_thread(index: WorkspaceIndex, root: Path, exclude: Sequence[s
         raise
     except asyncio.CancelledError:
         cancel.set()
-        try:
-            await done  # the thread stops after the file it is parsing
-        except IndexCancelled as exc:
-            log.info("workspace index of %s: %s", root, exc)
-        except Exception:  # the build failed on its own meanwhile; it is cancelled anyway
-            pass
+        await _let_go(done, root)
         raise
+
+
+async def _let_go(done: asyncio.Future[int], root: Path) -> None:
+    """Wait until the build thread has stopped (after the file it is parsing), through further
+    cancellations (the event loop ending cancels every task once more), and log how far it got."""
+    while not done.done():
+        try:
+            await asyncio.shield(done)
+        except asyncio.CancelledError:
+            continue
+        except Exception:  # IndexCancelled, or the build failed on its own meanwhile
+            break
+    if not done.cancelled() and isinstance(done.exception(), IndexCancelled):
+        log.info("workspace index of %s: %s", root, done.exception())
 
 
 def _progress_supported(ls: CodeswitchServer) -> bool:

@@ -112,3 +112,15 @@ async def test_a_failed_write_is_logged_once_and_never_reported_by_writing(tmp_p
     assert_clean(stderr)
     assert stderr.count("the client connection is gone") == 1, stderr
     assert "showMessage" not in stderr and "Failed to report error" not in stderr
+
+
+async def test_end_of_input_during_shutdown_is_quiet(tmp_path: Path, big_ws: Path) -> None:
+    peer, log = await start(tmp_path, big_ws)
+    peer.request("shutdown")
+    peer.close_stdin()  # the editor quits without waiting for the answer (Neovim can)
+    await peer.read_to_end()
+    await peer.process.wait()
+    assert_clean(await peer.stderr())
+    text = log.read_text(encoding="utf-8")
+    assert "Traceback" not in text and "Exception in callback" not in text, text
+    assert_cancelled(log)
