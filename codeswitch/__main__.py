@@ -1,3 +1,3 @@
-from codeswitch.cli import main
+from codeswitch.cli import run
 
-raise SystemExit(main())
+run()

@@ -305,8 +305,10 @@ class Ledger:
 
 
 # The aggregate columns behind SpendStats, in its field order after `name`.
+# A user request is counted once: the agent team's calls each have their own request_id but share
+# the run's id as parent_id.
 _SUMS = (
-    "COUNT(DISTINCT request_id), COUNT(*), COALESCE(SUM(outcome = 'ok'), 0),"
+    "COUNT(DISTINCT COALESCE(parent_id, request_id)), COUNT(*), COALESCE(SUM(outcome = 'ok'), 0),"
     " COALESCE(SUM(outcome IN ('fallback', 'error')), 0), COALESCE(SUM(outcome = 'cancelled'), 0),"
     " COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
     " COALESCE(SUM(cost_usd IS NULL AND (input_tokens > 0 OR output_tokens > 0)), 0)"

@@ -36,6 +36,11 @@ ProgressHandler = Callable[[str, Mapping[str, Any]], None]
 NotificationHandler = Callable[[str, Any], None]
 #: lines of the server's stderr kept to explain a crash
 STDERR_TAIL = 40
+#: seconds a server gets to exit after ``exit`` (and its stdin closed) before it is terminated
+EXIT_GRACE_S = 5.0
+#: the default server: ``-P`` keeps the current directory off ``sys.path``, so a workspace holding a
+#: package named like one of codeswitch's dependencies (``pygls``, ``httpx``, ...) cannot shadow it
+DEFAULT_COMMAND = (sys.executable, "-P", "-m", "codeswitch", "serve")
 
 T = TypeVar("T")
 
@@ -96,7 +101,7 @@ class ServerClient:
                  on_notification: NotificationHandler | None = None,
                  initialization_options: object = None) -> None:
         self.root = root.resolve()
-        self.command = list(command or [sys.executable, "-m", "codeswitch", "serve"])
+        self.command = list(command or DEFAULT_COMMAND)
         self.env = dict(env) if env is not None else None
         self.initialization_options = initialization_options
         self.client = LanguageClient("codeswitch-cli", __version__, converter_factory=raw_converter)
@@ -208,6 +213,16 @@ class ServerClient:
                 process.terminate()
 
     async def _close(self) -> None:
+        """Close the server's stdin (a server that missed ``exit`` stops at end of input), give it
+        EXIT_GRACE_S to exit, then terminate it; stop the client."""
+        process = self._process
+        if process is not None:
+            if process.stdin is not None and not process.stdin.is_closing():
+                process.stdin.close()
+            try:
+                await asyncio.wait_for(process.wait(), EXIT_GRACE_S)
+            except TimeoutError:
+                self._terminate()
         await cast(Any, self.client).stop()
         if self._stderr_task is not None:
             with contextlib.suppress(asyncio.CancelledError):

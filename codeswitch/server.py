@@ -6,8 +6,9 @@ adding a feature is one import and one row. :class:`CodeswitchProtocol` adjusts 
 defaults do not fit: text sync goes to our own :class:`DocumentStore` (pygls's store rebuilds the
 whole text on every change), requests before ``initialize`` get ServerNotInitialized, requests
 after ``shutdown`` get InvalidRequest, a request whose params do not deserialize gets
-InvalidParams instead of no answer, and the position
-encoding is utf-8 when the client offers it, utf-16 otherwise.
+InvalidParams instead of no answer, the position encoding is utf-8 when the client offers it,
+utf-16 otherwise, and nothing is written once the client is gone (after ``exit`` or a failed
+write: :mod:`codeswitch.client_writer`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import logging
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, cast
 
 from lsprotocol import types
 from pygls.exceptions import (
@@ -32,11 +33,13 @@ from pygls.protocol.language_server import lsp_method
 
 from codeswitch import __version__
 from codeswitch.catalog import Catalog, load_catalog
+from codeswitch.client_writer import ClientWriter
 from codeswitch.config import Config, ConfigProblem, available_providers
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
 from codeswitch.features.edit import EditEngine
 from codeswitch.handlers import actions, info, inline, lifecycle, refactor, scope_request, text_sync
+from codeswitch.handlers.background import Background
 from codeswitch.handlers.files import FileJudge
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
@@ -58,6 +61,7 @@ FEATURES: list[Feature] = [
     Feature(types.INITIALIZE, lifecycle.initialize),
     Feature(types.INITIALIZED, lifecycle.initialized),
     Feature(types.SHUTDOWN, lifecycle.shutdown),
+    Feature(types.EXIT, lifecycle.exit_server),
     Feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION, lifecycle.did_change_configuration),
     Feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES, lifecycle.did_change_watched_files),
     Feature(types.TEXT_DOCUMENT_DID_OPEN, text_sync.did_open),
@@ -89,6 +93,8 @@ class State:
     config: Config = field(default_factory=Config)
     catalog: Catalog = field(default_factory=load_catalog)
     problems: tuple[ConfigProblem, ...] = ()
+    #: the config problems last shown to the user (each is shown once while it lasts)
+    reported_problems: frozenset[str] = frozenset()
     index: WorkspaceIndex | None = None
     dispatcher: Dispatcher | None = None
     ledger: Ledger | None = None
@@ -102,13 +108,13 @@ class State:
     edit_engine: EditEngine | None = None
     #: why the usage ledger could not be opened (told to the client once, after initialize)
     ledger_error: str | None = None
-    #: config problems already shown to the user (each is reported once per session)
-    reported: set[str] = field(default_factory=set)
     #: pending index refreshes of open documents, by URI
     index_timers: dict[str, asyncio.TimerHandle] = field(default_factory=dict)
     #: the last function edit per URI that was escalated to the workspace tier: (instruction, what
     #: the first attempt did), handed to the team when the user runs the refactor it suggested
     escalations: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: work outside any request (the first index build); shutdown and exit stop it
+    background: Background = field(default_factory=Background)
 
     def keys(self) -> frozenset[str]:
         """Providers that can be called (resolved when the config is loaded, not per request)."""
@@ -174,6 +180,25 @@ class CodeswitchProtocol(LanguageServerProtocol):
         if (handler := self.fm.features.get(method)) is not None:
             yield handler, (params,), None
 
+    def set_writer(self, writer: Any, include_headers: bool = True) -> None:
+        super().set_writer(cast(Any, ClientWriter(writer)), include_headers)
+
+    @property
+    def connected(self) -> bool:
+        """A client to write to: not before the transport starts, nor after exit or a failed write."""
+        return isinstance(self.writer, ClientWriter) and not self.writer.closed
+
+    def _run_generator(self, future: Any, *, gen: Generator[Any, Any, Any], result_future: Any) -> None:
+        """pygls runs its built-in handlers (shutdown, initialized, ...) as generators over ours; when
+        the event loop ends (end of input) while one of ours awaits, that task is cancelled and pygls
+        would log a CancelledError traceback. The built-in handler is cancelled with it instead."""
+        if future is not None and future.cancelled():
+            gen.close()
+            if not result_future.done():
+                result_future.cancel()
+            return
+        super()._run_generator(future, gen=gen, result_future=result_future)
+
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
             return super().structure_message(data)
@@ -226,6 +251,14 @@ class CodeswitchServer(LanguageServer):
     def documents(self) -> DocumentStore:
         return self.state.documents
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """pygls shows unexpected errors with window/showMessage: never once the client is gone."""
+        protocol = self.protocol
+        if isinstance(protocol, CodeswitchProtocol) and not protocol.connected:
+            log.warning("%s", error)
+            return
+        super().report_server_error(error, source)
+
     @property
     def settings(self) -> Config:
         return self.state.config
@@ -260,9 +293,9 @@ class ClientLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         protocol = self.server.protocol
-        if not record.name.startswith("codeswitch") or protocol.writer is None:
+        if not record.name.startswith("codeswitch") or not isinstance(protocol, CodeswitchProtocol):
             return
-        if not getattr(protocol, "initialized", False):
+        if not protocol.initialized or not protocol.connected:
             return
         try:
             asyncio.get_running_loop()

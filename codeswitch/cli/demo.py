@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codeswitch.cli import summary
 from codeswitch.cli.pipeline import Case, CaseError, Pipeline, Routed
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "examples" / "shop"
@@ -53,7 +54,7 @@ REQUESTS: tuple[DemoRequest, ...] = (
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="route and serve typical requests over the example workspace "
                        "(offline: a local provider emulator, no API keys)",
-                       description=__doc__.splitlines()[0] if __doc__ else None)
+                       description=summary(__doc__))
     p.add_argument("--root", default=None, help="the example workspace (default: examples/shop)")
     p.add_argument("--json", action="store_true", help="print one JSON object per request")
     p.add_argument("--fast", action="store_true", help="no emulated model latency (for tests)")

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -93,7 +93,11 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _complete(step: Mapping[str, Any], ws: Path, opts: harness.Options) -> StepResult:
+#: prints a step's command line before it runs (so its progress lines follow it)
+Announce = Callable[[str], None]
+
+
+def _complete(step: Mapping[str, Any], ws: Path, opts: harness.Options, announce: Announce) -> StepResult:
     path = ws / step["file"]
     text = path.read_text(encoding="utf-8")
     typed = str(step.get("type", ""))
@@ -102,14 +106,16 @@ def _complete(step: Mapping[str, Any], ws: Path, opts: harness.Options) -> StepR
         path.write_text(text, encoding="utf-8")
     line, col = _line_col(text, len(text))
     loc = harness.locate(path, line, col, ws, "codeswitch demo")
+    command = f"codeswitch complete {step['file']}:{line}:{col}"
+    announce(command)
     out = asyncio.run(harness.complete(loc, opts, accept=True))
     if out["items"]:  # the user presses Tab: the suggestion becomes text (and the server counts it)
         path.write_text(text + str(out["items"][0]["insertText"]) + "\n", encoding="utf-8")
-    return StepResult("complete", step["title"], f"codeswitch complete {step['file']}:{line}:{col}", out,
-                      render_complete(out, loc.line_text, loc.character))
+    text = render_complete(out, loc.line_text, loc.character)
+    return StepResult("complete", step["title"], command, out, text)
 
 
-def _edit(step: Mapping[str, Any], ws: Path, opts: harness.Options) -> StepResult:
+def _edit(step: Mapping[str, Any], ws: Path, opts: harness.Options, announce: Announce) -> StepResult:
     path = ws / step["file"]
     text = path.read_text(encoding="utf-8")
     at = text.find(step["marker"])
@@ -118,17 +124,20 @@ def _edit(step: Mapping[str, Any], ws: Path, opts: harness.Options) -> StepResul
     line, col = _line_col(text, at + len(step["marker"]))
     loc = harness.locate(path, line, col, ws, "codeswitch demo")
     params = harness.edit_params(loc, step["instruction"])
-    out = asyncio.run(harness.change_request("codeswitch/edit", params, opts, opened=loc))
     command = f"codeswitch edit {step['file']}:{line} {json.dumps(step['instruction'])} --apply"
+    announce(command)
+    out = asyncio.run(harness.change_request("codeswitch/edit", params, opts, opened=loc))
     text = render_edit(out, apply=True, color=wants_color(opts.stdout))
     return StepResult("edit", step["title"], command, out, text)
 
 
-def _refactor(step: Mapping[str, Any], ws: Path, opts: harness.Options, emulator: Emulator) -> StepResult:
+def _refactor(step: Mapping[str, Any], ws: Path, opts: harness.Options, emulator: Emulator,
+              announce: Announce) -> StepResult:
     emulator.respond(str(step["model"]), conversations(step.get("conversations") or [], ws))
     params = {"instruction": step["instruction"]}
-    out = asyncio.run(harness.change_request("codeswitch/refactor", params, opts))
     command = f"codeswitch refactor {json.dumps(step['instruction'])} --apply"
+    announce(command)
+    out = asyncio.run(harness.change_request("codeswitch/refactor", params, opts))
     text = render_edit(out, apply=True, color=wants_color(opts.stdout))
     return StepResult("refactor", step["title"], command, out, text)
 
@@ -175,23 +184,28 @@ def run_live(root: Path, *, fast: bool, as_json: bool, stdout: TextIO, stderr: T
                       f"   models played by the loopback emulator at {emulator.url} ({latency})\n"
                       f"   workspace: a copy of {root.name} in {ws}", file=stdout)
             results: list[StepResult] = []
+
+            def announce(command: str) -> None:
+                if not as_json:
+                    print(f"$ {command}", file=stdout, flush=True)
+
             for n, step in enumerate(script["steps"], 1):
                 kind = step.get("kind")
                 if not as_json:
                     print(f"\n-- {n}. {step.get('title', kind)}", file=stdout, flush=True)
                 if kind == "complete":
-                    result = _complete(step, ws, opts)
+                    result = _complete(step, ws, opts, announce)
                 elif kind == "edit":
-                    result = _edit(step, ws, opts)
+                    result = _edit(step, ws, opts, announce)
                 elif kind == "refactor":
-                    result = _refactor(step, ws, opts, emulator)
+                    result = _refactor(step, ws, opts, emulator, announce)
                 else:
                     raise DemoError(f"unknown step kind {kind!r}")
                 results.append(result)
                 if as_json:
                     print(json.dumps({"step": result.kind, **result.out}, ensure_ascii=False), file=stdout)
                 else:
-                    print(f"$ {result.command}\n{result.text}", file=stdout, flush=True)
+                    print(result.text, file=stdout, flush=True)
         with Ledger(home / "data" / "codeswitch" / LEDGER_FILE) as ledger:
             stats = ledger.stats(load_catalog(), premium_model(Config()))
     if as_json:

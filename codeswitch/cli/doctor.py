@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from codeswitch.catalog import Catalog, CatalogError, load_catalog
+from codeswitch.cli import summary
 from codeswitch.config import (
     TIERS,
     Config,
@@ -31,6 +32,7 @@ from codeswitch.config import (
 )
 from codeswitch.ledger import Ledger, LedgerError
 from codeswitch.routing import Budget, Health, route
+from codeswitch.wording import plural
 
 LEDGER_FILE = "ledger.sqlite3"
 
@@ -46,7 +48,7 @@ class _Probe:
 
 def register(sub: Any) -> None:
     p = sub.add_parser("doctor", help="check grammars, config, keys and model chains",
-                       description=__doc__.splitlines()[0] if __doc__ else None)
+                       description=summary(__doc__))
     p.add_argument("--root", default=".", help="workspace root whose .codeswitch.toml to read")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
@@ -137,7 +139,9 @@ def render(data: Mapping[str, Any]) -> str:
     ledger = data["ledger"]
     state = ledger["error"] or ("exists" if ledger["exists"] else "not created yet")
     lines.append(f"ledger\n  {ledger['path']} ({state})")
-    lines.append(f"catalog\n  {data['catalog']['models']} models, {data['catalog']['path']}")
+    path = data["catalog"]["path"]
+    where = "the shipped catalog" if path == "(shipped)" else path
+    lines.append(f"catalog\n  {plural(data['catalog']['models'], 'model')} from {where}")
     lines.append("model chains (models without a key dropped)")
     for tier, t in data["tiers"].items():
         chain = " -> ".join(t["chain"]) if t["chain"] else "(none: no provider key for this tier)"

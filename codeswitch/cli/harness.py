@@ -1,6 +1,6 @@
 """``codeswitch complete | edit | refactor``: the headless harness, an LSP client of ``codeswitch serve``.
 
-Each command starts the real server (``python -m codeswitch serve`` over stdio, or ``--server-cmd``),
+Each command starts the real server (``python -P -m codeswitch serve`` over stdio, or ``--server-cmd``),
 initializes it like an editor, opens the file and sends the same request an editor would:
 ``textDocument/inlineCompletion``, ``codeswitch/edit`` or ``codeswitch/refactor``. The server's
 ``$/progress`` is drawn on stderr. ``--apply`` writes the returned edit (all files or none, each
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codeswitch.cli import usage_json
 from codeswitch.cli.apply import (
     EditRefused,
     check_bases,
@@ -40,10 +41,12 @@ from codeswitch.cli.harness_view import (
     usage_of,
     wants_color,
 )
+from codeswitch.cli.problems import check_config
 from codeswitch.config import data_dir
 from codeswitch.edits import split_lines
 from codeswitch.ledger import LEDGER_FILE
 from codeswitch.lsp_client import RequestFailed, ServerClient, ServerGone
+from codeswitch.secrets import is_secret
 from codeswitch.text import col_to_units
 
 ROOT_MARKERS = (".git", ".codeswitch.toml")
@@ -115,6 +118,8 @@ def resolve_root(arg: str | None, path: Path | None, prog: str) -> Path:
 def locate(path: Path, line: int, col: int | None, root: Path, prog: str) -> Location:
     """Read the file and turn 1-based LINE:COL (characters) into an LSP position (UTF-16)."""
     full = path.resolve()
+    if full.is_dir():
+        raise UsageError(f"{prog}: {path} is a directory, not a file")
     if not full.is_file():
         raise UsageError(f"{prog}: {path}: no such file")
     if not full.is_relative_to(root):
@@ -198,9 +203,13 @@ async def complete(loc: Location, opts: Options, *, accept: bool = False) -> dic
         "items": [{"insertText": i.get("insertText", ""), "range": i.get("range")} for i in items],
         "usage": spent.usage, "fallbacks": spent.fallbacks, "error": None,
     }
-    if route is None:
+    if route is None and is_secret(loc.path, opts.root):
+        rel = loc.path.relative_to(opts.root).as_posix()  # locate() keeps the file inside the root
+        out["error"] = {"kind": "secret", "message": f"{rel} is a secret or ignored file: "
+                        "its text is never sent to a model"}
+    elif route is None:
         out["error"] = {"kind": "not_routed", "message": "the server sent this request to no model "
-                        "(a secret or ignored file, or a position it cannot complete)"}
+                        "(a position it cannot complete)"}
     elif not route.get("model_chain"):
         out["error"] = {"kind": "no_model", "message": str(route.get("cause") or "no model can serve it")}
     elif spent.failed or (not items and model is None):
@@ -257,7 +266,7 @@ def emit(out: Mapping[str, Any], opts: Options, text: str) -> int:
     """Print the result (JSON object or text) and the error line; the exit status."""
     if opts.as_json:
         print(json.dumps(out, ensure_ascii=False), file=opts.stdout)
-    else:
+    elif text:
         print(text, file=opts.stdout)
     error = out.get("error")
     if error:
@@ -266,6 +275,14 @@ def emit(out: Mapping[str, Any], opts: Options, text: str) -> int:
             print(f"codeswitch: {message}", file=opts.stderr)
         return 1
     return 0
+
+
+def _usage(args: argparse.Namespace, exc: UsageError) -> int:
+    """Unusable arguments: one line on stderr (and the JSON object with ``--json``); exit status 2."""
+    if args.json:
+        print(usage_json(str(exc)))
+    print(exc, file=sys.stderr)
+    return 2
 
 
 def _options(args: argparse.Namespace, root: Path) -> Options:
@@ -288,9 +305,9 @@ def run_complete(args: argparse.Namespace) -> int:
         root = resolve_root(args.root, path, "codeswitch complete")
         loc = locate(path, line, col, root, "codeswitch complete")
     except UsageError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _usage(args, exc)
     opts = _options(args, root)
+    check_config(root, "codeswitch complete", env=server_env(opts))
     return _serve("codeswitch complete", opts, complete(loc, opts),
                   lambda out: render_complete(out, loc.line_text, loc.character))
 
@@ -308,8 +325,7 @@ def run_edit(args: argparse.Namespace) -> int:
             _, end_line, end_col = parse_location(f"{path}:{args.end}", need_col=True, prog=f"{prog} --end")
             end = locate(path, end_line, end_col, root, f"{prog} --end")
     except UsageError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _usage(args, exc)
     params = edit_params(loc, args.instruction, end)
     return _change(prog, "codeswitch/edit", params, _options(args, root), loc)
 
@@ -321,8 +337,7 @@ def run_refactor(args: argparse.Namespace) -> int:
             raise UsageError(f"{prog}: the instruction is empty")
         root = resolve_root(args.root, None, prog)
     except UsageError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+        return _usage(args, exc)
     opts = _options(args, root)
     return _change(prog, "codeswitch/refactor", {"instruction": args.instruction}, opts)
 
@@ -330,6 +345,7 @@ def run_refactor(args: argparse.Namespace) -> int:
 def _change(prog: str, method: str, params: dict[str, Any], opts: Options,
             opened: Location | None = None) -> int:
     """Send an edit or refactor request, then print (and with --apply write) what came back."""
+    check_config(opts.root, prog, env=server_env(opts))
     return _serve(prog, opts, change_request(method, params, opts, opened=opened),
                   lambda out: render_edit(out, apply=opts.apply, color=wants_color(opts.stdout)))
 
@@ -351,7 +367,7 @@ def _common(p: argparse.ArgumentParser) -> None:
                    ".git or .codeswitch.toml, else the current directory)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--server-cmd", default=None, metavar="CMD",
-                   help="the server command line (default: python -m codeswitch serve)")
+                   help="the server command line (default: python -P -m codeswitch serve)")
 
 
 def register(sub: Any) -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from codeswitch.ledger import Ledger, LedgerError, RequestRow, default_path
+from codeswitch.wording import plural
 
 BAR_WIDTH = 24
 PLAIN_STEP = 25.0
@@ -45,7 +46,9 @@ class ProgressView:
     #: the percentage last printed per token (plain lines print every PLAIN_STEP points)
     printed: dict[str, float] = field(default_factory=dict)
     stages: dict[str, str] = field(default_factory=dict)
-    last_line: str = ""
+    #: the line last printed per token: the same report twice says nothing new, even with another
+    #: token's lines in between
+    last_lines: dict[str, str] = field(default_factory=dict)
     drawn: bool = False
 
     def __call__(self, token: str, value: Mapping[str, Any]) -> None:
@@ -61,7 +64,8 @@ class ProgressView:
             self.printed.pop(token, None)
             self.stages.pop(token, None)
             self._clear()
-            self._line(f"codeswitch: {title}: {message or 'done'}")
+            self._line(token, f"codeswitch: {title}: {message or 'done'}")
+            self.last_lines.pop(token, None)
             return
         if self.tty:
             bar = ""
@@ -79,17 +83,17 @@ class ProgressView:
                     return  # a log file needs each stage and milestones, not every tick
                 self.printed[token], self.stages[token] = pct, stage
             suffix = f" ({int(pct)}%)" if isinstance(pct, int | float) else ""
-            self._line(f"codeswitch: {title}" + (f": {message}" if message else "") + suffix)
+            self._line(token, f"codeswitch: {title}" + (f": {message}" if message else "") + suffix)
 
     def _clear(self) -> None:
         if self.drawn:
             self.stream.write("\r\033[K")
             self.drawn = False
 
-    def _line(self, text: str) -> None:
-        if text == self.last_line:
+    def _line(self, token: str, text: str) -> None:
+        if text == self.last_lines.get(token):
             return  # the same report twice says nothing new
-        self.last_line = text
+        self.last_lines[token] = text
         self.stream.write(text + "\n")
         self.stream.flush()
 
@@ -158,7 +162,10 @@ def describe(out: Mapping[str, Any]) -> str:
 
 
 def render_complete(out: Mapping[str, Any], line_text: str, character: int) -> str:
-    """The suggestion shown after the text before the cursor, as ghost text would read."""
+    """The suggestion shown after the text before the cursor, as ghost text would read; nothing
+    when the request went to no model (the error line says why)."""
+    if out.get("scope") is None and out.get("error"):
+        return ""
     lines = [describe(out)]
     items = out.get("items") or []
     if not items:
@@ -203,7 +210,7 @@ def render_edit(out: Mapping[str, Any], *, apply: bool, color: bool = False) -> 
     if out.get("error") is None and diff:
         files = sum(1 for row in diff.splitlines() if row.startswith("+++ "))
         if out.get("applied"):
-            lines += ["", f"applied to {files} file{'s' if files != 1 else ''}"]
+            lines += ["", f"applied to {plural(files, 'file')}"]
         elif not apply:
             lines += ["", "not applied (pass --apply to write the files)"]
     refused = [r for r in out.get("refused") or () if isinstance(r, Mapping)]

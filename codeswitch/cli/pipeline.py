@@ -12,7 +12,7 @@ name's definitions and references only from the files whose bytes contain that n
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,10 +192,12 @@ class Pipeline:
     max_indexes = 8
 
     def __init__(self, env: Mapping[str, str] | None = None, catalog: Catalog | None = None,
-                 init_options: Mapping[str, object] | None = None) -> None:
+                 init_options: Mapping[str, object] | None = None,
+                 on_problems: Callable[[list[ConfigProblem]], None] | None = None) -> None:
         self.env = os.environ if env is None else env
         self.catalog = catalog or load_catalog()
         self.init_options = init_options
+        self.on_problems = on_problems  # called once per root whose config has problems
         self._configs: dict[Path, tuple[Config, list[ConfigProblem]]] = {}
         self._indexes: dict[Path, LazyIndex] = {}
         self._keys: dict[tuple[tuple[str, ProviderConfig], ...], tuple[frozenset[str], bool]] = {}
@@ -203,6 +205,8 @@ class Pipeline:
     def config_for(self, root: Path) -> tuple[Config, list[ConfigProblem]]:
         if root not in self._configs:
             self._configs[root] = load_config(root, self.init_options, env=self.env, catalog=self.catalog)
+            if self._configs[root][1] and self.on_problems is not None:
+                self.on_problems(self._configs[root][1])
         return self._configs[root]
 
     def keys_for(self, config: Config) -> tuple[frozenset[str], bool]:

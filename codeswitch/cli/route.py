@@ -11,13 +11,15 @@ import json
 import sys
 from typing import Any
 
+from codeswitch.cli import summary, usage_json
 from codeswitch.cli.pipeline import CaseError, Pipeline, Routed
+from codeswitch.cli.problems import print_problems
 from codeswitch.cli.scope import add_case_arguments, case_from_args, result_json
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("route", help="explain which models would serve a request, and why",
-                       description=__doc__.splitlines()[0] if __doc__ else None)
+                       description=summary(__doc__))
     add_case_arguments(p)
     p.add_argument("--json", action="store_true", help="print the decision as JSON")
     p.set_defaults(func=run)
@@ -40,7 +42,7 @@ def explain(routed: Routed) -> str:
     if d.chain:
         for i, key in enumerate(d.chain, 1):
             est = costs.get(key) if isinstance(costs, dict) else None
-            lines.append(f"{'chain' if i == 1 else '':<10} {i}. {key}  (est. {_money(est)})")
+            lines.append(f"{'chain' if i == 1 else '':<10} {i}. {key}  (at most {_money(est)})")
     else:
         lines.append("chain      (empty: this request cannot be served)")
     for key, why in d.skipped:
@@ -59,16 +61,18 @@ def explain(routed: Routed) -> str:
 def run(args: argparse.Namespace) -> int:
     case = case_from_args(args)
     if case is None:
-        print("codeswitch route: give --file, --line and --character", file=sys.stderr)
+        message = "codeswitch route: give --file, --line and --character"
+        if args.json:
+            print(usage_json(message))
+        print(message, file=sys.stderr)
         return 2
     try:
-        routed = Pipeline().run(case)
-    except CaseError as exc:
+        routed = Pipeline(on_problems=lambda problems: print_problems(problems, "codeswitch route")).run(case)
+    except CaseError as exc:  # a missing file, a bad position...: the arguments cannot be used
         if args.json:
             print(json.dumps({"id": None, "error": {"kind": exc.kind, "message": exc.message}}))
-        else:
-            print(f"codeswitch route: {exc.message}", file=sys.stderr)
-        return 1
+        print(f"codeswitch route: {exc.message}", file=sys.stderr)
+        return 2
     if args.json:
         out = result_json(routed)
         d = routed.decision

@@ -11,14 +11,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
+from codeswitch.cli import summary, usage_json
 from codeswitch.cli.pipeline import KINDS, Case, CaseError, Pipeline, Routed
+from codeswitch.cli.problems import print_problems
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("scope", help="estimate a request's scope and route it (JSON)",
-                       description=__doc__.splitlines()[0] if __doc__ else None)
+                       description=summary(__doc__))
     add_case_arguments(p)
     p.add_argument("--json", action="store_true", help="print JSON (the default output of this command)")
     p.add_argument("--batch", metavar="CASES.jsonl", help="evaluate one case per line ('-' for stdin)")
@@ -52,6 +55,19 @@ def _lsp(routed: Routed, pos: Any) -> dict[str, int]:
     return {"line": line, "character": character}
 
 
+def _root_relative(files: tuple[str, ...], root: str) -> list[str]:
+    """Workspace files as root-relative "/" paths, whatever form the estimate gave them in (a file
+    outside the root keeps its absolute path)."""
+    base = Path(root).resolve()
+    out = []
+    for name in files:
+        path = Path(name)
+        if path.is_absolute() and path.resolve().is_relative_to(base):
+            name = path.resolve().relative_to(base).as_posix()
+        out.append(name)
+    return out
+
+
 def result_json(routed: Routed) -> dict[str, object]:
     """The DESIGN.md object for one evaluated case (plus the full chain and the routing cause)."""
     scope, decision = routed.scope, routed.decision
@@ -67,7 +83,7 @@ def result_json(routed: Routed) -> dict[str, object]:
         "tier": decision.tier,
         "model": decision.chain[0] if decision.chain else None,
         "anchor": anchor,
-        "files": list(scope.files),
+        "files": _root_relative(scope.files, routed.case.root),
         "reasons": reasons,
         "confidence": round(scope.confidence, 3),
         "chain": list(decision.chain),
@@ -121,13 +137,15 @@ def run_batch(path: str, pipeline: Pipeline) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    pipeline = Pipeline()
+    pipeline = Pipeline(on_problems=lambda problems: print_problems(problems, "codeswitch scope"))
     if args.batch is not None:
         return run_batch(args.batch, pipeline)
     case = case_from_args(args)
     if case is None:
-        print("codeswitch scope: give --file, --line and --character, or --batch CASES.jsonl",
-              file=sys.stderr)
+        message = "codeswitch scope: give --file, --line and --character, or --batch CASES.jsonl"
+        if args.json:
+            print(usage_json(message))
+        print(message, file=sys.stderr)
         return 2
     result = evaluate(pipeline, case)
     print(json.dumps(result, ensure_ascii=False, indent=None if args.json else 2))

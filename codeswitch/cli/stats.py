@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from codeswitch.catalog import CatalogError, load_catalog
+from codeswitch.cli import summary
+from codeswitch.cli.problems import print_problems
 from codeswitch.config import Config, load_config
 from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats, default_path
+from codeswitch.wording import plural
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("stats", help="spend by tier and model, acceptance, premium-only comparison",
-                       description=__doc__.splitlines()[0] if __doc__ else None)
+                       description=summary(__doc__))
     p.add_argument("--root", default=".", help="workspace root whose .codeswitch.toml to read")
     p.add_argument("--days", type=float, default=None, help="only the last N days (default: all)")
     p.add_argument("--ledger", default=None, help="ledger file (default: the user data dir)")
@@ -39,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     if args.days is not None and args.days <= 0:
         print("codeswitch stats: --days must be positive", file=sys.stderr)
         return 2
-    config, _problems = load_config(Path(args.root))
+    config, problems = load_config(Path(args.root))
+    print_problems(problems, "codeswitch stats")
     try:
         catalog = load_catalog(config.catalog_path)
     except CatalogError as exc:
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _usd(value: float, unknown: int) -> str:
     text = f"${value:.4f}"
-    return f"{text} (+{unknown} at unknown prices)" if unknown else text
+    return f"{text} (+{plural(unknown, 'call')} at unknown prices)" if unknown else text
 
 
 def _spend_row(s: SpendStats, width: int) -> str:
@@ -106,7 +110,7 @@ def render(stats: Stats, ledger_path: str) -> str:
         share = f" ({saved / p.premium_only_usd:.0%})" if p.premium_only_usd > 0 else ""
         caveat = ""
         if p.unknown_cost_calls:
-            caveat = f"; {p.unknown_cost_calls} calls at unknown prices not counted"
+            caveat = f"; {plural(p.unknown_cost_calls, 'call')} at unknown prices not counted"
         lines.append(f"premium-only: the same served requests on {p.model_key} would have cost "
                      f"${p.premium_only_usd:.4f}; actual ${p.actual_usd:.4f}; "
                      f"saved ${saved:.4f}{share}{caveat}")

@@ -46,6 +46,36 @@ _SHAPE_HINT = {
     "expression": "Complete the expression at the hole.",
     "block": "Write the body of the block that opens before the hole; stop where that block ends.",
 }
+#: a block whose body already has code after the hole: the hole is its start, not the whole body
+_BLOCK_START_HINT = ("Write the statements that go at the start of the block that opens before the hole, "
+                     "before the code that follows the hole; that code stays as it is.")
+
+
+def _indent(text: str) -> int:
+    return len(text) - len(text.lstrip(" \t"))
+
+
+def body_follows(prefix: str, suffix: str) -> bool:
+    """Code of the block the hole opens into already follows the hole: on the hole's line, or on the
+    next non-blank line, indented as deep as the hole (when the hole starts its line) or deeper than
+    the line that opens the block (when the hole ends it)."""
+    first, _, rest = suffix.partition("\n")
+    after = first.strip()
+    if after:  # code right after the hole, unless it only closes the block (``{|}``, ``do |end``)
+        return not (after[0] in "})]" or after == "end" or after.startswith("end "))
+    hole_line = prefix.rsplit("\n", 1)[-1]
+    next_code = next((row for row in rest.split("\n") if row.strip()), None)
+    if next_code is None:
+        return False
+    if not hole_line.strip():
+        return _indent(next_code) >= len(hole_line) > 0
+    return _indent(next_code) > _indent(hole_line)
+
+
+def shape_hint(ctx: InlineContext, shape: str | None) -> str:
+    if shape == "block" and body_follows(ctx.prefix, ctx.suffix):
+        return _BLOCK_START_HINT
+    return _SHAPE_HINT.get(shape or "", _SHAPE_HINT["rest_of_line"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +254,7 @@ def hole_filler_message(ctx: InlineContext, shape: str | None) -> str:
             parts.append(f"--- {s.path}\n{s.text}")
     if ctx.imports and ctx.imports[0] not in ctx.prefix:
         parts.append("Imports at the top of this file:\n" + "\n".join(ctx.imports))
-    parts.append(_SHAPE_HINT.get(shape or "", _SHAPE_HINT["rest_of_line"]))
+    parts.append(shape_hint(ctx, shape))
     parts.append(f"{PREFIX_TAG}{ctx.prefix}{FILL}{SUFFIX_TAG}{ctx.suffix}{END_TAG}")
     return "\n\n".join(parts)
 

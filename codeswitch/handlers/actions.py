@@ -31,6 +31,7 @@ from codeswitch.edits import EditRejected, TextEdit, apply_edits, unified_diff
 from codeswitch.features.edit import EditOutcome, EditTarget, onto
 from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind, quick_instruction
 from codeswitch.protected import protected_reason
+from codeswitch.wording import plural
 
 from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
 from .info import remember_route, served
@@ -172,7 +173,7 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
         new_text = apply_edits(current.text, edits)
         rel = rel_path(state, current) or uri
         diff = unified_diff(rel, current.text, new_text)
-        progress.end(f"{len(edits)} edit(s) by {outcome.model}")
+        progress.end(f"{plural(len(edits), 'edit')} by {outcome.model}")
         return _result(p, outcome=outcome, extra_reasons=rebased), Finished(current, edits, diff)
     finally:
         progress.end(None)

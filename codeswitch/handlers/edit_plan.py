@@ -7,7 +7,6 @@ the per-server :class:`EditEngine` wired to the workspace index.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,8 @@ from codeswitch.features.edit import EditEngine, EditTarget, target_for
 from codeswitch.features.prompts_inline import DefinitionSite
 from codeswitch.routing import Budget, Health, RouteDecision, route
 from codeswitch.scope import Scope, ScopeRequest, estimate_scope
+
+from .cost_estimate import typical_cost
 
 if TYPE_CHECKING:
     from codeswitch.server import State
@@ -67,9 +68,10 @@ def why(state: State, decision: RouteDecision, scope: Scope) -> str:
              f"{scope.scope} scope, {decision.tier} tier"]
     skipped = [f"{k} skipped: {w}" for k, w in decision.skipped if k in ahead][:1]
     parts.extend(skipped)
-    cost = decision.signals.get("estimated_cost_usd")
-    if isinstance(cost, Mapping) and isinstance(cost.get(model), float):
-        parts.append(f"est. ${cost[model]:.3f}")
+    if decision.chain:  # what it typically costs, not the ceiling the budget check uses
+        cost = typical_cost(state.ledger, state.catalog, decision.tier, model, scope.context_tokens)
+        if cost is not None:
+            parts.append(f"est. ${cost:.3f}" if cost >= 0.001 else "est. <$0.001")
     return f"{model}: {', '.join(parts)}"
 
 

@@ -1,18 +1,17 @@
-"""Lifecycle: initialize, initialized (background index build), configuration, watched files, shutdown.
+"""Lifecycle: initialize, initialized (background index build), configuration, watched files, shutdown, exit.
 
 ``initialize`` loads the layered config with the client's ``initializationOptions``, opens the
 ledger and builds the dispatcher; bad settings never stop the server, they are reported once the
-client is listening (``initialized``). The workspace index is built in a daemon thread so the
-first keystrokes are answered while it runs; ``$/progress`` shows how far it got.
+client is listening (``initialized``). The workspace index is built in a background task (a
+worker thread, see ``indexing.py``) so the first keystrokes are answered while it runs;
+``$/progress`` shows how far it got. ``shutdown`` and ``exit`` stop it and all other background
+work (``background.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from codeswitch.catalog import CatalogError, load_catalog
 from codeswitch.config import WORKSPACE_FILE, ConfigProblem, load_config
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import path_from_uri
+from codeswitch.handlers.indexing import build_index
 from codeswitch.ledger import Ledger, LedgerError
 from codeswitch.scope.index import WorkspaceIndex
 
@@ -69,18 +69,21 @@ def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
 
 
 def report_problems(ls: CodeswitchServer, problems: list[ConfigProblem] | tuple[ConfigProblem, ...]) -> None:
-    """Bad settings: one warning the user sees, each problem in the log (file and key named).
+    """Bad settings: one window/showMessage the user sees, each problem in the log (file and key named).
 
-    A problem is reported once per session: reloading the same config does not repeat it."""
-    lines = [str(p) for p in problems if str(p) not in ls.state.reported]
-    ls.state.reported.update(lines)
-    if not lines:
+    Once: a settings change or a config file save that leaves a problem as it was does not show it
+    again; only problems not shown before make a new message.
+    """
+    lines = [str(p) for p in problems]
+    new = [line for line in lines if line not in ls.state.reported_problems]
+    ls.state.reported_problems = frozenset(lines)
+    if not new:
         return
-    for line in lines:
+    for line in new:
         ls.window_log_message(types.LogMessageParams(types.MessageType.Warning, f"codeswitch config: {line}"))
-    more = f" (and {len(lines) - 1} more, see the log)" if len(lines) > 1 else ""
+    more = f" (and {len(new) - 1} more, see the log)" if len(new) > 1 else ""
     ls.window_show_message(types.ShowMessageParams(
-        types.MessageType.Warning, f"codeswitch: bad configuration, using defaults for it: {lines[0]}{more}"))
+        types.MessageType.Warning, f"codeswitch: bad configuration, using defaults for it: {new[0]}{more}"))
 
 
 async def initialized(ls: CodeswitchServer, params: types.InitializedParams) -> None:
@@ -91,7 +94,7 @@ async def initialized(ls: CodeswitchServer, params: types.InitializedParams) -> 
     await _watch_files(ls)
     index, root = ls.state.index, ls.state.root
     if index is not None and root is not None:
-        await build_index(ls, index, root)
+        ls.state.background.spawn(build_index(ls, index, root), "workspace index build")
 
 
 async def _watch_files(ls: CodeswitchServer) -> None:
@@ -109,73 +112,14 @@ async def _watch_files(ls: CodeswitchServer) -> None:
         log.info("file watching not registered: %s", exc)
 
 
-def _progress_supported(ls: CodeswitchServer) -> bool:
-    window = ls.client_capabilities.window
-    return bool(window is not None and window.work_done_progress)
-
-
-async def build_index(ls: CodeswitchServer, index: WorkspaceIndex, root: Path) -> int:
-    """Build the index in a daemon thread, reporting ``$/progress``; returns the files indexed."""
-    loop = asyncio.get_running_loop()
-    token = f"codeswitch-index-{uuid.uuid4().hex[:8]}"
-    progress = _progress_supported(ls)
-    if progress:
-        try:
-            await ls.work_done_progress.create_async(token)
-        except Exception:
-            progress = False
-    if progress:
-        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-            title="codeswitch: indexing", percentage=0, cancellable=False))
-    last = -1
-
-    def report(done: int, total: int) -> None:
-        nonlocal last
-        pct = done * 100 // max(total, 1)
-        if progress and pct != last:
-            last = pct
-            loop.call_soon_threadsafe(ls.work_done_progress.report, token, types.WorkDoneProgressReport(
-                message=f"{done}/{total} files", percentage=pct))
-
-    done: asyncio.Future[int] = loop.create_future()
-    args = (loop, done, index, root, ls.state.config.exclude, report)
-    thread = threading.Thread(target=_run_build, args=args, name="codeswitch-index", daemon=True)
-    thread.start()
-    try:
-        count = await done
-    except Exception as exc:
-        log.warning("workspace index failed: %s", exc)
-        count = 0
-    if progress:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"{count} files indexed"))
-    log.info("workspace index: %d files", count)
-    return count
-
-
-def _run_build(loop: asyncio.AbstractEventLoop, done: asyncio.Future[int], index: WorkspaceIndex, root: Path,
-               exclude: tuple[str, ...], report: Callable[[int, int], None]) -> None:
-    def settle(fn: Callable[[], None]) -> None:
-        if not loop.is_closed():
-            loop.call_soon_threadsafe(lambda: None if done.done() else fn())
-
-    try:
-        count = index.build(root, exclude, report)
-    except Exception as exc:  # reported through the future, logged by the awaiting side
-        error = exc
-        settle(lambda: done.set_exception(error))
-        return
-    settle(lambda: done.set_result(count))
-
-
 async def did_change_configuration(ls: CodeswitchServer, params: types.DidChangeConfigurationParams) -> None:
     """New client settings replace the initializationOptions layer; the config is swapped whole."""
     state = ls.state
     if params.settings is not None:
         state.init_options = params.settings
-    problems = _load(state)
+    report_problems(ls, _load(state))
     if state.dispatcher is not None:
         await state.dispatcher.reconfigure(state.config)
-    report_problems(ls, problems)
 
 
 async def did_change_watched_files(ls: CodeswitchServer, params: types.DidChangeWatchedFilesParams) -> None:
@@ -194,14 +138,22 @@ async def did_change_watched_files(ls: CodeswitchServer, params: types.DidChange
         else:
             await asyncio.to_thread(state.index.update_file, path)
     if reload:
-        problems = _load(state)
+        report_problems(ls, _load(state))
         if state.dispatcher is not None:
             await state.dispatcher.reconfigure(state.config)
-        report_problems(ls, problems)
+
+
+def _stop_timers(state: State) -> None:
+    for timer in state.index_timers.values():
+        timer.cancel()
+    state.index_timers.clear()
 
 
 async def shutdown(ls: CodeswitchServer, params: None) -> None:
+    """Stop all background work (the index build included) and wait for it; close providers and ledger."""
     state = ls.state
+    _stop_timers(state)
+    await state.background.stop()
     if state.dispatcher is not None:
         try:
             await state.dispatcher.aclose()
@@ -210,3 +162,10 @@ async def shutdown(ls: CodeswitchServer, params: None) -> None:
     if state.ledger is not None:
         state.ledger.close()
         state.ledger = None
+
+
+def exit_server(ls: CodeswitchServer, params: None) -> None:
+    """``exit`` (after shutdown or not): stop background work now; pygls then closes the writer and
+    ends the process, and nothing is sent after this."""
+    _stop_timers(ls.state)
+    ls.state.background.cancel()

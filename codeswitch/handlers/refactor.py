@@ -45,7 +45,9 @@ from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.scope.syntax import language_for
 from codeswitch.team import Caps, Overlay, Team, TeamError, TeamRuntime
 from codeswitch.team.overlay import LiveReader
+from codeswitch.wording import plural
 
+from .indexing import build_in_thread
 from .info import remember_route, served
 from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
 
@@ -119,7 +121,8 @@ async def _index(state: State, root: Path) -> WorkspaceIndex:
     if state.index is not None and state.index.ready:
         return state.index
     index = WorkspaceIndex(root)  # the background build has not finished: build one for this request
-    await asyncio.to_thread(index.build, root, state.config.exclude)
+    # cancelling the request (or stopping the server) stops this build at its next file
+    await build_in_thread(index, root, state.config.exclude, stopping=state.background.stopping)
     return index
 
 
@@ -244,10 +247,10 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
             if not applied:
                 why = answer.failure_reason or "no reason given"
                 result.notes.append(f"the editor did not apply the edit: {why}")
-        outcome = f"{len(changes)} files changed"
+        outcome = f"{plural(len(changes), 'file')} changed"
         refused = _refused(overlay)
         if overlay.refusals:
-            outcome += f", {len(overlay.refusals)} edit(s) refused"
+            outcome += f", {plural(len(overlay.refusals), 'edit')} refused"
         base["reasons"] = reasons + result.notes + [f"refused: {a}: {m}" for a, _k, m in overlay.refusals]
         return _result(**base, **_spend(caps), **refused, edit=edit_json, diff=diff, applied=applied,
                        files=[c.rel for c in changes], bases=_bases(changes))

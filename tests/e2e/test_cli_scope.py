@@ -64,6 +64,14 @@ def test_single_inline_case(env: dict[str, str], shop: Path) -> None:
     assert out["model"] == "gpt-5.3-codex-spark"
     assert 0.0 <= out["confidence"] <= 1.0
     assert any("routed as if every provider had one" in r for r in out["reasons"])
+    assert out["files"] == ["billing.py"]  # root-relative, as for the other scopes
+
+
+def test_files_are_root_relative_for_every_kind(env: dict[str, str], shop: Path) -> None:
+    for extra in (["--kind", "inline"], ["--kind", "edit", "--instruction", "add retries to this function"]):
+        done = cli(env, *scope_args(shop, "billing.py", "    charge(order.customer", *extra))
+        out = json.loads(done.stdout)
+        assert out["files"] and all(not f.startswith("/") and (shop / f).is_file() for f in out["files"]), out
 
 
 def test_single_edit_routes_by_available_keys(env: dict[str, str], shop: Path) -> None:
@@ -187,7 +195,7 @@ def test_route_explains_for_a_person(env: dict[str, str], shop: Path) -> None:
                              "--character", str(char), "--json").stdout)
     assert as_json["decision"]["cause"]
     missing = cli(env, "route", "--root", str(shop), "--file", "x.py", "--line", "0", "--character", "0")
-    assert missing.returncode == 1 and "x.py" in missing.stderr and "Traceback" not in missing.stderr
+    assert missing.returncode == 2 and "x.py" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_doctor_never_prints_keys(env: dict[str, str], shop: Path) -> None:

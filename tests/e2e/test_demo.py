@@ -68,3 +68,18 @@ def test_demo_json_prints_each_request_and_the_stats(tmp_path: Path) -> None:
     assert {m["name"] for m in stats["by_model"]} == set(MODELS.values())
     assert {t["name"] for t in stats["by_tier"]} == {"inline", "function", "workspace"}
     assert stats["premium"]["model_key"] == "claude-opus-4-6"
+
+
+def test_each_command_line_comes_before_its_progress(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
+    env.update(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    run = subprocess.run([sys.executable, "-m", "codeswitch", "demo", "--fast"], env=env, cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         stdin=subprocess.DEVNULL, check=False)  # one stream, as a terminal shows it
+    assert run.returncode == 0, run.stdout[-3000:]
+    lines = run.stdout.splitlines()
+    edit = next(i for i, line in enumerate(lines) if line.startswith("$ codeswitch edit "))
+    refactor = next(i for i, line in enumerate(lines) if line.startswith("$ codeswitch refactor "))
+    edit_progress = next(i for i, line in enumerate(lines) if line.startswith("codeswitch: function "))
+    refactor_progress = next(i for i, line in enumerate(lines) if line.startswith("codeswitch: refactor: "))
+    assert edit < edit_progress < refactor < refactor_progress, "\n".join(lines)

@@ -344,6 +344,7 @@ async def test_ctrl_c_stops_the_server_and_writes_nothing(tmp_path: Path, ws: Pa
     _, err = await proc.communicate()
     assert proc.returncode == 130
     assert "Traceback" not in err.decode()
+    assert err.decode().endswith("codeswitch edit: interrupted; nothing was applied\n")
     await emulator.wait_closed(request, timeout=120.0)  # the server went away and closed the stream
     assert (ws / "m.py").read_text() == AREA
     assert sorted(p.name for p in ws.iterdir()) == [".git", "calc.py", "m.py"]
@@ -366,5 +367,5 @@ async def test_complete_in_a_secret_file_calls_no_model_and_exits_1(tmp_path: Pa
     run = await cli(tmp_path, emulator, "complete", "ws/.env:1:14", "--json")
     assert run.rc == 1
     out = run.json()
-    assert out["error"]["kind"] == "not_routed" and out["items"] == [] and out["model"] is None
+    assert out["error"]["kind"] == "secret" and out["items"] == [] and out["model"] is None
     assert emulator.requests == []  # the secret never left the machine

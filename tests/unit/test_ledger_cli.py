@@ -36,7 +36,7 @@ def test_text_report(hermetic_env: Path, capsys: pytest.CaptureFixture[str]) -> 
     seed(default_path())
     assert main(["stats", "--root", str(hermetic_env)]) == 0
     out = capsys.readouterr().out
-    assert "requests: 4" in out and "(+1 at unknown prices)" in out
+    assert "requests: 4" in out and "(+1 call at unknown prices)" in out
     assert "gpt-5.3-codex-spark" in out and "100.0%" in out
     assert "premium-only: the same served requests on claude-opus-4-6 would have cost" in out
 
@@ -75,3 +75,22 @@ def test_as_a_subprocess(hermetic_env: Path) -> None:
     done = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ), timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["totals"]["calls"] == 4
+
+
+def test_a_team_run_is_one_user_request_of_many_model_calls(hermetic_env: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    now = time.time()
+    rows = [RequestRow(now, f"call-{i}", "refactor", "workspace", "workspace", "anthropic", "claude-opus-4-6",
+                       1000, 0, 100, 0.01, 500.0, 900.0, "ok", parent_id="run-1",
+                       role="lead" if i < 3 else f"teammate-{i % 3}") for i in range(9)]
+    rows.append(RequestRow(now, "edit-1", "edit", "function", "function", "openai", "gpt-5.3-codex", 1000, 0,
+                           100, 0.002, 500.0, 900.0, "ok"))
+    with Ledger(default_path()) as ledger:
+        ledger.record(*rows)
+    assert main(["stats", "--root", str(hermetic_env), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["totals"]["requests"] == 2 and data["totals"]["calls"] == 10
+    workspace = next(t for t in data["by_tier"] if t["name"] == "workspace")
+    assert workspace["requests"] == 1 and workspace["calls"] == 9
+    assert main(["stats", "--root", str(hermetic_env)]) == 0
+    assert "requests: 2   model calls: 10" in capsys.readouterr().out

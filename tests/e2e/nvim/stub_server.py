@@ -42,6 +42,11 @@ def _progress(token: object, message: str) -> None:
         server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
 
 
+@server.feature(types.INITIALIZE)
+def initialize(ls: LanguageServer, params: types.InitializeParams) -> None:
+    _log("initialize", {"initializationOptions": params.initialization_options})
+
+
 @server.feature("codeswitch/edit")
 def edit(ls: LanguageServer, params: Any) -> dict[str, object]:
     _log("codeswitch/edit", params)

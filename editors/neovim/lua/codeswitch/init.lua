@@ -39,6 +39,14 @@ function M.client(bufnr)
   return clients[1]
 end
 
+--- initializationOptions: always a JSON object (an empty Lua table would be sent as [])
+local function init_options(settings)
+  if type(settings) ~= 'table' or next(settings) == nil then
+    return vim.empty_dict()
+  end
+  return settings
+end
+
 local function start_legacy(opts)
   -- Neovim 0.10: no vim.lsp.config; start per buffer from a FileType autocmd
   vim.api.nvim_create_autocmd('FileType', {
@@ -48,7 +56,7 @@ local function start_legacy(opts)
       local root = vim.fs.root(ev.buf, opts.root_markers) or vim.fn.getcwd()
       vim.lsp.start({
         name = M.name, cmd = opts.cmd, cmd_env = opts.cmd_env, root_dir = root,
-        init_options = opts.settings,
+        init_options = init_options(opts.settings),
       }, { bufnr = ev.buf })
     end,
   })
@@ -70,18 +78,42 @@ local function register_commands()
   end
 end
 
+--- Why the server command cannot run, or nil when it can. A command Neovim cannot start gives no
+--- client and, with the built-in client, no message either: say it once, here.
+function M.check_cmd(cmd)
+  if type(cmd) ~= 'table' then
+    return nil -- a function (an RPC client) is the user's business
+  end
+  local exe = cmd[1]
+  if type(exe) ~= 'string' or exe == '' then
+    return 'the server command (cmd) is empty'
+  end
+  if vim.fn.executable(exe) == 1 then
+    return nil
+  end
+  local where = exe:find('/', 1, true) and ('%s is not an executable file'):format(exe)
+    or ("'%s' is not on PATH"):format(exe)
+  return ('cannot start the language server: %s. Give the full path in setup(), e.g. '
+    .. "cmd = { '/path/to/codeswitch/.venv/bin/codeswitch', 'serve' } (see docs/neovim.md)"):format(where)
+end
+
 --- Configure and start the server; see docs/neovim.md.
 function M.setup(opts)
   opts = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
   M.options = opts
   register_commands()
+  local problem = M.check_cmd(opts.cmd)
+  if problem then
+    notify(problem, vim.log.levels.ERROR)
+    return
+  end
   if vim.lsp.config ~= nil and vim.lsp.enable ~= nil then
     vim.lsp.config(M.name, {
       cmd = opts.cmd,
       cmd_env = opts.cmd_env,
       filetypes = opts.filetypes,
       root_markers = opts.root_markers,
-      init_options = opts.settings,
+      init_options = init_options(opts.settings),
     })
     vim.lsp.enable(M.name)
   else
