@@ -74,8 +74,13 @@ def vocabulary(rows: Sequence[Row]) -> set[str]:
             and w.removeprefix("word.") not in PROJECT_WORDS}
 
 
+#: feature name prefixes left out of training and scoring (--without)
+DROPPED: list[str] = []
+
+
 def _kept(features: dict[str, float], vocab: set[str]) -> dict[str, float]:
-    return {k: v for k, v in features.items() if v and (not k.startswith("word.") or k in vocab)}
+    return {k: v for k, v in features.items()
+            if v and (not k.startswith("word.") or k in vocab) and not k.startswith(tuple(DROPPED))}
 
 
 def fit(rows: Sequence[Row], c: float, balanced: bool = False) -> ScopeModel:
@@ -206,7 +211,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="under-routing penalty (default: the smallest on a grid with macro under ≤ 10%%)")
     ap.add_argument("--balanced", action="store_true", help="weigh the classes equally (default: as found)")
     ap.add_argument("--write", action="store_true", help=f"write {MODEL_PATH.name}")
+    ap.add_argument("--without", action="append", default=[], metavar="PREFIX",
+                    help="leave out features whose name starts with PREFIX (e.g. hist.)")
     args = ap.parse_args(argv)
+    DROPPED[:] = args.without
     rows = load(args.features)
     if not rows:
         print("skipped: no feature rows (run extract.py first)")
