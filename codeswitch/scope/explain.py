@@ -46,6 +46,20 @@ _FIXED = {
 }
 
 
+_COUNTS = {
+    "file.lines_log": "a file of {n} lines",
+    "file.defs_log": "{n} definitions in this file",
+    "file.tops_log": "{n} top-level definitions in this file",
+    "ws.files_log": "a workspace of {n} source files",
+    "words.count_log": "an instruction of {n} words",
+    "hist.file_changes_log": "this file changed in {n} recent commits",
+}
+_SHARES = {
+    "hist.file_multi": "{share:.0%} of this file's recent changes also changed other files",
+    "hist.repo_multi": "{share:.0%} of this repository's recent changes touched several files",
+}
+
+
 def _n(values: Mapping[str, float], name: str) -> int:
     """Undo the ``log2(1 + n)`` of a count feature."""
     return round(2 ** values.get(name, 0.0) - 1)
@@ -72,27 +86,15 @@ def describe(name: str, ev: Evidence, values: Mapping[str, float]) -> str:
         return "names " + ", ".join(f"`{d.name}`" for d in ev.named_here[:4]) + " in this file"
     if name == "named.count_log":
         return f"names {len(ev.intent.mentioned)} identifiers"
-    if name == "file.lines_log":
-        return f"a file of {_n(values, name)} lines"
-    if name == "file.defs_log":
-        return f"{_n(values, name)} definitions in this file"
-    if name == "ws.files_log":
-        return f"a workspace of {_n(values, name)} source files"
-    if name == "words.count_log":
-        return f"an instruction of {_n(values, name)} words"
+    if name in _COUNTS:  # log2(1 + n) features
+        return _COUNTS[name].format(n=_n(values, name))
+    if name in _SHARES:
+        return _SHARES[name].format(share=values.get(name, 0.0))
     if name in ("sel.lines_log", "sel.tops"):
         return f"the selection covers {len(ev.tops)} definition(s)"
-    if name == "hist.file_multi":
-        return f"{values[name]:.0%} of this file's recent changes also changed other files"
-    if name == "hist.repo_multi":
-        return f"{values[name]:.0%} of this repository's recent changes touched several files"
-    if name == "hist.file_changes_log":
-        return f"this file changed in {_n(values, name)} recent commits"
     if name in ("top.lines_log", "top.share") and ev.top is not None:
         lines = ev.top.span.end.line - ev.top.span.start.line + 1
         return f"the top-level {ev.top.kind} around the cursor is {lines} lines"
-    if name == "file.tops_log":
-        return f"{_n(values, name)} top-level definitions in this file"
     if name in ("pos.in_anchor", "pos.file_fraction"):
         return "where the cursor sits in the " + ("definition" if name == "pos.in_anchor" else "file")
     if head == "stmt":

@@ -128,3 +128,19 @@ def test_a_higher_penalty_never_routes_smaller(ws: tuple[WorkspaceIndex, Snapsho
         low = estimate_scope(snap, request, index, under_penalty=1.0).scope
         high = estimate_scope(snap, request, index, under_penalty=8.0).scope
         assert order[high] >= order[low], text
+
+
+def test_every_feature_reads_as_words(ws: tuple[WorkspaceIndex, Snapshot]) -> None:
+    from codeswitch.scope.estimate import _evidence
+    from codeswitch.scope.explain import describe
+
+    index, snap = ws
+    for line, col, text in ((1, 0, "use orjson (#12)"), (8, 4, "Add a `retries` parameter to all callers"),
+                            (15, 8, "fix typo"), (6, 0, "")):
+        pos = Pos(line, col)
+        ev, _ = _evidence(snap, ScopeRequest("edit", Span(pos, pos), text), index)
+        for name, value in ev.features().items():
+            if not value:
+                continue  # a feature that is off never moves the decision, so it is never described
+            said = describe(name, ev, ev.features())
+            assert said and said != name, name
