@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from codeswitch import trust
+from codeswitch.cli import summary
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser("trust", help="trust a workspace's own settings for endpoints and key sources",
-                       description=__doc__.splitlines()[0] if __doc__ else None)
+                       description=summary(__doc__))
     p.add_argument("dir", nargs="?", default=".", help="the workspace directory (default: .)")
     p.add_argument("--remove", action="store_true", help="take the directory off the trusted list")
     p.add_argument("--list", action="store_true", help="print the trusted directories")
