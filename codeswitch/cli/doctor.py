@@ -137,7 +137,7 @@ def render(data: Mapping[str, Any]) -> str:
     for name, p in data["providers"].items():
         lines.append(f"  {name:<10} {p['status']}; base_url {p['base_url']}")
     ledger = data["ledger"]
-    state = ledger["error"] or ("exists" if ledger["exists"] else "not created yet")
+    state = ledger.get("error") or ("exists" if ledger["exists"] else "not created yet")
     lines.append(f"ledger\n  {ledger['path']} ({state})")
     path = data["catalog"]["path"]
     where = "the shipped catalog" if path == "(shipped)" else path
