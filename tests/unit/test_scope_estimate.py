@@ -293,3 +293,10 @@ def test_class_level_requests_anchor_to_the_class(ws: tuple[Path, WorkspaceIndex
         scope = edit(snap, index, pos, instruction)
         assert (scope.anchor_kind, scope.anchor_name) == ("class", "Store"), instruction
     assert edit(snap, index, pos, "cache the value").anchor_name == "get"
+
+
+def test_type_hints_for_one_definition_nobody_else_uses_stay_function(
+        ws: tuple[Path, WorkspaceIndex, Snapshot]) -> None:
+    _, index, snap = ws
+    scope = edit(snap, index, at(snap, "total += i"), "Add type hints")
+    assert (scope.scope, scope.anchor_name, scope.files) == ("function", "helper", ("pkg/core.py",))
