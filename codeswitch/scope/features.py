@@ -375,7 +375,7 @@ def _values(ev: Evidence, snapshot: Snapshot, start: Pos, end: Pos, instruction:
         v["words.plural"] = 1.0
     if "\n\n" in instruction.strip():
         v["words.body"] = 1.0
-    subject, _, body = instruction.strip().partition("\n")
+    subject = instruction.strip().split("\n", 1)[0]
     for cue in CUES:
         if cue.pattern.search(subject):
             v[f"cue.{cue.reach}.{cue_id(cue.why)}"] = 1.0
@@ -396,5 +396,4 @@ def _values(ev: Evidence, snapshot: Snapshot, start: Pos, end: Pos, instruction:
         v["x.header_used_elsewhere"] = 1.0
     if ev.outside and anchor is not None:
         v["x.names_other_definitions"] = 1.0
-    _ = body
     return v
