@@ -141,11 +141,25 @@ class Ledger:
                 self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
             )
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+            self._prepare()
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(f"{self.path}: cannot open the ledger: {exc}") from None
+
+    def _prepare(self) -> None:
+        """WAL mode and the schema. Switching the journal mode of a new file takes a lock that SQLite
+        does not wait for (it answers "database is locked" at once when another process is creating
+        the same ledger): retry until the busy timeout, as every other statement waits."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._db.execute("PRAGMA synchronous = NORMAL")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def close(self) -> None:
         with self._lock:
