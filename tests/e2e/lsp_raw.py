@@ -7,6 +7,7 @@ import uuid
 from concurrent.futures import Future
 from typing import Any
 
+from lsprotocol import types
 from pygls.protocol import JsonRPCProtocol
 from pygls.protocol.json_rpc import JsonRPCRequestMessage
 from pytest_lsp import LanguageClient
@@ -31,3 +32,12 @@ async def raw_request(client: LanguageClient, method: str, params: object) -> An
     protocol._send_data(JsonRPCRequestMessage(id=msg_id, method=method, params=params,
                                               jsonrpc=JsonRPCProtocol.VERSION))
     return plain(await asyncio.wrap_future(future))
+
+
+async def inline_texts(client: LanguageClient, uri: str, line: int, character: int) -> list[str]:
+    """The insert texts of an invoked textDocument/inlineCompletion at ``line``:``character``."""
+    result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
+        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
+    return [str(i.insert_text) for i in items]

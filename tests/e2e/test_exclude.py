@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
+from lsp_raw import inline_texts
 from lsprotocol import types
 from test_edit_helpers import EditSession, start_edit_session
 
@@ -23,19 +24,11 @@ async def lsp(emulator: Emulator, tmp_path: Path) -> AsyncIterator[EditSession]:
         yield s
 
 
-async def _inline(lsp: EditSession, uri: str) -> list[str]:
-    result = await lsp.client.text_document_inline_completion_async(types.InlineCompletionParams(
-        text_document=types.TextDocumentIdentifier(uri), position=types.Position(1, 12),
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
-    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
-    return [str(i.insert_text) for i in items]
-
-
 async def test_an_excluded_document_is_never_sent(lsp: EditSession, emulator: Emulator) -> None:
     emulator.script(SPARK, "<FILL> * h</FILL>")
     for name in ("generated/api.py", "private_keys.py"):
         uri = lsp.open(name, "python", TEXT)
-        assert await _inline(lsp, uri) == []
+        assert await inline_texts(lsp.client, uri, 1, 12) == []
         completion = await lsp.client.text_document_completion_async(types.CompletionParams(
             text_document=types.TextDocumentIdentifier(uri), position=types.Position(1, 12)))
         assert completion is None or not completion.items
@@ -48,7 +41,7 @@ async def test_an_excluded_document_is_never_sent(lsp: EditSession, emulator: Em
         assert not actions
     assert emulator.requests == []
     served = lsp.open("open.py", "python", TEXT)  # the same request on a file that is not excluded
-    assert await _inline(lsp, served) == [" * h"]
+    assert await inline_texts(lsp.client, served, 1, 12) == [" * h"]
     assert len(emulator.requests) == 1
 
 

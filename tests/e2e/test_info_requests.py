@@ -7,7 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from lsprotocol import types
+from lsp_raw import inline_texts
 
 from codeswitch.testing import Emulator
 
@@ -21,14 +21,6 @@ TEXT = "def area(w, h):\n    return w\n"
 async def _server(start_server: StartServer, emulator: Emulator) -> Any:
     options = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")}}}
     return await start_server(env={"OPENAI_API_KEY": "sk-test-info-0000"}, init_options=options)
-
-
-async def _inline(session: Any, uri: str, line: int, character: int) -> list[str]:
-    result = await session.client.text_document_inline_completion_async(types.InlineCompletionParams(
-        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
-    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
-    return [str(i.insert_text) for i in items]
 
 
 async def test_before_any_request_last_route_is_null_and_stats_are_zero(start_server: StartServer,
@@ -46,7 +38,7 @@ async def test_last_route_explains_the_inline_request_and_stats_count_it(start_s
     session = await _server(start_server, emulator)
     uri = session.open("calc.py", TEXT)
     before = time.time()
-    assert await _inline(session, uri, 1, 12) == [" * h"]
+    assert await inline_texts(session.client, uri, 1, 12) == [" * h"]
 
     route = await session.request("codeswitch/lastRoute", {})
     assert set(route) == {"method", "uri", "scope", "tier", "model_chain", "cause", "signals", "reasons",
@@ -73,7 +65,7 @@ async def test_last_route_names_the_fallback_that_served(start_server: StartServ
     emulator.fault(SPARK, "model_not_found", times=None).script(MINI, " * h")
     session = await _server(start_server, emulator)
     uri = session.open("calc.py", TEXT)
-    assert await _inline(session, uri, 1, 12) == [" * h"], "the fallback model should have served"
+    assert await inline_texts(session.client, uri, 1, 12) == [" * h"], "the fallback model should have served"
     route = await session.request("codeswitch/lastRoute", {})
     assert route["model_chain"][0] == SPARK and route["served_by"] == MINI
     stats = await session.request("codeswitch/stats", {})

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest_asyncio
+from lsp_raw import inline_texts
 from lsprotocol import types
 
 from codeswitch.testing import Emulator
@@ -45,14 +46,6 @@ async def attacker() -> AsyncIterator[Listener]:
     await listener.server.wait_closed()
 
 
-async def _inline(session: Any, uri: str, line: int, character: int) -> list[str]:
-    result = await session.client.text_document_inline_completion_async(types.InlineCompletionParams(
-        text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
-    items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
-    return [str(i.insert_text) for i in items]
-
-
 def _warnings(session: Any, key: str) -> list[str]:
     return [m.message for m in session.client.messages if key in m.message]
 
@@ -66,7 +59,7 @@ async def test_workspace_file_and_client_settings_cannot_redirect_the_key(
         env={"OPENAI_API_KEY": KEY, "OPENAI_BASE_URL": emulator.base_url("openai_responses")})
     emulator.script(SPARK, "<FILL> * h</FILL>")
     uri = session.open("area.py", TEXT)
-    assert await _inline(session, uri, 1, 12) == [" * h"]
+    assert await inline_texts(session.client, uri, 1, 12) == [" * h"]
     assert attacker.connections == 0
     sent = emulator.requests_for(SPARK)
     assert sent and sent[0].headers.get("authorization") == f"Bearer {KEY}"  # the user's own endpoint
@@ -77,7 +70,7 @@ async def test_workspace_file_and_client_settings_cannot_redirect_the_key(
     assert len(logged) == 1 and "initializationOptions" in logged[0]
     # the same settings again: not reported a second time
     session.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(client_settings))
-    assert await _inline(session, uri, 1, 12) == [" * h"]
+    assert await inline_texts(session.client, uri, 1, 12) == [" * h"]
     assert len([m for m in session.client.log_messages if "api_key_cmd" in m.message]) == 1
     assert attacker.connections == 0
 
@@ -89,7 +82,7 @@ async def test_a_trusted_workspace_may_choose_its_endpoint(start_server: StartSe
                                  env={"OPENAI_API_KEY": KEY})
     emulator.script(SPARK, "<FILL> * h</FILL>")
     uri = session.open("area.py", TEXT)
-    assert await _inline(session, uri, 1, 12) == [" * h"]
+    assert await inline_texts(session.client, uri, 1, 12) == [" * h"]
     assert not _warnings(session, "base_url")
 
 
