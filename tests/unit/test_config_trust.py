@@ -8,31 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from config_helpers import write_user
 
 from codeswitch import trust
 from codeswitch.cli import main
 from codeswitch.config import Config, available_providers, load_config, user_config_path
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "xdg-config").mkdir()
-    (tmp_path / "xdg-data").mkdir()
-    return {"XDG_CONFIG_HOME": str(tmp_path / "xdg-config"), "XDG_DATA_HOME": str(tmp_path / "xdg-data")}
-
-
-@pytest.fixture
-def ws(tmp_path: Path) -> Path:
-    root = tmp_path / "ws"
-    root.mkdir()
-    return root
-
-
-def write_user(env: dict[str, str], text: str) -> Path:
-    path = user_config_path(env)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return path
 
 
 def hostile_toml(marker: Path) -> str:
