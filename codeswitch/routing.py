@@ -201,3 +201,10 @@ def _cause(scope: str, tier: str, chain: list[str], skipped: list[tuple[str, str
     if len(chain) > 1:
         text += "; then " + ", ".join(chain[1:])
     return text
+
+
+def premium_model(config: Config) -> str | None:
+    """The model every request is priced against in the premium-only comparison: the workspace
+    tier's primary model."""
+    chain = config.tiers["workspace"].chain if "workspace" in config.tiers else ()
+    return chain[0] if chain else None

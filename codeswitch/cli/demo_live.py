@@ -24,9 +24,10 @@ from typing import Any, TextIO
 from codeswitch.catalog import load_catalog
 from codeswitch.cli import harness
 from codeswitch.cli.harness_view import describe, render_complete, render_edit, wants_color
-from codeswitch.cli.stats import premium_model, render
+from codeswitch.cli.stats import render
 from codeswitch.config import Config
 from codeswitch.ledger import LEDGER_FILE, Ledger
+from codeswitch.routing import premium_model
 from codeswitch.testing import Conversations, Emulator, Reply, ToolCall
 from codeswitch.testing.conversation import rename_edits
 from codeswitch.testing.script import reply_from_json

@@ -23,8 +23,8 @@ from codeswitch.routing import Budget, Health, RouteDecision, route
 from codeswitch.scope import Scope, ScopeRequest, Symbol, WorkspaceIndex, estimate_scope
 from codeswitch.scope.ignore import SKIP_DIRS, IgnoreRules, is_virtualenv
 from codeswitch.scope.syntax import language_for
+from codeswitch.scope_report import KINDS
 
-KINDS = ("auto", "inline", "edit")
 MAX_FILE_BYTES = 2_000_000
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from codeswitch.cli import summary, usage_json
-from codeswitch.cli.pipeline import KINDS, Case, CaseError, Pipeline, Routed
+from codeswitch.cli.pipeline import Case, CaseError, Pipeline, Routed
 from codeswitch.cli.problems import print_problems
+from codeswitch.scope_report import KINDS, scope_json
 
 
 def register(sub: Any) -> None:
@@ -50,45 +50,11 @@ def case_from_args(args: argparse.Namespace) -> Case | None:
                 args.instruction, args.kind)
 
 
-def _lsp(routed: Routed, pos: Any) -> dict[str, int]:
-    line, character = routed.snapshot.to_lsp(pos)
-    return {"line": line, "character": character}
-
-
-def _root_relative(files: tuple[str, ...], root: str) -> list[str]:
-    """Workspace files as root-relative "/" paths, whatever form the estimate gave them in (a file
-    outside the root keeps its absolute path)."""
-    base = Path(root).resolve()
-    out = []
-    for name in files:
-        path = Path(name)
-        if path.is_absolute() and path.resolve().is_relative_to(base):
-            name = path.resolve().relative_to(base).as_posix()
-        out.append(name)
-    return out
-
-
 def result_json(routed: Routed) -> dict[str, object]:
     """The DESIGN.md object for one evaluated case (plus the full chain and the routing cause)."""
-    scope, decision = routed.scope, routed.decision
-    anchor = None
-    if scope.anchor is not None:
-        anchor = {"start": _lsp(routed, scope.anchor.start), "end": _lsp(routed, scope.anchor.end)}
-    reasons = [*scope.reasons, decision.cause]
-    if routed.keys_assumed:
-        reasons.append("no provider API key found: routed as if every provider had one")
-    return {
-        "id": routed.case.id,
-        "scope": scope.scope,
-        "tier": decision.tier,
-        "model": decision.chain[0] if decision.chain else None,
-        "anchor": anchor,
-        "files": _root_relative(scope.files, routed.case.root),
-        "reasons": reasons,
-        "confidence": round(scope.confidence, 3),
-        "chain": list(decision.chain),
-        "context_tokens": scope.context_tokens,
-    }
+    body = scope_json(routed.snapshot, routed.scope, routed.decision, routed.case.root,
+                      keys_assumed=routed.keys_assumed)
+    return {"id": routed.case.id, **body}
 
 
 def error_json(case_id: object, kind: str, message: str) -> dict[str, object]:

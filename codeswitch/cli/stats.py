@@ -17,8 +17,9 @@ from typing import Any
 from codeswitch.catalog import CatalogError, load_catalog
 from codeswitch.cli import summary
 from codeswitch.cli.problems import print_problems
-from codeswitch.config import Config, load_config
+from codeswitch.config import load_config
 from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats, default_path
+from codeswitch.routing import premium_model
 from codeswitch.wording import plural
 
 
@@ -30,12 +31,6 @@ def register(sub: Any) -> None:
     p.add_argument("--ledger", default=None, help="ledger file (default: the user data dir)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
-
-
-def premium_model(config: Config) -> str | None:
-    """The model every request is priced against: the workspace tier's primary model."""
-    chain = config.tiers["workspace"].chain if "workspace" in config.tiers else ()
-    return chain[0] if chain else None
 
 
 def run(args: argparse.Namespace) -> int:

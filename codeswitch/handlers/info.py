@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pygls.exceptions import JsonRpcInternalError
 
-from codeswitch.cli.stats import premium_model
 from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats
-from codeswitch.routing import RouteDecision
+from codeswitch.routing import RouteDecision, premium_model
 
 if TYPE_CHECKING:
     from codeswitch.server import CodeswitchServer

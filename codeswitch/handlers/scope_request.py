@@ -9,17 +9,15 @@ document, the answer is InvalidParams.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from codeswitch.cli.pipeline import KINDS, Case, Routed
-from codeswitch.cli.scope import result_json
 from codeswitch.documents import PositionError, Snapshot, Span, UnknownDocument, path_from_uri
 from codeswitch.routing import Budget, Health, route
 from codeswitch.scope import RequestKind, ScopeRequest, estimate_scope
+from codeswitch.scope_report import KINDS, scope_json
 
 if TYPE_CHECKING:
     from codeswitch.server import CodeswitchServer, State
@@ -119,7 +117,6 @@ def scope_result(state: State, params: object) -> dict[str, object]:
         if position is None:
             raise JsonRpcInvalidParams("missing range or position")
         rng = {"start": position, "end": position}
-    start, end = _position(get(rng, "start"), "range.start"), _position(get(rng, "end"), "range.end")
     snap = snapshot_for(state, uri)
     span = span_of(snap, rng)
     scope = estimate_scope(snap, ScopeRequest(kind, span, instruction), state.index)
@@ -128,19 +125,7 @@ def scope_result(state: State, params: object) -> dict[str, object]:
     decision = route(scope, state.config, state.catalog, health, Budget.from_config(state.config, spent),
                      state.keys())
     root = str(state.root) if state.root is not None else "."
-    rel = _relative(snap.path, state.root) if snap.path is not None else uri
-    case = Case(root, rel, start, end, instruction, kind)
-    out = result_json(Routed(case, snap, scope, decision, keys_assumed=False))
-    del out["id"]
-    out["uri"] = uri
-    out["version"] = snap.version
-    return out
-
-
-def _relative(path: Path, root: Path | None) -> str:
-    if root is not None and path.is_relative_to(root):
-        return path.relative_to(root).as_posix()
-    return path.as_posix()
+    return {**scope_json(snap, scope, decision, root), "uri": uri, "version": snap.version}
 
 
 def scope(ls: CodeswitchServer, params: object) -> dict[str, object]:

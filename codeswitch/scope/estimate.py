@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
-from codeswitch.documents import Pos, Span
+from codeswitch.text import Pos, Span
 
 from .decide import SCOPES, ScopeModel, choose, shipped_model
 from .explain import describe

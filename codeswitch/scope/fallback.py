@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from codeswitch.documents import Pos, Span
+from codeswitch.text import Pos, Span
 
 from .nodes import Definition
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from codeswitch.documents import Span
+from codeswitch.text import Span
 
 RequestKind = Literal["inline", "edit", "auto"]
 ScopeName = Literal["inline", "function", "workspace"]

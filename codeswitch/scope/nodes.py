@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import tree_sitter as ts
 
-from codeswitch.documents import Pos, Span
+from codeswitch.text import Pos, Span
 
 #: line number -> the line's text without terminator (``Snapshot.line`` fits)
 LineSource = Callable[[int], str]

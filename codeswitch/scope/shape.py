@@ -12,7 +12,7 @@ import re
 
 import tree_sitter as ts
 
-from codeswitch.documents import Pos, Span
+from codeswitch.text import Pos, Span
 
 from .model import InlineShape
 from .nodes import LineSource, point_of, pos_of

@@ -12,7 +12,7 @@ from importlib import resources
 
 import tree_sitter as ts
 
-from codeswitch.documents import Pos, Span
+from codeswitch.text import Pos, Span
 
 from .model import Symbol
 from .nodes import NODES, pos_of
