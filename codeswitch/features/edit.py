@@ -126,7 +126,7 @@ def _signature(text: str) -> str:
     return re.sub(r"\s+", "", " ".join(head))
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class EditEngine:
     """Builds edit prompts, calls the models, validates and diffs their answers."""
 

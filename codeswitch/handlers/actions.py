@@ -38,7 +38,7 @@ from .info import remember_route, served
 from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
 
 if TYPE_CHECKING:
-    from codeswitch.server import State
+    from .state import State
 
 log = logging.getLogger(__name__)
 

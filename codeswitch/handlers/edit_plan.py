@@ -19,7 +19,7 @@ from codeswitch.scope import Scope, ScopeRequest, estimate_scope
 from .cost_estimate import typical_cost
 
 if TYPE_CHECKING:
-    from codeswitch.server import State
+    from .state import State
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,21 +83,17 @@ def _preferred(state: State, decision: RouteDecision) -> tuple[str, ...]:
 # --- the engine per server ------------------------------------------------------------------------
 
 def engine(state: State) -> EditEngine:
-    """The state's EditEngine, following the root, index and excludes of the current config."""
+    """An EditEngine for one request, reading the current root, index and excludes (a new one per
+    request: concurrent edits never share or overwrite each other's settings)."""
     index = state.index
+    if index is None:
+        return EditEngine(root=state.root, exclude=tuple(state.config.exclude))
 
     def definitions(name: str) -> list[DefinitionSite]:
-        if index is None:
-            return []
         return [DefinitionSite(s.path, s.span.start.line, s.span.end.line) for s in index.definitions(name)]
 
     def references(name: str) -> set[str]:
-        return set(index.files_referencing(name)) if index is not None else set()
+        return set(index.files_referencing(name))
 
-    eng = state.edit_engine
-    if eng is None:
-        eng = state.edit_engine = EditEngine()
-    eng.root, eng.exclude = state.root, tuple(state.config.exclude)
-    eng.definitions = definitions if index is not None else None
-    eng.references = references if index is not None else None
-    return eng
+    return EditEngine(root=state.root, definitions=definitions, references=references,
+                      exclude=tuple(state.config.exclude))

@@ -26,7 +26,7 @@ from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.wording import plural
 
 if TYPE_CHECKING:
-    from codeswitch.server import CodeswitchServer
+    from codeswitch.lsp_server import CodeswitchServer
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats
 from codeswitch.routing import RouteDecision, premium_model
 
 if TYPE_CHECKING:
-    from codeswitch.server import CodeswitchServer
+    from codeswitch.lsp_server import CodeswitchServer
 
 STATS_METHOD = "codeswitch/stats"
 LAST_ROUTE_METHOD = "codeswitch/lastRoute"
@@ -54,7 +54,7 @@ class RouteRecord:
 
 
 class RouteHost(Protocol):
-    """Where the last decision is kept (``server.State`` fits)."""
+    """Where the last decision is kept (``handlers.state.State`` fits)."""
 
     last_route: RouteRecord | None
 

@@ -51,7 +51,7 @@ _WORD_TAIL = re.compile(r"[A-Za-z0-9_]*$")
 
 
 class InlineHost(Protocol):
-    """What the server state offers this handler (``server.State`` fits)."""
+    """What the server state offers this handler (``handlers.state.State`` fits)."""
 
     documents: DocumentStore
     config: Config
@@ -62,6 +62,7 @@ class InlineHost(Protocol):
     root: Path | None
     last_route: RouteRecord | None
     files: FileJudge
+    inline: InlineService | None
 
     def keys(self) -> frozenset[str]: ...
 
@@ -251,17 +252,11 @@ def client_has_inline(caps: types.ClientCapabilities | None) -> bool:
 
 # --- pygls handlers --------------------------------------------------------------------------------
 
-_services: dict[int, InlineService] = {}
-
-
 def service(host: InlineHost) -> InlineService:
-    """The InlineService of a server state (made on first use)."""
-    key = id(host)
-    svc = _services.get(key)
-    if svc is None or svc.host is not host:
-        svc = InlineService(host)
-        _services[key] = svc
-    return svc
+    """The InlineService of a server state (made on first use, kept in the state)."""
+    if host.inline is None:
+        host.inline = InlineService(host)
+    return host.inline
 
 
 def _notifier(ls: Any) -> Callable[[str, object], None]:

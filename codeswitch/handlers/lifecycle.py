@@ -26,7 +26,9 @@ from codeswitch.ledger import Ledger, LedgerError
 from codeswitch.scope.index import WorkspaceIndex
 
 if TYPE_CHECKING:
-    from codeswitch.server import CodeswitchServer, State
+    from codeswitch.lsp_server import CodeswitchServer
+
+    from .state import State
 
 log = logging.getLogger(__name__)
 

@@ -52,7 +52,9 @@ from .info import remember_route, served
 from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
 
 if TYPE_CHECKING:
-    from codeswitch.server import CodeswitchServer, State
+    from codeswitch.lsp_server import CodeswitchServer
+
+    from .state import State
 
 log = logging.getLogger(__name__)
 

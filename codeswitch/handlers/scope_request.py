@@ -20,7 +20,9 @@ from codeswitch.scope import RequestKind, ScopeRequest, estimate_scope
 from codeswitch.scope_report import KINDS, scope_json
 
 if TYPE_CHECKING:
-    from codeswitch.server import CodeswitchServer, State
+    from codeswitch.lsp_server import CodeswitchServer
+
+    from .state import State
 
 METHOD = "codeswitch/scope"
 #: files read from disk for a request on a document that is not open

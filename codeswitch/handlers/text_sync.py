@@ -17,7 +17,7 @@ from lsprotocol import types
 from codeswitch.documents import Change, UnknownDocument
 
 if TYPE_CHECKING:
-    from codeswitch.server import CodeswitchServer
+    from codeswitch.lsp_server import CodeswitchServer
 
 log = logging.getLogger(__name__)
 
