@@ -34,7 +34,8 @@ from codeswitch.protected import protected_reason
 from codeswitch.wording import plural
 
 from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
-from .info import remember_route, served
+from .info import served
+from .last_route import remember_route
 from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from codeswitch.features.inflight import InflightRequests
 from codeswitch.features.inline import InlineEngine, InlineOutcome, Suggestion
 from codeswitch.features.prompts_inline import DefinitionSite
 from codeswitch.handlers.files import FileJudge
-from codeswitch.handlers.info import (
+from codeswitch.handlers.last_route import (
     STATUS_NOTIFICATION,
     RouteRecord,
     mark_served,

@@ -48,7 +48,8 @@ from codeswitch.team.overlay import LiveReader
 from codeswitch.wording import plural
 
 from .indexing import build_in_thread
-from .info import remember_route, served
+from .info import served
+from .last_route import remember_route
 from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
 
 if TYPE_CHECKING:

@@ -19,8 +19,8 @@ from codeswitch.scope.index import WorkspaceIndex
 
 from .background import Background
 from .files import FileJudge
-from .info import RouteRecord
 from .inline import InlineService
+from .last_route import RouteRecord
 
 
 @dataclass(slots=True)
@@ -39,7 +39,7 @@ class State:
     root: Path | None = None
     provider_keys: frozenset[str] = frozenset()
     init_options: object = None
-    #: the last routing decision (codeswitch/lastRoute); handlers set it via info.remember_route
+    #: the last routing decision (codeswitch/lastRoute); handlers set it via last_route.remember_route
     last_route: RouteRecord | None = None
     #: where each open document sits and whether it is secret, by URI
     files: FileJudge = field(default_factory=FileJudge)
