@@ -18,10 +18,12 @@ from pathlib import Path
 
 from codeswitch.catalog import Catalog, load_catalog
 from codeswitch.config import Config, ConfigProblem, ProviderConfig, available_providers, load_config
+from codeswitch.diskio import read_regular
 from codeswitch.documents import Pos, PositionError, Snapshot, Span
 from codeswitch.routing import Budget, Health, RouteDecision, route
 from codeswitch.scope import Scope, ScopeRequest, Symbol, WorkspaceIndex, estimate_scope
-from codeswitch.scope.ignore import SKIP_DIRS, IgnoreRules, is_virtualenv
+from codeswitch.scope.ignore import IgnoreRules
+from codeswitch.scope.index import MAX_FILE_BYTES as INDEX_MAX_FILE_BYTES
 from codeswitch.scope.syntax import language_for
 from codeswitch.scope_report import KINDS
 
@@ -96,10 +98,10 @@ def parse_case(obj: object) -> Case:
 class LazyIndex(WorkspaceIndex):
     """A WorkspaceIndex that parses files only when a query needs them.
 
-    The file list is walked once (same skips as the full index: VCS and build directories,
-    virtualenvs, ``.gitignore``); each file's bytes are read once. A query for a name first
-    indexes every not-yet-indexed file whose bytes contain the name, so answers equal those of a
-    fully built index for that name.
+    The file list is walked once, by the full index's own walk (VCS and build directories,
+    virtualenvs, ``.gitignore``, secret files and the size cap); each file's bytes are read once.
+    A query for a name first indexes every not-yet-indexed file whose bytes contain the name, so
+    answers equal those of a fully built index for that name.
     """
 
     def __init__(self, root: str | Path, exclude: tuple[str, ...] = ()) -> None:
@@ -113,9 +115,13 @@ class LazyIndex(WorkspaceIndex):
         if self._sources is None:
             assert self.root is not None
             rules = IgnoreRules()
-            rules.add_lines(list(self._exclude))
-            self.ignore = rules
-            self._sources = dict(_walk_sources(self.root, rules))
+            rules.add_file(self.root / ".git" / "info" / "exclude")
+            excluded = IgnoreRules()
+            excluded.add_lines(list(self._exclude))
+            self.ignore, self.excluded = rules, excluded
+            # the full index's walk: same skips, same secret files left out, same size cap
+            self._sources = {rel: data for rel, _language in self._walk(self.root, rules, excluded)
+                             if (data := _read_source(self.root / rel)) is not None}
         return self._sources
 
     def _ensure_file(self, rel: str) -> None:
@@ -160,30 +166,11 @@ class LazyIndex(WorkspaceIndex):
         return len(self._load())
 
 
-def _walk_sources(root: Path, rules: IgnoreRules) -> list[tuple[str, bytes]]:
-    out: list[tuple[str, bytes]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        base = here.relative_to(root).as_posix()
-        base = "" if base == "." else base
-        if ".gitignore" in filenames:
-            rules.add_file(here / ".gitignore", base)
-        dirnames[:] = [
-            d for d in sorted(dirnames)
-            if d not in SKIP_DIRS and not (here / d).is_symlink() and not is_virtualenv(here / d)
-            and not rules.matches(f"{base}/{d}" if base else d, True)
-        ]
-        for f in sorted(filenames):
-            rel = f"{base}/{f}" if base else f
-            if language_for(None, f) is None or rules.matches(rel, False):
-                continue
-            try:
-                if (here / f).stat().st_size > MAX_FILE_BYTES:
-                    continue
-                out.append((rel, (here / f).read_bytes()))
-            except OSError:
-                continue
-    return out
+def _read_source(path: Path) -> bytes | None:
+    try:
+        return read_regular(path, INDEX_MAX_FILE_BYTES)
+    except OSError:
+        return None
 
 
 class Pipeline:
