@@ -12,7 +12,10 @@ __all__ = ["EditRejected", "RejectKind"]
 
 RejectKind = Literal["format", "not_found", "ambiguous", "outside_anchor", "syntax", "no_change",
                      "outside_workspace", "git_dir", "excluded", "secret", "stale", "resource_op",
-                     "not_owned", "protected", "bad_path", "unreadable", "read_only"]
+                     "not_owned", "protected", "bad_path", "unreadable", "read_only",
+                     # applying a WorkspaceEdit to files on disk (cli.apply)
+                     "malformed", "out_of_bounds", "overlap", "exists", "missing_file", "binary",
+                     "not_regular"]
 
 class EditRejected(Exception):
     """An edit that must not be applied; ``kind`` is machine-readable, the message is for users."""

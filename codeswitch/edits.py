@@ -48,6 +48,7 @@ __all__ = [
     "split_lines",
     "text_digest",
     "unified_diff",
+    "workspace_diff",
 ]
 
 _EOL = re.compile(r"\r\n|\r|\n")
@@ -353,7 +354,21 @@ class WorkspaceChange:
 
     @property
     def diff(self) -> str:
-        return "".join(unified_diff(f.rel, f.old_text, f.new_text) for f in self.files)
+        return workspace_diff(self.files)
+
+
+def workspace_diff(changes: Sequence[FileChange], root: Path | None = None) -> str:
+    """Every file's change as one unified diff with a/ and b/ prefixes (git's format); a renamed
+    file gets git's rename header (its old path relative to ``root`` when inside it)."""
+    parts = []
+    for c in changes:
+        body = unified_diff(c.rel, c.old_text, c.new_text) if c.old_text != c.new_text else ""
+        if c.rename_from is not None:
+            old = c.rename_from.relative_to(root).as_posix() \
+                if root is not None and c.rename_from.is_relative_to(root) else str(c.rename_from)
+            body = f"diff --git a/{old} b/{c.rel}\nrename from {old}\nrename to {c.rel}\n" + body
+        parts.append(body)
+    return "".join(parts)
 
 
 def text_digest(text: str) -> str:

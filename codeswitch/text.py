@@ -66,6 +66,17 @@ def units_to_col(line: str, character: int, encoding: str) -> int:
     return len(line)
 
 
+def exact_col(line: str, character: int, encoding: str) -> int:
+    """LSP character -> code point column, refusing what :func:`units_to_col` forgives: a character
+    past the end of the line or inside one character (ValueError). For applying edits, where a
+    position that does not name a place in the text must never be guessed."""
+    col = units_to_col(line, character, encoding)
+    if character < 0 or col_to_units(line, col, encoding) != character:
+        where = "past the end of the line" if col == len(line) else "inside a character"
+        raise ValueError(f"character {character} is {where}")
+    return col
+
+
 def _utf8_width(o: int) -> int:
     return 1 if o < 0x80 else 2 if o < 0x800 else 3 if o < 0x10000 else 4
 

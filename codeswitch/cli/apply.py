@@ -23,54 +23,29 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 from codeswitch.diskio import NotRegularFile, is_regular, read_regular
-from codeswitch.edits import EditRejected, check_target, split_lines, text_digest
-from codeswitch.edits import unified_diff as file_diff
-
-
-class EditRefused(Exception):
-    """The workspace edit cannot be applied safely; nothing was written."""
-
-    def __init__(self, message: str, kind: str = "refused") -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-
-
-@dataclass(frozen=True, slots=True)
-class FileChange:
-    """One file's text before (None: the edit creates it) and after."""
-
-    path: Path
-    rel: str
-    before: str | None
-    after: str
+from codeswitch.documents import path_from_uri
+from codeswitch.edits import EditRejected, FileChange, check_target, file_change, split_lines, text_digest
+from codeswitch.text import exact_col
 
 
 def uri_to_path(uri: str) -> Path:
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        raise EditRefused(f"not a file URI: {uri}", "outside_workspace")
-    return Path(unquote(parsed.path))
+    path = path_from_uri(uri)
+    if path is None:
+        raise EditRejected("outside_workspace", f"not a file URI: {uri}")
+    return path
 
 
 def _offset(lines: list[str], starts: list[int], line: int, character: int) -> int:
-    """Code-point offset of a UTF-16 LSP position (``lines`` keep their terminators)."""
+    """Code-point offset of a UTF-16 LSP position (``lines`` keep their terminators); a position
+    past a line's end or inside a character is refused, never clamped."""
     if line < 0 or character < 0 or line >= len(lines):
-        raise EditRefused(f"position {line}:{character} is outside the document", "out_of_bounds")
-    text = lines[line].rstrip("\r\n")
-    units = 0
-    for col, ch in enumerate(text):
-        if units == character:
-            return starts[line] + col
-        if units > character:
-            raise EditRefused(f"position {line}:{character} splits a character", "out_of_bounds")
-        units += 2 if ord(ch) > 0xFFFF else 1
-    if character == units:
-        return starts[line] + len(text)
-    raise EditRefused(f"position {line}:{character} is past the end of line {line}", "out_of_bounds")
+        raise EditRejected("out_of_bounds", f"position {line}:{character} is outside the document")
+    try:
+        return starts[line] + exact_col(lines[line].rstrip("\r\n"), character, "utf-16")
+    except ValueError as exc:
+        raise EditRejected("out_of_bounds", f"position {line}:{character}: {exc}") from None
 
 
 def apply_text_edits(text: str, edits: Sequence[Mapping[str, Any]]) -> str:
@@ -91,14 +66,14 @@ def apply_text_edits(text: str, edits: Sequence[Mapping[str, Any]]) -> str:
             end = _offset(lines, starts, int(rng["end"]["line"]), int(rng["end"]["character"]))
             new = str(edit["newText"])
         except (KeyError, TypeError, ValueError):
-            raise EditRefused(f"malformed text edit: {edit!r}", "malformed") from None
+            raise EditRejected("malformed", f"malformed text edit: {edit!r}") from None
         if end < start:
-            raise EditRefused("an edit's range ends before it starts", "out_of_bounds")
+            raise EditRejected("out_of_bounds", "an edit's range ends before it starts")
         spans.append((start, end, n, new))
     spans.sort(key=lambda s: (s[0], s[1], s[2]))
     for (_, end_a, _, _), (start_b, _, _, _) in itertools.pairwise(spans):
         if start_b < end_a:
-            raise EditRefused("two edits overlap", "overlap")
+            raise EditRejected("overlap", "two edits overlap")
     out, last = [], 0
     for start, end, _, new in spans:
         out.append(text[last:start])
@@ -108,15 +83,8 @@ def apply_text_edits(text: str, edits: Sequence[Mapping[str, Any]]) -> str:
     return "".join(out)
 
 
-def _target(path: Path, root: Path) -> tuple[Path, str]:
-    try:
-        return check_target(path, [root])
-    except EditRejected as exc:
-        raise EditRefused(exc.message, exc.kind) from None
-
-
 def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]:
-    """Compute every file's new text without writing; raises EditRefused on anything unsafe.
+    """Compute every file's new text without writing; raises EditRejected on anything unsafe.
 
     Supports ``changes`` (ignored when ``documentChanges`` is present, as LSP says),
     ``documentChanges`` with TextDocumentEdits and ``create`` operations
@@ -131,8 +99,8 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
 
     def target(uri: object) -> Path:
         if not isinstance(uri, str):
-            raise EditRefused(f"malformed URI: {uri!r}", "malformed")
-        path, rel = _target(uri_to_path(uri), root)
+            raise EditRejected("malformed", f"malformed URI: {uri!r}")
+        path, rel = check_target(uri_to_path(uri), [root])
         if path not in rels:
             rels[path] = rel
             order.append(path)
@@ -147,15 +115,15 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
             if path.exists() and not options.get("overwrite"):
                 if options.get("ignoreIfExists"):
                     continue
-                raise EditRefused(f"{rels[path]} already exists", "exists")
+                raise EditRejected("exists", f"{rels[path]} already exists")
             created.add(path)
         elif kind is not None:
-            raise EditRefused(f"resource operation {kind!r} is not supported by the harness", "resource_op")
+            raise EditRejected("resource_op", f"resource operation {kind!r} is not supported by the harness")
         else:
             try:
                 uri, text_edits = change["textDocument"]["uri"], change["edits"]
             except (KeyError, TypeError):
-                raise EditRefused(f"malformed document change: {change!r}", "malformed") from None
+                raise EditRejected("malformed", f"malformed document change: {change!r}") from None
             edits[target(uri)].extend(text_edits)
     if not edit.get("documentChanges"):  # LSP: documentChanges, when present, win over changes
         for uri, text_edits in (edit.get("changes") or {}).items():
@@ -164,23 +132,23 @@ def plan_workspace_edit(edit: Mapping[str, Any], root: Path) -> list[FileChange]
     for path in order:
         before: str | None = None  # None: the file does not exist yet
         if path.exists() and not is_regular(path):  # never opened: a named pipe would block the read
-            raise EditRefused(f"{rels[path]} is not a regular file (a named pipe, socket, device or "
-                              "folder)", "not_regular")
+            raise EditRejected("not_regular", f"{rels[path]} is not a regular file (a named pipe, socket, "
+                               "device or folder)")
         if path not in created or path.exists():
             try:
                 before = read_regular(path).decode("utf-8")
             except FileNotFoundError:
-                raise EditRefused(f"{rels[path]} does not exist", "missing_file") from None
+                raise EditRejected("missing_file", f"{rels[path]} does not exist") from None
             except UnicodeDecodeError:
-                raise EditRefused(f"{rels[path]} is not UTF-8 text", "binary") from None
+                raise EditRejected("binary", f"{rels[path]} is not UTF-8 text") from None
             except NotRegularFile as exc:
-                raise EditRefused(f"{rels[path]} is {exc.what}, not a regular file", "not_regular") from None
+                raise EditRejected("not_regular", f"{rels[path]} is {exc.what}, not a regular file") from None
             except OSError as exc:
-                raise EditRefused(f"cannot read {rels[path]}: {exc.strerror}", "unreadable") from None
+                raise EditRejected("unreadable", f"cannot read {rels[path]}: {exc.strerror}") from None
         # a created file starts empty, even when ``overwrite`` replaces an existing one
         after = apply_text_edits("" if path in created else before or "", edits[path])
         if after != before:
-            changes.append(FileChange(path, rels[path], before, after))
+            changes.append(file_change(path, rels[path], before, after))
     return changes
 
 
@@ -191,23 +159,17 @@ def check_bases(changes: Sequence[FileChange], bases: Sequence[object]) -> None:
     by_path: dict[Path, object] = {}
     for base in bases:
         if not isinstance(base, Mapping) or not isinstance(base.get("uri"), str):
-            raise EditRefused(f"malformed base: {base!r}", "malformed")
+            raise EditRejected("malformed", f"malformed base: {base!r}")
         with contextlib.suppress(OSError, ValueError):
             by_path[uri_to_path(base["uri"]).resolve()] = base.get("sha256")
     for change in changes:
         if change.path not in by_path:
             continue
         want = by_path[change.path]
-        have = None if change.before is None else text_digest(change.before)
+        have = None if change.old_text is None else text_digest(change.old_text)
         if want != have:
-            raise EditRefused(f"{change.rel} changed on disk after the server read it; nothing was "
-                              "written (run the request again)", "stale")
-
-
-def unified_diff(changes: Sequence[FileChange]) -> str:
-    """The changes as one unified diff with a/ and b/ prefixes (git's format)."""
-    parts = [file_diff(c.rel, c.before, c.after) for c in changes]
-    return "".join(p if p.endswith("\n") or not p else p + "\n" for p in parts)
+            raise EditRejected("stale", f"{change.rel} changed on disk after the server read it; nothing was "
+                              "written (run the request again)")
 
 
 def _new_file_mode() -> int:
@@ -275,30 +237,30 @@ def _check_on_disk(change: FileChange) -> _OnDisk:
     except FileNotFoundError:
         st = None
     except OSError as exc:
-        raise EditRefused(f"cannot read {change.rel}: {exc.strerror}", "unreadable") from None
+        raise EditRejected("unreadable", f"cannot read {change.rel}: {exc.strerror}") from None
     if st is not None and not stat.S_ISREG(st.st_mode):
-        raise EditRefused(f"{change.rel} is not a regular file", "not_regular")
+        raise EditRejected("not_regular", f"{change.rel} is not a regular file")
     try:
         current: str | None = read_regular(change.path).decode("utf-8") if st is not None else None
     except FileNotFoundError:
         current = None
     except (OSError, UnicodeDecodeError) as exc:
-        raise EditRefused(f"cannot read {change.rel}: {exc}", "unreadable") from None
-    if current != change.before:
-        raise EditRefused(f"{change.rel} changed on disk since the edit was made", "stale")
+        raise EditRejected("unreadable", f"cannot read {change.rel}: {exc}") from None
+    if current != change.old_text:
+        raise EditRejected("stale", f"{change.rel} changed on disk since the edit was made")
     if st is None:
         return _OnDisk(None, 0)
     # the mode bits, not access(2): root may write anything, but a file marked read-only is not
     # for an automated edit either
     if not st.st_mode & 0o222 or not os.access(change.path, os.W_OK):
-        raise EditRefused(f"{change.rel} is read-only; nothing was written", "read_only")
+        raise EditRejected("read_only", f"{change.rel} is read-only; nothing was written")
     return _OnDisk(st.st_mode & 0o7777, st.st_nlink)
 
 
 def write_atomically(changes: Sequence[FileChange]) -> None:
     """Write every change, or none: each file atomically; a failure restores the files written so far.
 
-    Before writing, each file must still hold the text the plan was made from (else EditRefused,
+    Before writing, each file must still hold the text the plan was made from (else EditRejected,
     kind ``stale``), must not be read-only (``read_only``) and must be a regular file; then nothing
     is written unless every file passes. A file with other hard links is written in place (after
     the checks) so the links stay one file; every other file through a temporary sibling and
@@ -308,13 +270,13 @@ def write_atomically(changes: Sequence[FileChange]) -> None:
     done: list[tuple[FileChange, _OnDisk]] = []
     try:
         for change, disk in zip(changes, disks, strict=True):
-            _write(change, change.after, disk)
+            _write(change, change.new_text, disk)
             done.append((change, disk))
     except BaseException:
         for change, disk in done:
             with contextlib.suppress(OSError):
-                if change.before is None:
+                if change.old_text is None:
                     change.path.unlink(missing_ok=True)
                 else:
-                    _write(change, change.before, disk)
+                    _write(change, change.old_text, disk)
         raise

@@ -24,13 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codeswitch.cli import usage_json
-from codeswitch.cli.apply import (
-    EditRefused,
-    check_bases,
-    plan_workspace_edit,
-    unified_diff,
-    write_atomically,
-)
+from codeswitch.cli.apply import check_bases, plan_workspace_edit, write_atomically
 from codeswitch.cli.harness_view import (
     ProgressView,
     empty_usage,
@@ -43,7 +37,7 @@ from codeswitch.cli.harness_view import (
 )
 from codeswitch.cli.problems import check_config
 from codeswitch.config import data_dir
-from codeswitch.edits import split_lines
+from codeswitch.edits import EditRejected, split_lines, workspace_diff
 from codeswitch.ledger import LEDGER_FILE
 from codeswitch.lsp_client import RequestFailed, ServerClient, ServerGone
 from codeswitch.secrets import is_secret
@@ -246,16 +240,17 @@ async def change_request(method: str, params: dict[str, Any], opts: Options,
     if out["error"] is None and out["edit"]:
         try:
             changes = plan_workspace_edit(out["edit"], opts.root)
-            if opened is not None and any(c.path == opened.path and c.before != opened.text for c in changes):
-                raise EditRefused(f"{opened.path.name} changed on disk while the model worked", "stale")
+            if opened is not None and any(c.path == opened.path and c.old_text != opened.text
+                                          for c in changes):
+                raise EditRejected("stale", f"{opened.path.name} changed on disk while the model worked")
             bases = result.get("bases")
             if isinstance(bases, list):
                 check_bases(changes, bases)
-            out["diff"] = unified_diff(changes)
+            out["diff"] = workspace_diff(changes)
             if opts.apply and changes:
                 write_atomically(changes)
                 out["applied"] = True
-        except EditRefused as exc:
+        except EditRejected as exc:
             out["error"] = {"kind": exc.kind, "message": exc.message}
         except OSError as exc:
             out["error"] = {"kind": "write_failed", "message": f"nothing was written: {exc}"}

@@ -36,7 +36,7 @@ from codeswitch.edits import (
     check_syntax,
     rebase,
     text_digest,
-    unified_diff,
+    workspace_diff,
 )
 from codeswitch.providers import ProviderError
 from codeswitch.routing import Budget, Health, route
@@ -241,7 +241,7 @@ async def refactor(ls: CodeswitchServer, params: object) -> dict[str, object]:
             return _result(**base, **_spend(caps), **_refused(overlay),
                            error={"kind": "no_change", "message": "the team made no changes"})
         edit_json = _CONVERTER.unstructure(edit, types.WorkspaceEdit)
-        diff = "".join(_diff(c, roots[0]) for c in changes)
+        diff = workspace_diff(changes, roots[0])
         applied = False
         if apply:
             answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
@@ -318,15 +318,6 @@ def _current(state: State, change: FileChange) -> FileChange:
     elif change.path.exists():
         raise EditRejected("stale", f"{change.rel} was created while the team worked")
     return replace(change, version=None)
-
-
-def _diff(c: FileChange, root: Path) -> str:
-    if c.rename_from is None:
-        return unified_diff(c.rel, c.old_text, c.new_text)
-    old = c.rename_from.relative_to(root).as_posix() if c.rename_from.is_relative_to(root) \
-        else str(c.rename_from)
-    head = f"diff --git a/{old} b/{c.rel}\nrename from {old}\nrename to {c.rel}\n"
-    return head + (unified_diff(c.rel, c.old_text, c.new_text) if c.old_text != c.new_text else "")
 
 
 TextEdits = list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit]

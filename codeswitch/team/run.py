@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from codeswitch.edits import EditRejected, FileChange, unified_diff
+from codeswitch.edits import EditRejected, FileChange, workspace_diff
 from codeswitch.providers import ToolUse
 from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.team import tools as T
@@ -104,7 +104,7 @@ class Team:
             shown = len(self.overlay.refusals)
             # the review round only reads: these stay the result when the lead approves
             changes, problems = self.overlay.changes(), self.overlay.syntax_problems()
-            diff = "".join(unified_diff(c.rel, c.old_text, c.new_text) for c in changes)
+            diff = workspace_diff(changes)
             self.lead.tell(T.review_message(diff, problems, refused, self._notes()))
             turn = await converse(self.rt, self.lead, self._review_tool, REVIEW_STOPS)
             if not self.fixes:

@@ -11,14 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from codeswitch.cli.apply import (
-    EditRefused,
-    FileChange,
-    apply_text_edits,
-    plan_workspace_edit,
-    unified_diff,
-    write_atomically,
-)
+from codeswitch.cli.apply import apply_text_edits, plan_workspace_edit, write_atomically
+from codeswitch.edits import EditRejected, file_change, workspace_diff
 
 ALPHABET = st.sampled_from([*"ab \t\n", "\r\n", "é", "😀", "x"])
 TEXT = st.lists(ALPHABET, max_size=40).map("".join)
@@ -96,7 +90,7 @@ def test_overlapping_edits_are_refused(text: str, data: st.DataObject) -> None:
     c = data.draw(st.sampled_from(inside))
     d = data.draw(st.sampled_from([p for p in points if p > c]))
     edits = lsp_edits(text, [(a, b, "1"), (c, d, "2")])
-    with pytest.raises(EditRefused) as info:
+    with pytest.raises(EditRejected) as info:
         apply_text_edits(text, edits)
     assert info.value.kind == "overlap"
 
@@ -110,7 +104,7 @@ def test_overlapping_edits_are_refused(text: str, data: st.DataObject) -> None:
 def test_out_of_bounds_positions_are_refused(position: dict[str, int]) -> None:
     text = "abc\n😀x\n"
     edit = {"range": {"start": position, "end": position}, "newText": "!"}
-    with pytest.raises(EditRefused) as info:
+    with pytest.raises(EditRejected) as info:
         apply_text_edits(text, [edit])
     assert info.value.kind == "out_of_bounds"
 
@@ -118,7 +112,7 @@ def test_out_of_bounds_positions_are_refused(position: dict[str, int]) -> None:
 def test_a_range_that_ends_before_it_starts_is_refused() -> None:
     rng = {"start": {"line": 0, "character": 2}, "end": {"line": 0, "character": 1}}
     edit = {"range": rng, "newText": ""}
-    with pytest.raises(EditRefused):
+    with pytest.raises(EditRejected):
         apply_text_edits("abc", [edit])
 
 
@@ -144,9 +138,9 @@ def test_plan_covers_document_changes_and_creates_then_writes(tmp_path: Path) ->
                                 _edit(new, 0, 0, 0, "z = 3\n"),
                                 _edit(tmp_path / "b.py", 0, 4, 5, "20")]}
     changes = plan_workspace_edit(edit, tmp_path)
-    assert [(c.rel, c.before, c.after) for c in changes] == [
+    assert [(c.rel, c.old_text, c.new_text) for c in changes] == [
         ("a.py", "x = 1\n", "x = 10\n"), ("pkg/c.py", None, "z = 3\n"), ("b.py", "y = 2\r\n", "y = 20\r\n")]
-    diff = unified_diff(changes)
+    diff = workspace_diff(changes)
     assert "--- a/a.py\n+++ b/a.py\n" in diff and "--- /dev/null\n+++ b/pkg/c.py\n" in diff
     assert "+y = 20" in diff
     write_atomically(changes)
@@ -166,7 +160,7 @@ def test_plan_refuses_targets_outside_the_workspace_git_or_secrets(tmp_path: Pat
     (root / ".git").mkdir(parents=True)
     target = (root / where).resolve()
     target.write_text("A=1\n")
-    with pytest.raises(EditRefused) as info:
+    with pytest.raises(EditRejected) as info:
         plan_workspace_edit({"changes": {target.as_uri(): [
             {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
              "newText": "#"}]}}, root)
@@ -176,12 +170,12 @@ def test_plan_refuses_targets_outside_the_workspace_git_or_secrets(tmp_path: Pat
 
 def test_plan_refuses_renames_and_existing_creates(tmp_path: Path) -> None:
     (tmp_path / "a.py").write_text("")
-    with pytest.raises(EditRefused) as info:
+    with pytest.raises(EditRejected) as info:
         rename = {"kind": "rename", "oldUri": (tmp_path / "a.py").as_uri(),
                   "newUri": (tmp_path / "b.py").as_uri()}
         plan_workspace_edit({"documentChanges": [rename]}, tmp_path)
     assert info.value.kind == "resource_op"
-    with pytest.raises(EditRefused) as info:
+    with pytest.raises(EditRejected) as info:
         create = {"kind": "create", "uri": (tmp_path / "a.py").as_uri()}
         plan_workspace_edit({"documentChanges": [create]}, tmp_path)
     assert info.value.kind == "exists"
@@ -192,7 +186,7 @@ def test_one_bad_file_refuses_the_whole_edit_before_writing(tmp_path: Path) -> N
     (tmp_path / "b.py").write_text("abc\n")
     edit = {"documentChanges": [_edit(tmp_path / "a.py", 0, 0, 1, "A"),
                                 _edit(tmp_path / "b.py", 3, 0, 1, "B")]}
-    with pytest.raises(EditRefused):
+    with pytest.raises(EditRejected):
         plan_workspace_edit(edit, tmp_path)
     assert (tmp_path / "a.py").read_text() == "abc\n"
 
@@ -201,9 +195,9 @@ def test_write_refuses_files_changed_since_the_plan(tmp_path: Path) -> None:
     a, b = tmp_path / "a.py", tmp_path / "b.py"
     a.write_text("1\n")
     b.write_text("2\n")
-    changes = [FileChange(a, "a.py", "1\n", "one\n"), FileChange(b, "b.py", "2\n", "two\n")]
+    changes = [file_change(a, "a.py", "1\n", "one\n"), file_change(b, "b.py", "2\n", "two\n")]
     b.write_text("changed\n")
-    with pytest.raises(EditRefused) as info:
+    with pytest.raises(EditRejected) as info:
         write_atomically(changes)
     assert info.value.kind == "stale"
     assert a.read_text() == "1\n" and b.read_text() == "changed\n"
@@ -223,7 +217,7 @@ def test_a_failed_write_restores_the_files_already_written(tmp_path: Path,
         real_replace(src, dst)
 
     monkeypatch.setattr("codeswitch.cli.apply.os.replace", failing_replace)
-    changes = [FileChange(a, "a.py", "1\n", "one\n"), FileChange(b, "b.py", "2\n", "two\n")]
+    changes = [file_change(a, "a.py", "1\n", "one\n"), file_change(b, "b.py", "2\n", "two\n")]
     with pytest.raises(OSError):
         write_atomically(changes)
     assert a.read_text() == "1\n" and b.read_text() == "2\n"
@@ -236,7 +230,7 @@ def test_plan_reads_changes_keyed_by_uri(tmp_path: Path) -> None:
     (tmp_path / "b.py").write_text("y = 2\n")
     edit = {"changes": {(tmp_path / "a.py").as_uri(): _edit(tmp_path / "a.py", 0, 4, 5, "10")["edits"],
                         (tmp_path / "b.py").as_uri(): _edit(tmp_path / "b.py", 0, 0, 0, "# ")["edits"]}}
-    assert [(c.rel, c.after) for c in plan_workspace_edit(edit, tmp_path)] == [("a.py", "x = 10\n"),
+    assert [(c.rel, c.new_text) for c in plan_workspace_edit(edit, tmp_path)] == [("a.py", "x = 10\n"),
                                                                                ("b.py", "# y = 2\n")]
 
 
@@ -247,7 +241,7 @@ def test_document_changes_win_over_changes(tmp_path: Path) -> None:
     doc = {"textDocument": {"uri": uri, "version": 1}, "edits": [{"range": rng, "newText": "2"}]}
     edit = {"documentChanges": [doc], "changes": {uri: [{"range": rng, "newText": "3"}]}}
     (change,) = plan_workspace_edit(edit, tmp_path)
-    assert change.after == "x = 2\n"
+    assert change.new_text == "x = 2\n"
 
 
 def test_create_with_overwrite_replaces_an_existing_file(tmp_path: Path) -> None:
@@ -256,6 +250,6 @@ def test_create_with_overwrite_replaces_an_existing_file(tmp_path: Path) -> None
     edit = {"documentChanges": [{"kind": "create", "uri": old.as_uri(), "options": {"overwrite": True}},
                                 _edit(old, 0, 0, 0, "new\n")]}
     (change,) = plan_workspace_edit(edit, tmp_path)
-    assert (change.before, change.after) == ("old\n", "new\n")
+    assert (change.old_text, change.new_text) == ("old\n", "new\n")
     write_atomically([change])
     assert old.read_text() == "new\n"

@@ -210,3 +210,15 @@ def test_unread_snapshots_between_changes_still_get_their_own_tree() -> None:
         assert snap.syntax.sexp() == fresh.syntax.sexp()
         assert not snap.syntax.has_error
     assert "ff" in snaps[-1].text and "return 10" in snaps[-1].text
+
+
+def test_exact_col_refuses_what_units_to_col_clamps() -> None:
+    from codeswitch.text import exact_col, units_to_col
+
+    line = "a😀b"  # the emoji is two UTF-16 units, four UTF-8 bytes
+    assert exact_col(line, 3, "utf-16") == 2 and exact_col(line, 4, "utf-16") == 3
+    assert exact_col(line, 5, "utf-8") == 2
+    for character, encoding in ((2, "utf-16"), (5, "utf-16"), (3, "utf-8"), (9, "utf-8")):
+        with pytest.raises(ValueError):
+            exact_col(line, character, encoding)
+        assert 0 <= units_to_col(line, character, encoding) <= len(line)  # the lenient one guesses
