@@ -18,7 +18,7 @@ and are :class:`Pos` (code points) inside. Lines split on ``\\n``, ``\\r\\n`` an
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -263,9 +263,6 @@ class DocumentStore:
 
     def __contains__(self, uri: object) -> bool:
         return uri in self._docs
-
-    def uris(self) -> Iterable[str]:
-        return tuple(self._docs)
 
     def open(self, uri: str, language_id: str | None, version: int, text: str) -> None:
         path = path_from_uri(uri)

@@ -1,3 +1,2 @@
-"""Shared pytest setup: the emulator fixtures are a public plugin of the package."""
-
-pytest_plugins = ["codeswitch.testing.pytest_plugin"]
+"""Shared pytest setup: the emulator fixtures come from the package's own pytest plugin
+(the ``pytest11`` entry point ``codeswitch``), as they do for users."""

@@ -80,11 +80,6 @@ class InflightRequests:
         self._cancel(ticket, DOCUMENT_CHANGED)
         return 1
 
-    def cancel_all(self) -> None:
-        """Cancel everything (shutdown)."""
-        for ticket in list(self._by_seq.values()):
-            self._cancel(ticket, "server shutting down")
-
     def _cancel(self, ticket: Ticket, why: str) -> None:
         self.end(ticket)
         ticket.cancelled_because = why

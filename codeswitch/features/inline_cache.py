@@ -129,11 +129,6 @@ class InlineCache:
             del self._exact[key]
         self._recent.pop(uri, None)
 
-    @property
-    def hit_rate(self) -> float:
-        total = self.hits + self.misses
-        return self.hits / total if total else 0.0
-
 
 def context_key(line: Callable[[int], str], line_count: int, row: int, col: int) -> tuple[str, str]:
     """(before, after) around the cursor, read line by line; bounded by BEFORE/AFTER_CHARS."""
