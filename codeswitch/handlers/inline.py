@@ -28,7 +28,7 @@ from codeswitch.documents import DocumentStore, Pos, PositionError, Snapshot, Sp
 from codeswitch.features.inflight import InflightRequests
 from codeswitch.features.inline import InlineEngine, InlineOutcome, Suggestion
 from codeswitch.features.prompts_inline import DefinitionSite
-from codeswitch.handlers.files import FileJudge
+from codeswitch.handlers.file_facts import FileFactsCache
 from codeswitch.handlers.last_route import (
     STATUS_NOTIFICATION,
     RouteRecord,
@@ -61,7 +61,7 @@ class InlineHost(Protocol):
     index: WorkspaceIndex | None
     root: Path | None
     last_route: RouteRecord | None
-    files: FileJudge
+    files: FileFactsCache
     inline: InlineService | None
 
     def keys(self) -> frozenset[str]: ...

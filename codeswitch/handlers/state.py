@@ -18,7 +18,7 @@ from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
 
 from .background import Background
-from .files import FileJudge
+from .file_facts import FileFactsCache
 from .inline import InlineService
 from .last_route import RouteRecord
 
@@ -42,7 +42,7 @@ class State:
     #: the last routing decision (codeswitch/lastRoute); handlers set it via last_route.remember_route
     last_route: RouteRecord | None = None
     #: where each open document sits and whether it is secret, by URI
-    files: FileJudge = field(default_factory=FileJudge)
+    files: FileFactsCache = field(default_factory=FileFactsCache)
     #: the inline completion service (its cache, requests in flight), made on first use
     inline: InlineService | None = None
     #: why the usage ledger could not be opened (told to the client once, after initialize)

@@ -24,8 +24,8 @@ class FileFacts:
 
 
 @dataclass(slots=True)
-class FileJudge:
-    """Per-server memory of :class:`FileFacts` by document URI."""
+class FileFactsCache:
+    """Per-server cache of :class:`FileFacts` by document URI."""
 
     _known: dict[str, tuple[tuple[object, ...], FileFacts]] = field(default_factory=dict)
     #: the config's exclude patterns (gitignore syntax, relative to the root); the server sets them
