@@ -24,11 +24,12 @@ from pygls.exceptions import (
     JsonRpcServerNotInitialized,
 )
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, default_converter
+from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from codeswitch import __version__
 from codeswitch.client_writer import ClientWriter
+from codeswitch.handlers.protocol import REQUEST_TYPES, describe_error, make_converter
 from codeswitch.handlers.state import State
 from codeswitch.transport import serve_stdio
 
@@ -43,6 +44,8 @@ class _BadRequest(NamedTuple):
     id: int | str
     method: str
     error: JsonRpcException
+    #: the error already says what was wrong (else a generic InvalidParams is answered)
+    told: bool = False
 
 
 def _preferred_encoding(offered: list[str] | None) -> str:
@@ -110,6 +113,16 @@ class CodeswitchProtocol(LanguageServerProtocol):
         super()._run_generator(future, gen=gen, result_future=result_future)
 
     def structure_message(self, data: dict[str, Any]) -> Any:
+        """The custom methods' params are structured into their classes (:mod:`.handlers.protocol`)
+        here, at the edge; params that do not fit are InvalidParams naming the field."""
+        method = data.get("method")
+        typed = REQUEST_TYPES.get(method) if isinstance(method, str) and "id" in data else None
+        if typed is not None and data.get("jsonrpc") == "2.0":
+            try:
+                return self._converter.structure(data, typed)
+            except Exception as exc:  # params that do not fit the method's class: say which field
+                told = JsonRpcInvalidParams(f"{method}: {describe_error(exc)}")
+                return _BadRequest(data["id"], str(method), told, told=True)
         try:
             return super().structure_message(data)
         except JsonRpcException as exc:
@@ -128,7 +141,8 @@ class CodeswitchProtocol(LanguageServerProtocol):
     def handle_message(self, message: Any) -> None:
         if isinstance(message, _BadRequest):
             log.warning("invalid params for %s", message.method)
-            bad = JsonRpcInvalidParams(f"invalid params for {message.method}")
+            bad = message.error if message.told else \
+                JsonRpcInvalidParams(f"invalid params for {message.method}")
             self._send_response(message.id, None, bad.to_response_error())
             return
         method = getattr(message, "method", None)
@@ -150,7 +164,7 @@ class CodeswitchServer(LanguageServer):
 
     def __init__(self, state: State | None = None) -> None:
         super().__init__(NAME, __version__, types.TextDocumentSyncKind.Incremental,
-                         protocol_cls=CodeswitchProtocol, converter_factory=default_converter)
+                         protocol_cls=CodeswitchProtocol, converter_factory=make_converter)
         self.state = state or State()
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from lsprotocol import types
 
-from codeswitch.handlers import actions, info, inline, lifecycle, refactor, scope_request, text_sync
+from codeswitch.handlers import actions, info, inline, lifecycle, protocol, refactor, scope_request, text_sync
 from codeswitch.handlers.state import State
 from codeswitch.lsp_server import ClientLogHandler, CodeswitchProtocol, CodeswitchServer
 
@@ -42,7 +42,7 @@ FEATURES: list[Feature] = [
     Feature(scope_request.METHOD, scope_request.scope),
     Feature(inline.INLINE_METHOD, inline.inline_completion, inline.INLINE_OPTIONS),
     Feature(inline.COMPLETION_METHOD, inline.completion, inline.COMPLETION_OPTIONS),
-    Feature(actions.EDIT_METHOD, actions.edit),
+    Feature(protocol.EDIT_METHOD, actions.edit),
     Feature(actions.CODE_ACTION_METHOD, actions.code_action, actions.CODE_ACTION_OPTIONS),
     Feature(actions.RESOLVE_METHOD, actions.resolve_code_action),
     Feature(refactor.METHOD, refactor.refactor),

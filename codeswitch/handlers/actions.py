@@ -16,16 +16,14 @@ client supports them) and rebases the result onto the document if the user typed
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+import attrs
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams
 
-from codeswitch.dispatch import AllModelsFailed
 from codeswitch.documents import PositionError, Snapshot, Span
 from codeswitch.edits import EditRejected, TextEdit, apply_edits, unified_diff
 from codeswitch.features.edit import EditOutcome, EditTarget, onto
@@ -34,16 +32,19 @@ from codeswitch.protected import protected_reason
 from codeswitch.wording import plural
 
 from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
-from .info import served
-from .last_route import remember_route
-from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
+from .errors import Failure, not_ready, request_failed
+from .params import get, snapshot_for, span_of
+from .protocol import EDIT_METHOD, EditParams, EditResult, ErrorInfo, Fallback, Usage, to_json
+from .request import Job, Progress, background_request
+from .workspace_edit import EditCaps, document_edit
 
 if TYPE_CHECKING:
+    from codeswitch.lsp_server import CodeswitchServer
+
     from .state import State
 
 log = logging.getLogger(__name__)
 
-EDIT_METHOD = "codeswitch/edit"
 CODE_ACTION_METHOD = types.TEXT_DOCUMENT_CODE_ACTION
 RESOLVE_METHOD = types.CODE_ACTION_RESOLVE
 EDIT_COMMAND = "codeswitch.editWithInstruction"
@@ -58,40 +59,21 @@ _QUICK_TITLES = {"docstring": "Add docstring to", "annotate": "Add type annotati
 
 # --- results --------------------------------------------------------------------------------------
 
-def _document_changes(ls: Any) -> bool:
-    ws = getattr(getattr(ls, "client_capabilities", None), "workspace", None)
-    we = getattr(ws, "workspace_edit", None)
-    return bool(getattr(we, "document_changes", False))
-
-
-def workspace_edit(snap: Snapshot, edits: tuple[TextEdit, ...], document_changes: bool,
-                   open_version: int | None) -> types.WorkspaceEdit:
-    """One file's edits as a WorkspaceEdit (positions converted to the negotiated encoding)."""
-    lsp_edits = [types.TextEdit(range=lsp_range(snap, e.span), new_text=e.new_text) for e in edits]
-    if document_changes:
-        ident = types.OptionalVersionedTextDocumentIdentifier(uri=snap.uri, version=open_version)
-        return types.WorkspaceEdit(document_changes=[
-            types.TextDocumentEdit(text_document=ident, edits=list(lsp_edits))])
-    return types.WorkspaceEdit(changes={snap.uri: list(lsp_edits)})
-
-
-def _result(p: Plan | None, *, model: str | None = None, outcome: EditOutcome | None = None,
-            error: tuple[str, str] | None = None, extra_reasons: tuple[str, ...] = ()) -> dict[str, Any]:
-    reasons = [*list(p.scope.reasons), p.decision.cause] if p is not None else []
-    reasons.extend(extra_reasons)
-    usage: dict[str, Any] = {"input_tokens": 0, "output_tokens": 0, "cost_usd": None}
-    fallbacks: list[dict[str, str]] = []
+def _result(p: Plan, *, outcome: EditOutcome | None = None, error: ErrorInfo | None = None,
+            failure: Failure | None = None, extra_reasons: tuple[str, ...] = ()) -> EditResult:
+    reasons = [*p.scope.reasons, p.decision.cause, *extra_reasons]
+    model, usage, fallbacks = None, Usage(), []
+    if failure is not None:
+        error, fallbacks = failure.error, list(failure.tried)
+        if failure.tried:  # models were called: what they cost is in the ledger, not known here
+            usage = Usage(cost_usd=None)
     if outcome is not None:
-        usage = {"input_tokens": outcome.input_tokens, "output_tokens": outcome.output_tokens,
-                 "cost_usd": outcome.cost_usd}
-        fallbacks = [{"model": k, "error": e} for k, e in outcome.fallbacks]
         model = outcome.model
+        usage = Usage(outcome.input_tokens, outcome.output_tokens, outcome.cost_usd)
+        fallbacks = [Fallback(k, e) for k, e in outcome.fallbacks]
         reasons.extend(r for r in outcome.reasons if r not in reasons)
-    return {"edit": None, "diff": "", "applied": False, "model": model,
-            "scope": p.scope.scope if p is not None else "function",
-            "tier": p.decision.tier if p is not None else "function", "reasons": reasons, "usage": usage,
-            "fallbacks": fallbacks,
-            "error": None if error is None else {"kind": error[0], "message": error[1]}}
+    return EditResult(model=model, scope=p.scope.scope, tier=p.decision.tier, reasons=reasons, usage=usage,
+                      fallbacks=fallbacks, error=error)
 
 
 #: how much of a first attempt's diff is carried to the team
@@ -120,64 +102,69 @@ class Finished:
     diff: str
 
 
-async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
-                   diagnostics: tuple[Diagnostic, ...] = (), token: object = None,
-                   p: Plan | None = None) -> tuple[dict[str, Any], Finished | None]:
-    """Plan, call the model, validate, rebase: the codeswitch/edit result and the finished edit
-    (``snap``: the document the request's ``span`` was read from)."""
-    state: State = ls.state
-    uri = snap.uri
-    if p is None:
-        p = plan(state, snap, span, instruction)
-    record = remember_route(state, EDIT_METHOD, uri, p.decision, p.scope.reasons)
-    if secret(state, snap):
-        why_not = f"{rel_path(state, snap)} is a secret, ignored or excluded file: never sent to a model"
-        return _result(p, error=("secret", why_not)), None
+def _refusal(state: State, snap: Snapshot, p: Plan) -> ErrorInfo | None:
+    """Why this edit is refused before any model call: a secret or protected file, or a request
+    that reaches other files."""
     rel = rel_path(state, snap)
+    if secret(state, snap):
+        return ErrorInfo("secret", f"{rel} is a secret, ignored or excluded file: never sent to a model")
     guarded = protected_reason(rel) if rel is not None and snap.path is not None else None
     if guarded is not None:
-        return _result(p, error=("protected", f"refusing to edit {rel}: it is a protected file ({guarded}); "
-                                 "models never change it, edit it by hand")), None
+        return ErrorInfo("protected", f"refusing to edit {rel}: it is a protected file ({guarded}); "
+                         "models never change it, edit it by hand")
     if p.scope.scope == "workspace":
         told = [r for r in p.scope.reasons if not r.startswith("anchored to")]
         because = "; ".join(told[:2]) or "workspace scope"
-        msg = (f"this request reaches other files ({because}); run it as a workspace refactor "
-               "(codeswitch/refactor)")
-        return _result(p, error=("workspace_scope", msg)), None
+        return ErrorInfo("workspace_scope", f"this request reaches other files ({because}); run it as a "
+                         "workspace refactor (codeswitch/refactor)")
+    return None
+
+
+async def run_edit(ls: CodeswitchServer, snap: Snapshot, span: Span, instruction: str, *,
+                   diagnostics: tuple[Diagnostic, ...] = (), token: int | str | None = None,
+                   p: Plan | None = None) -> tuple[EditResult, Finished | None]:
+    """Plan, call the model, validate, rebase: the codeswitch/edit result and the finished edit
+    (``snap``: the document the request's ``span`` was read from)."""
+    state = ls.state
+    uri = snap.uri
+    the_plan = p if p is not None else plan(state, snap, span, instruction)
+    refuse = _refusal(state, snap, the_plan)
     dispatcher = state.dispatcher
-    if dispatcher is None:
-        raise JsonRpcInternalError("the server is not initialized")
-    progress = _Progress(ls, token, f"codeswitch: {p.target.label} with {why(state, p.decision, p.scope)}")
-    try:
-        try:
-            outcome = await engine(state).run(snap, p.target, instruction, decision=p.decision,
-                                              complete=dispatcher.complete, rel_path=rel_path(state, snap),
-                                              path=snap.path, diagnostics=diagnostics)
-        except AllModelsFailed as exc:
-            tried = tuple((a.model_key, a.kind) for a in exc.attempts)
-            failed = EditOutcome(snap.version, "", "", (), p.target, None, tried)
-            # all_models_failed, deadline, secret_content: the kind says which
-            return _result(p, outcome=failed, error=(exc.kind, str(exc))), None
-        served(ls, record, outcome.model)
+    if refuse is None and dispatcher is None:
+        raise not_ready()
+    finished: list[Finished] = []
+
+    def failed(failure: Failure) -> EditResult:
+        return _result(the_plan, failure=failure)
+
+    async def body(job: Job) -> EditResult:
+        assert dispatcher is not None
+        outcome = await engine(state).run(snap, the_plan.target, instruction, decision=the_plan.decision,
+                                          complete=dispatcher.complete, rel_path=rel_path(state, snap),
+                                          path=snap.path, diagnostics=diagnostics)
+        job.served_by = outcome.model
         if outcome.error is not None:
             if outcome.error[0] == "workspace_scope" and outcome.edits:
                 remember_first_attempt(state, snap, instruction, outcome)
-            progress.end(f"refused: {outcome.error[1]}")
-            return _result(p, outcome=outcome, error=outcome.error), None
+            job.outcome = f"refused: {outcome.error[1]}"
+            return _result(the_plan, outcome=outcome, error=ErrorInfo(*outcome.error))
         current = snapshot_for(state, uri)
         try:
             edits = onto(outcome, current.version, current.text)
         except EditRejected as exc:
-            progress.end(f"refused: {exc.message}")
-            return _result(p, outcome=outcome, error=(exc.kind, exc.message)), None
+            job.outcome = f"refused: {exc.message}"
+            return _result(the_plan, outcome=outcome, error=ErrorInfo(exc.kind, exc.message))
         rebased = _rebase_reason(state, uri, snap, current)
         new_text = apply_edits(current.text, edits)
-        rel = rel_path(state, current) or uri
-        diff = unified_diff(rel, current.text, new_text)
-        progress.end(f"{plural(len(edits), 'edit')} by {outcome.model}")
-        return _result(p, outcome=outcome, extra_reasons=rebased), Finished(current, edits, diff)
-    finally:
-        progress.end(None)
+        diff = unified_diff(rel_path(state, current) or uri, current.text, new_text)
+        job.outcome = f"{plural(len(edits), 'edit')} by {outcome.model}"
+        finished.append(Finished(current, edits, diff))
+        return _result(the_plan, outcome=outcome, extra_reasons=rebased)
+
+    title = f"codeswitch: {the_plan.target.label} with {why(state, the_plan.decision, the_plan.scope)}"
+    result = await background_request(ls, EDIT_METHOD, uri, the_plan.decision, tuple(the_plan.scope.reasons),
+                                      Progress(ls, token, title), body, failed, refuse=refuse)
+    return result, (finished[0] if finished else None)
 
 
 def _rebase_reason(state: State, uri: str, seen: Snapshot, current: Snapshot) -> tuple[str, ...]:
@@ -190,60 +177,26 @@ def _rebase_reason(state: State, uri: str, seen: Snapshot, current: Snapshot) ->
     return (f"rebased onto version {current.version} (the document changed while the model worked)",)
 
 
-class _Progress:
-    """$/progress for a request that carries a workDoneToken (begin now, end once); the client's
-    window/workDoneProgress/cancel for that token cancels the request like $/cancelRequest."""
-
-    def __init__(self, ls: Any, token: object, title: str) -> None:
-        self.ls, self.token, self.done = ls, token, token is None
-        if isinstance(token, str | int) and not isinstance(token, bool):
-            try:
-                ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(title=title, cancellable=True))
-            except Exception as exc:  # a progress failure must not fail the edit
-                log.info("progress: %s", exc)
-                self.done = True
-                return
-            task = asyncio.current_task()
-            future = ls.work_done_progress.tokens.get(token)
-            if future is not None and task is not None:
-                future.add_done_callback(lambda f: task.cancel() if f.cancelled() and not self.done else None)
-        else:
-            self.done = True
-
-    def end(self, message: str | None) -> None:
-        if self.done:
-            return
-        self.done = True
-        try:
-            self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-        except Exception as exc:
-            log.info("progress: %s", exc)
-
-
 # --- pygls handlers ---------------------------------------------------------------------------------
 
-async def edit(ls: Any, params: object) -> dict[str, Any]:
-    """codeswitch/edit ``{textDocument: {uri}, range, instruction, apply?}``."""
-    uri = get(get(params, "textDocument"), "uri")
-    if not isinstance(uri, str):
-        raise JsonRpcInvalidParams("missing textDocument.uri")
-    instruction, apply = instruction_param(params), apply_param(params)
+async def edit(ls: CodeswitchServer, params: EditParams) -> EditResult:
+    """codeswitch/edit ``{textDocument: {uri}, range, instruction, apply?, workDoneToken?}``."""
+    uri = params.text_document.uri
     snap = snapshot_for(ls.state, uri)
-    span = span_of(snap, get(params, "range"))
-    result, done = await run_edit(ls, snap, span, instruction, token=get(params, "workDoneToken"))
+    span = span_of(snap, params.range)
+    result, done = await run_edit(ls, snap, span, params.instruction, token=params.work_done_token)
     if done is None:
         return result
     open_version = ls.state.documents.version(uri)
-    wedit = workspace_edit(done.snap, done.edits, _document_changes(ls), open_version)
-    result["edit"] = ls.protocol._converter.unstructure(wedit)
-    result["diff"] = done.diff
-    if apply:
+    wedit = document_edit(done.snap, done.edits, EditCaps.of(ls.client_capabilities), open_version)
+    result = attrs.evolve(result, edit=wedit, diff=done.diff)
+    if params.apply:
         answer = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-            edit=wedit, label=f"codeswitch: {instruction[:60]}"))
-        result["applied"] = bool(answer.applied)
+            edit=wedit, label=f"codeswitch: {params.instruction[:60]}"))
+        result = attrs.evolve(result, applied=bool(answer.applied))
         if not answer.applied:
-            result["error"] = {"kind": "not_applied",
-                               "message": answer.failure_reason or "the client did not apply the edit"}
+            why_not = answer.failure_reason or "the client did not apply the edit"
+            result = attrs.evolve(result, error=ErrorInfo("not_applied", why_not))
     return result
 
 
@@ -265,14 +218,14 @@ def _wants(only: list[str] | None, kind: str) -> bool:
     return not only or any(kind == k or kind.startswith(k + ".") for k in only)
 
 
-def _resolve_support(ls: Any) -> bool:
-    td = getattr(getattr(ls, "client_capabilities", None), "text_document", None)
+def _resolve_support(ls: CodeswitchServer) -> bool:
+    td = ls.client_capabilities.text_document
     ca = getattr(td, "code_action", None)
     support = getattr(ca, "resolve_support", None)
     return support is not None and "edit" in (support.properties or [])
 
 
-def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+def code_action(ls: CodeswitchServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
     """The actions at a cursor or selection; no model is called here."""
     state: State = ls.state
     uri = params.text_document.uri
@@ -285,7 +238,7 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
     span = span_of(snap, params.range)
     p = plan(state, snap, span, None)
     only = [str(k) for k in params.context.only] if params.context.only else None
-    where = {"textDocument": {"uri": uri}, "range": ls.protocol._converter.unstructure(params.range)}
+    where = {"textDocument": {"uri": uri}, "range": to_json(params.range)}
     actions: list[types.CodeAction] = []
     if _wants(only, types.CodeActionKind.RefactorRewrite):
         actions.append(types.CodeAction(
@@ -302,7 +255,7 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
             if not _wants(only, kind):
                 continue
             data = {"uri": uri, "version": snap.version, "quick": quick,
-                    "range": ls.protocol._converter.unstructure(params.range),
+                    "range": to_json(params.range),
                     "diagnostics": [[d.line, d.col, d.message, d.severity, d.source] for d in diagnostics]}
             quick_plan, _ = _quick_plan(state, snap, span, p, quick, diagnostics)
             actions.append(types.CodeAction(
@@ -332,29 +285,24 @@ def _quick_plan(state: State, snap: Snapshot, span: Span, p0: Plan, kind: QuickK
     return p, instruction
 
 
-async def resolve_code_action(ls: Any, action: types.CodeAction) -> types.CodeAction:
-    """Run a quick edit's model call (cancellable) and fill the action's ``edit``."""
+async def resolve_code_action(ls: CodeswitchServer, action: types.CodeAction) -> types.CodeAction:
+    """Run a quick edit's model call (cancellable) and fill the action's ``edit``; nothing to apply
+    is RequestFailed with the reason."""
     data = action.data
     quick = get(data, "quick")
     uri = get(data, "uri")
     if quick not in QUICK_KINDS or not isinstance(uri, str):
         return action  # not ours, or nothing to resolve
     kind: QuickKind = quick
-    snap = snapshot_for(ls.state, uri)
+    state = ls.state
+    snap = snapshot_for(state, uri)
     span = span_of(snap, get(data, "range"))
     diagnostics = tuple(Diagnostic(int(d[0]), int(d[1]), str(d[2]), str(d[3]), d[4] if d[4] else None)
                         for d in (get(data, "diagnostics") or ()))
-    p, instruction = _quick_plan(ls.state, snap, span, plan(ls.state, snap, span, None), kind, diagnostics)
+    p, instruction = _quick_plan(state, snap, span, plan(state, snap, span, None), kind, diagnostics)
     result, done = await run_edit(ls, snap, span, instruction, diagnostics=diagnostics, p=p)
     if done is None:
-        err = result["error"] or {"kind": "no_change", "message": "no change"}
-        raise EditRefused(f"codeswitch: {err['message']}", data={"kind": err["kind"]})
-    version = ls.state.documents.version(uri)
-    action.edit = workspace_edit(done.snap, done.edits, _document_changes(ls), version)
+        raise request_failed(result.error or ErrorInfo("no_change", "no change"))
+    version = state.documents.version(uri)
+    action.edit = document_edit(done.snap, done.edits, EditCaps.of(ls.client_capabilities), version)
     return action
-
-
-class EditRefused(JsonRpcException):
-    """A quick edit that produced nothing to apply (LSP RequestFailed); the message says why."""
-
-    CODE = -32803

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 from codeswitch.documents import Snapshot, Span
 from codeswitch.features.edit import EditEngine, EditTarget, target_for
 from codeswitch.features.prompts_inline import DefinitionSite
-from codeswitch.routing import Budget, Health, RouteDecision, route
+from codeswitch.routing import RouteDecision
 from codeswitch.scope import Scope, ScopeRequest, estimate_scope
 
 from .cost_estimate import typical_cost
+from .routes import route_for
 
 if TYPE_CHECKING:
     from .state import State
@@ -52,10 +53,7 @@ def workspace_plan(state: State, p: Plan) -> RouteDecision:
 
 
 def _route(state: State, scope: Scope) -> RouteDecision:
-    ledger = state.ledger
-    budget = ledger.budget(state.config) if ledger is not None else Budget.from_config(state.config)
-    health = state.dispatcher.health() if state.dispatcher is not None else Health()
-    return route(scope, state.config, state.catalog, health, budget, state.keys())
+    return route_for(state, scope)
 
 
 def why(state: State, decision: RouteDecision, scope: Scope) -> str:

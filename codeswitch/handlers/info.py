@@ -3,8 +3,8 @@
 ``codeswitch/stats`` (params ``{}``) answers the ledger's :meth:`Ledger.stats` as JSON (the same
 object as ``codeswitch stats --json`` without the ``ledger`` path), priced against the workspace
 tier's primary model. ``codeswitch/lastRoute`` (params ``{}``) answers the last routing decision
-the server made — ``{method, uri, scope, tier, model_chain, cause, signals, reasons, served_by,
-at}`` — or null before the first one (kept by :mod:`.last_route`).
+the server made (:class:`.protocol.RouteRecord`, kept by :mod:`.last_route`) or null before the
+first one.
 """
 
 from __future__ import annotations
@@ -16,20 +16,12 @@ from pygls.exceptions import JsonRpcInternalError
 from codeswitch.ledger import LedgerError, SpendStats, Stats
 from codeswitch.routing import premium_model
 
-from .last_route import STATUS_NOTIFICATION, RouteRecord, mark_served, status_params
+from .protocol import LAST_ROUTE_METHOD, STATS_METHOD, RouteRecord
 
 if TYPE_CHECKING:
     from codeswitch.lsp_server import CodeswitchServer
 
-STATS_METHOD = "codeswitch/stats"
-LAST_ROUTE_METHOD = "codeswitch/lastRoute"
-
-
-def served(ls: CodeswitchServer, record: RouteRecord, model: str | None) -> None:
-    """An edit or refactor was served: keep it as the last route's server and tell the client."""
-    mark_served(ls.state, record, model)
-    if model is not None:
-        ls.protocol.notify(STATUS_NOTIFICATION, status_params(ls.state.ledger, model, record.tier))
+__all__ = ["LAST_ROUTE_METHOD", "STATS_METHOD", "last_route", "stats"]
 
 
 def stats(ls: CodeswitchServer, params: object) -> dict[str, object]:
@@ -43,6 +35,5 @@ def stats(ls: CodeswitchServer, params: object) -> dict[str, object]:
     return spent.to_json()
 
 
-def last_route(ls: CodeswitchServer, params: object) -> dict[str, object] | None:
-    record = ls.state.last_route
-    return record.to_json() if record is not None else None
+def last_route(ls: CodeswitchServer, params: object) -> RouteRecord | None:
+    return ls.state.last_route

@@ -37,8 +37,10 @@ from codeswitch.handlers.last_route import (
     status_params,
 )
 from codeswitch.ledger import Ledger
-from codeswitch.routing import Budget, RouteDecision, route
+from codeswitch.routing import RouteDecision
 from codeswitch.scope import ScopeRequest, WorkspaceIndex, estimate_scope
+
+from .routes import route_for
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +116,7 @@ class InlineService:
         """The inline shape at ``pos`` and the route for it, kept as the server's last route."""
         host = self.host
         scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), host.index)
-        spent = host.ledger.spent_today() if host.ledger is not None else 0.0
-        decision = route(scope, host.config, host.catalog, dispatcher.health(),
-                         Budget.from_config(host.config, spent), host.keys())
+        decision = route_for(host, scope)
         record = remember_route(host, method, snap.uri, decision, scope.reasons)
         return scope.inline_shape, decision, record
 
@@ -184,8 +184,7 @@ class InlineService:
         if outcome.model is None:
             return
         params = status_params(self.host.ledger, outcome.model, outcome.tier)
-        spent = params["spentTodayUsd"]
-        self.last = ServedInfo(outcome.model, outcome.tier, spent if isinstance(spent, float) else None)
+        self.last = ServedInfo(outcome.model, outcome.tier, params.spent_today_usd)
         notify(STATUS_NOTIFICATION, params)
 
     def accept(self, arguments: object) -> None:
