@@ -26,6 +26,7 @@ from codeswitch.cli import harness
 from codeswitch.cli.harness_view import describe, render_complete, render_edit, wants_color
 from codeswitch.cli.stats import render
 from codeswitch.config import Config
+from codeswitch.handlers.protocol import EDIT_METHOD, REFACTOR_METHOD
 from codeswitch.ledger import LEDGER_FILE, Ledger
 from codeswitch.routing import premium_model
 from codeswitch.testing import Conversations, Emulator, Reply, ToolCall
@@ -127,7 +128,7 @@ def _edit(step: Mapping[str, Any], ws: Path, opts: harness.Options, announce: An
     params = harness.edit_params(loc, step["instruction"])
     command = f"codeswitch edit {step['file']}:{line} {json.dumps(step['instruction'])} --apply"
     announce(command)
-    out = asyncio.run(harness.change_request("codeswitch/edit", params, opts, opened=loc))
+    out = asyncio.run(harness.change_request(EDIT_METHOD, params, opts, opened=loc))
     text = render_edit(out, apply=True, color=wants_color(opts.stdout))
     return StepResult("edit", step["title"], command, out, text)
 
@@ -138,7 +139,7 @@ def _refactor(step: Mapping[str, Any], ws: Path, opts: harness.Options, emulator
     params = {"instruction": step["instruction"]}
     command = f"codeswitch refactor {json.dumps(step['instruction'])} --apply"
     announce(command)
-    out = asyncio.run(harness.change_request("codeswitch/refactor", params, opts))
+    out = asyncio.run(harness.change_request(REFACTOR_METHOD, params, opts))
     text = render_edit(out, apply=True, color=wants_color(opts.stdout))
     return StepResult("refactor", step["title"], command, out, text)
 

@@ -38,6 +38,7 @@ from codeswitch.cli.harness_view import (
 from codeswitch.cli.problems import check_config
 from codeswitch.config import data_dir
 from codeswitch.edits import EditRejected, split_lines, workspace_diff
+from codeswitch.handlers.protocol import EDIT_METHOD, LAST_ROUTE_METHOD, REFACTOR_METHOD, STATUS_NOTIFICATION
 from codeswitch.ledger import LEDGER_FILE
 from codeswitch.lsp_client import RequestFailed, ServerClient, ServerGone
 from codeswitch.secrets import is_secret
@@ -158,7 +159,7 @@ def _collector(messages: list[str], status: list[Mapping[str, Any]]) -> Callable
     def on_notification(method: str, params: Any) -> None:
         if method == "window/showMessage" and isinstance(params, Mapping):
             messages.append(str(params.get("message", "")))
-        elif method == "codeswitch/status" and isinstance(params, Mapping):
+        elif method == STATUS_NOTIFICATION and isinstance(params, Mapping):
             status.append(params)
 
     return on_notification
@@ -182,7 +183,7 @@ async def complete(loc: Location, opts: Options, *, accept: bool = False) -> dic
     async with _client(opts, None, messages, status) as client:
         uri = client.open(loc.path, loc.text)
         items = await client.inline(uri, loc.line, loc.character)
-        route = await client.request("codeswitch/lastRoute", {})
+        route = await client.request(LAST_ROUTE_METHOD, {})
         command = items[0].get("command") if accept and items else None
         if isinstance(command, Mapping) and isinstance(command.get("command"), str):
             await client.execute_command(command["command"], command.get("arguments") or [])
@@ -235,7 +236,7 @@ async def change_request(method: str, params: dict[str, Any], opts: Options,
         "usage": usage_of(result.get("usage")), "fallbacks": list(result.get("fallbacks") or []),
         "error": result.get("error"),
     }
-    if method == "codeswitch/refactor":
+    if method == REFACTOR_METHOD:
         out["refused"] = list(result.get("refused") or [])
     if out["error"] is None and out["edit"]:
         try:
@@ -322,7 +323,7 @@ def run_edit(args: argparse.Namespace) -> int:
     except UsageError as exc:
         return _usage(args, exc)
     params = edit_params(loc, args.instruction, end)
-    return _change(prog, "codeswitch/edit", params, _options(args, root), loc)
+    return _change(prog, EDIT_METHOD, params, _options(args, root), loc)
 
 
 def run_refactor(args: argparse.Namespace) -> int:
@@ -334,7 +335,7 @@ def run_refactor(args: argparse.Namespace) -> int:
     except UsageError as exc:
         return _usage(args, exc)
     opts = _options(args, root)
-    return _change(prog, "codeswitch/refactor", {"instruction": args.instruction}, opts)
+    return _change(prog, REFACTOR_METHOD, {"instruction": args.instruction}, opts)
 
 
 def _change(prog: str, method: str, params: dict[str, Any], opts: Options,
