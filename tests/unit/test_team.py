@@ -242,7 +242,7 @@ def test_workspace_edit_creates_files_only_through_resource_operations(tmp_path:
     from lsprotocol import types
 
     from codeswitch.edits import file_change
-    from codeswitch.handlers.refactor import ANNOTATION_ID, EditCaps, workspace_edit
+    from codeswitch.handlers.workspace_edit import ANNOTATION_ID, EditCaps, workspace_edit
 
     new = file_change(tmp_path / "new.py", "new.py", None, "x = 1\n")
     old = file_change(tmp_path / "a.py", "a.py", "é = 1\ny = 2\n", "é = 1\ny = 3\n", version=4)
