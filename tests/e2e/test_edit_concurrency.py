@@ -154,6 +154,26 @@ async def test_progress_cancel_cancels_the_edit_and_closes_the_stream(lsp: EditS
     assert rec.disconnected_at is not None and not rec.completed
 
 
+async def test_a_progress_token_used_again_after_a_cancel_does_not_cancel_the_next_edit(
+        lsp: EditSession, emulator: Emulator) -> None:
+    emulator.fault(CODEX, Fault("stall_first", stall_s=60.0))
+    uri = lsp.open("m.py", "python", PY)
+    reports = lsp.progress("same-token")
+    first = asyncio.ensure_future(lsp.edit(uri, 1, 4, "square it", workDoneToken="same-token"))
+    await emulator.wait_requests(1)
+    while not reports:
+        await asyncio.wait_for(lsp.client.wait_for_notification(types.PROGRESS), timeout=30)
+    lsp.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
+                               types.WorkDoneProgressCancelParams(token="same-token"))
+    with pytest.raises(JsonRpcException):
+        await first
+    # the client reuses its token for the next request: that one runs to the end
+    emulator.script(CODEX, search_replace("    x = r * r\n", "    x = r ** 2\n"))
+    result = await lsp.edit(uri, 1, 4, "square it", workDoneToken="same-token")
+    assert result["error"] is None, result["error"]
+    assert result["edit"] is not None
+
+
 async def test_prompt_shows_definitions_from_other_files_but_never_secret_ones(emulator: Emulator,
                                                                               tmp_path: Path) -> None:
     files = {"geometry.py": "def square(x):\n    return x * x\n",
