@@ -210,7 +210,7 @@ async def refactor(ls: CodeswitchServer, params: RefactorParams) -> RefactorResu
                       files=[c.rel for c in changes], bases=_bases(changes))
 
     uri = params.text_document.uri if params.text_document is not None else None
-    progress = Progress(ls, params.work_done_token, "codeswitch: refactor", create=True)
+    progress = Progress(ls, params.work_done_token, "codeswitch: refactor", create_as="refactor")
     return await background_request(ls, METHOD, uri, decision, tuple(reasons), progress, body, failed,
                                      refuse=refuse, begin=("planning", 0))
 

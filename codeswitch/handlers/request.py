@@ -38,19 +38,20 @@ class Progress:
     """``$/progress`` for one request: begun once, ended once; never fails the request."""
 
     def __init__(self, ls: CodeswitchServer, token: int | str | None, title: str, *,
-                 create: bool = False) -> None:
-        self.ls, self.token, self.title, self.create = ls, token, title, create
+                 create_as: str | None = None) -> None:
+        self.ls, self.token, self.title, self.create_as = ls, token, title, create_as
         self.active = False
 
     async def begin(self, message: str | None = None, percentage: int | None = None) -> None:
-        """Begin on the client's token, or on one the server asks for (``create``, when the client
-        supports server-initiated progress); the client cancelling it cancels the current task."""
+        """Begin on the client's token, or on one the server asks for (``create_as``, named
+        ``codeswitch-<create_as>-...``, when the client supports server-initiated progress); the
+        client cancelling it cancels the current task."""
         ls = self.ls
-        if self.token is None and self.create:
+        if self.token is None and self.create_as is not None:
             window = ls.client_capabilities.window
             if window is None or not window.work_done_progress:
                 return
-            token = f"codeswitch-{uuid.uuid4().hex[:12]}"
+            token = f"codeswitch-{self.create_as}-{uuid.uuid4().hex[:8]}"
             try:
                 await ls.work_done_progress.create_async(token)
             except Exception as exc:
