@@ -15,15 +15,14 @@ import contextlib
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lsprotocol import types
-
 from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.wording import plural
+
+from .request import Progress as RequestProgress
 
 if TYPE_CHECKING:
     from codeswitch.lsp_server import CodeswitchServer
@@ -126,35 +125,23 @@ async def _let_go(done: asyncio.Future[int], root: Path) -> None:
         log.info("workspace index of %s: %s", root, done.exception())
 
 
-def _progress_supported(ls: CodeswitchServer) -> bool:
-    window = ls.client_capabilities.window
-    return bool(window is not None and window.work_done_progress)
-
-
 async def build_index(ls: CodeswitchServer, index: WorkspaceIndex, root: Path) -> int | None:
     """The first build of the workspace index, reporting ``$/progress``; the files indexed, or None
     when the server stopped it."""
     loop = asyncio.get_running_loop()
     stopping = ls.state.background.stopping
-    token = f"codeswitch-index-{uuid.uuid4().hex[:8]}"
-    progress = _progress_supported(ls)
-    if progress:
+    progress = RequestProgress(ls, None, "codeswitch: indexing", create_as="index", cancellable=False)
+    if not stopping.is_set():
         try:
-            await ls.work_done_progress.create_async(token)
+            await progress.begin(percentage=0)
         except asyncio.CancelledError:
             log.info("workspace index of %s: build cancelled before it began", root)
             raise
-        except Exception:
-            progress = False
-    if progress and not stopping.is_set():
-        ls.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-            title="codeswitch: indexing", percentage=0, cancellable=False))
     throttle = Throttle(REPORT_INTERVAL_S)
 
     def send(done: int, total: int) -> None:  # on the event loop
         if not stopping.is_set():
-            ls.work_done_progress.report(token, types.WorkDoneProgressReport(
-                message=f"{done}/{total} files", percentage=done * 100 // max(total, 1)))
+            progress.report(f"{done}/{total} files", done * 100 // max(total, 1))
 
     def report(done: int, total: int) -> None:  # in the build thread
         if done < total and throttle.due():
@@ -165,14 +152,13 @@ async def build_index(ls: CodeswitchServer, index: WorkspaceIndex, root: Path) -
 
     try:
         count = await build_in_thread(index, root, ls.state.config.exclude, stopping=stopping,
-                                      report=report if progress else None)
+                                      report=report if progress.active else None)
     except IndexCancelled:
         return None
     except Exception as exc:
         log.warning("workspace index failed: %s", exc)
         count = 0
-    if progress and not stopping.is_set():
-        done = types.WorkDoneProgressEnd(message=f"{plural(count, 'file')} indexed")
-        ls.work_done_progress.end(token, done)
+    if not stopping.is_set():
+        progress.end(f"{plural(count, 'file')} indexed")
     log.info("workspace index: %d files", count)
     return count

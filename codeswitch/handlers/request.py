@@ -38,8 +38,9 @@ class Progress:
     """``$/progress`` for one request: begun once, ended once; never fails the request."""
 
     def __init__(self, ls: CodeswitchServer, token: int | str | None, title: str, *,
-                 create_as: str | None = None) -> None:
+                 create_as: str | None = None, cancellable: bool = True) -> None:
         self.ls, self.token, self.title, self.create_as = ls, token, title, create_as
+        self.cancellable = cancellable
         self.active = False
 
     async def begin(self, message: str | None = None, percentage: int | None = None) -> None:
@@ -62,14 +63,14 @@ class Progress:
             return
         try:
             ls.work_done_progress.begin(self.token, types.WorkDoneProgressBegin(
-                title=self.title, message=message, percentage=percentage, cancellable=True))
+                title=self.title, message=message, percentage=percentage, cancellable=self.cancellable))
         except Exception as exc:
             log.info("progress: %s", exc)
             return
         self.active = True
         task = asyncio.current_task()
         future = ls.work_done_progress.tokens.get(self.token)
-        if future is not None and task is not None:
+        if self.cancellable and future is not None and task is not None:
             future.add_done_callback(lambda f: task.cancel() if f.cancelled() and self.active else None)
 
     def report(self, message: str, percentage: int | None = None) -> None:
