@@ -9,7 +9,7 @@ adding a feature is one import and one row. The pygls server and protocol classe
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lsprotocol import types
 
@@ -64,3 +64,8 @@ def create_server(state: State | None = None) -> CodeswitchServer:
     for name, command in COMMANDS:
         server.command(name)(command)
     return server
+
+
+if TYPE_CHECKING:
+    def _fits(server: CodeswitchServer) -> inline.InlineServer:
+        return server  # mypy checks that the server is what the inline handlers take

@@ -258,7 +258,28 @@ def service(host: InlineHost) -> InlineService:
     return host.inline
 
 
-def _notifier(ls: Any) -> Callable[[str, object], None]:
+class _Notifies(Protocol):
+    def notify(self, method: str, params: Any | None = None) -> Any: ...
+
+
+class InlineServer(Protocol):
+    """What these handlers use of the pygls server (``lsp_server.CodeswitchServer`` fits; named
+    structurally so this module does not import the server, which imports the state that holds the
+    inline service)."""
+
+    @property
+    def state(self) -> InlineHost: ...
+
+    @property
+    def protocol(self) -> _Notifies: ...
+
+    @property
+    def client_capabilities(self) -> types.ClientCapabilities: ...
+
+    def window_show_message(self, params: types.ShowMessageParams) -> None: ...
+
+
+def _notifier(ls: InlineServer) -> Callable[[str, object], None]:
     def notify(method: str, params: object) -> None:
         if method == "window/showMessage" and isinstance(params, types.ShowMessageParams):
             ls.window_show_message(params)
@@ -268,13 +289,13 @@ def _notifier(ls: Any) -> Callable[[str, object], None]:
     return notify
 
 
-def host_of(ls: Any) -> InlineHost:
+def host_of(ls: InlineServer) -> InlineHost:
     """The server state behind a pygls server (``ls.state``)."""
-    state: InlineHost = ls.state
-    return state
+    return ls.state
 
 
-async def inline_completion(ls: Any, params: types.InlineCompletionParams) -> types.InlineCompletionList:
+async def inline_completion(ls: InlineServer,
+                            params: types.InlineCompletionParams) -> types.InlineCompletionList:
     svc = service(host_of(ls))
     uri = params.text_document.uri
     s = await svc.suggest(uri, params.position.line, params.position.character, _notifier(ls))
@@ -283,8 +304,8 @@ async def inline_completion(ls: Any, params: types.InlineCompletionParams) -> ty
     return inline_items(svc.host.documents.snapshot(uri), s)
 
 
-async def completion(ls: Any, params: types.CompletionParams) -> types.CompletionList | None:
-    if client_has_inline(getattr(ls, "client_capabilities", None)):
+async def completion(ls: InlineServer, params: types.CompletionParams) -> types.CompletionList | None:
+    if client_has_inline(ls.client_capabilities):
         return None  # ghost text comes through inlineCompletion; no duplicate in the popup
     svc = service(host_of(ls))
     uri = params.text_document.uri
@@ -295,7 +316,7 @@ async def completion(ls: Any, params: types.CompletionParams) -> types.Completio
     return completion_items(svc.host.documents.snapshot(uri), s)
 
 
-def accept_inline(ls: Any, *arguments: object) -> None:
+def accept_inline(ls: InlineServer, *arguments: object) -> None:
     """workspace/executeCommand codeswitch.acceptInline: ``{id, model, accepted_chars, full}`` objects."""
     args: object = arguments[0] if len(arguments) == 1 and isinstance(arguments[0], list) else list(arguments)
     service(host_of(ls)).accept(args)
