@@ -19,6 +19,7 @@ from typing import Any
 
 from codeswitch.cli import summary
 from codeswitch.cli.pipeline import Case, CaseError, Pipeline, Routed
+from codeswitch.text import col_to_units
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
@@ -71,7 +72,7 @@ def locate(root: Path, request: DemoRequest) -> tuple[int, int]:
     end = at + len(request.marker)
     line = text.count("\n", 0, end)
     column = text[text.rfind("\n", 0, end) + 1 : end]
-    return line, len(column.encode("utf-16-le")) // 2
+    return line, col_to_units(column, len(column), "utf-16")
 
 
 def run_demo(root: Path, pipeline: Pipeline) -> list[tuple[DemoRequest, Routed | CaseError]]:
