@@ -339,7 +339,7 @@ def _request(method: str, params_type: type) -> type:
     return cls
 
 
-#: method -> the request class pygls structures its messages into (CodeswitchProtocol.get_message_type)
+#: method -> the request class its messages are structured into (CodeswitchProtocol.structure_message)
 REQUEST_TYPES: dict[str, type] = {
     SCOPE_METHOD: _request(SCOPE_METHOD, ScopeParams),
     EDIT_METHOD: _request(EDIT_METHOD, EditParams),
