@@ -12,6 +12,7 @@ files are refused before any provider call, and definitions from secret files ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -84,8 +85,9 @@ def _leaks(text: str) -> list[str]:
     return [f for f in FORBIDDEN if f in text]
 
 
-async def _start(start_server: StartServer, emulator: Emulator, log_file: Path) -> LspSession:
-    return await start_server(
+async def _start(start_server: StartServer, emulator: Emulator, log_file: Path,
+                 caps: types.ClientCapabilities | None = None) -> LspSession:
+    return await start_server(caps=caps,
         env={"OPENAI_API_KEY": OPENAI_KEY, "ANTHROPIC_API_KEY": ANTHROPIC_KEY},
         init_options={"providers": {
             "openai": {"base_url": emulator.base_url("openai_responses")},
@@ -97,6 +99,18 @@ async def _start(start_server: StartServer, emulator: Emulator, log_file: Path) 
                ".codeswitchignore": "vault/\n"},
         args=["--log-level", "debug", "--log-file", str(log_file)],
     )
+
+
+async def _wait_indexed(session: LspSession) -> None:
+    """Until the first index build reported its end ($/progress; the session offers progress)."""
+    def done() -> bool:
+        return any(str(token).startswith("codeswitch-index") and any(
+            isinstance(v, types.WorkDoneProgressEnd) for v in values)
+            for token, values in session.client.progress_reports.items())
+
+    while not done():  # look again at every notification, and twice a second should one slip past
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(session.client.wait_for_notification(types.PROGRESS), timeout=0.5)
 
 
 async def _stop(session: LspSession) -> None:
@@ -205,8 +219,10 @@ async def test_secret_files_are_refused(start_server: StartServer, emulator: Emu
 
 
 async def test_context_from_other_files_never_includes_secret_files(
-        start_server: StartServer, emulator: Emulator, tmp_path: Path) -> None:
-    session = await _start(start_server, emulator, tmp_path / "serve.log")
+        start_server: StartServer, emulator: Emulator, tmp_path: Path,
+        lsp_caps: Callable[..., types.ClientCapabilities]) -> None:
+    session = await _start(start_server, emulator, tmp_path / "serve.log", lsp_caps(progress=True))
+    await _wait_indexed(session)  # definitions from other files come from the index
     for name, text in ((".env", ENV_TEXT), ("id_rsa", RSA_TEXT), ("certs/server.pem", PEM_TEXT)):
         session.open(name, text, "plaintext", write=False)  # open in the editor too
     text = MAIN_PY.replace("    return \n", "    total = helper_total([1])\n    return \n")
