@@ -97,6 +97,22 @@ def test_product_code_never_imports_the_emulator_except_the_demo() -> None:
     assert bad == []
 
 
+#: docs/architecture.md "Module boundaries": a module imports only its own layer and the ones below
+LAYERS = {"cli": 5, "__main__": 5, "server": 4, "handlers": 3, "lsp_server": 3, "features": 2, "team": 2,
+          "testing": 1}
+CORE = 0
+
+
+def _layer(module: str) -> int:
+    return LAYERS.get(module.split(".")[1] if "." in module else "", CORE)
+
+
+def test_modules_import_only_their_layer_and_below() -> None:
+    # core never imports the emulator (test support) either; the demo does, from cli/
+    bad = sorted(f"{m} imports {t}" for m, ts in GRAPH.items() for t in ts if _layer(t) > _layer(m))
+    assert bad == []
+
+
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
     index: dict[str, int] = {}
