@@ -68,6 +68,8 @@ def ws(tmp_path: Path) -> Path:
 async def test_complete_prints_the_suggestion_after_the_cursor(tmp_path: Path, ws: Path,
                                                                emulator: Emulator) -> None:
     emulator.script(SPARK, "<FILL> * h</FILL>")
+    # no hedge: on a loaded machine the second model would be asked after 400 ms
+    (ws / ".codeswitch.toml").write_text("[tiers.inline]\nhedge_after_ms = 3600000\n", encoding="utf-8")
     run = await cli(tmp_path, emulator, "complete", "ws/calc.py:2:13")
     assert run.rc == 0, run.err
     assert "    return w * h" in run.out and SPARK in run.out
