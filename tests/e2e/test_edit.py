@@ -188,13 +188,17 @@ async def test_malformed_params_and_unknown_documents_are_invalid_params(lsp: Ed
         {"textDocument": {"uri": lsp.uri("missing.py")}, "range": here, "instruction": "x"},
         {"textDocument": {"uri": uri}, "range": far, "instruction": "x"},
     ]
+    messages = []
     for params in bad:
         try:
             await lsp.raw_request("codeswitch/edit", params)
         except JsonRpcException as exc:
             assert exc.code == -32602, (params, exc)
+            messages.append(exc.message)
         else:
             raise AssertionError(f"accepted {params}")
+    # the answer names what was wrong (docs/protocol.md)
+    assert "instruction" in messages[0] and "range" in messages[1] and "apply" in messages[2]
 
 
 async def test_a_file_that_is_not_open_is_edited_from_disk(lsp: EditSession, emulator: Emulator) -> None:
