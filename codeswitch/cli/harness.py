@@ -6,6 +6,8 @@ initializes it like an editor, opens the file and sends the same request an edit
 ``$/progress`` is drawn on stderr. ``--apply`` writes the returned edit (all files or none, each
 atomically). ``FILE:LINE:COL`` is 1-based, columns count characters. Exit status: 0 served, 1 the
 request failed (every model failed, the edit was refused), 2 unusable arguments; never a traceback.
+The params it sends and the results it reads are those of docs/protocol.md (the method names come
+from :mod:`codeswitch.handlers.protocol`).
 """
 
 from __future__ import annotations

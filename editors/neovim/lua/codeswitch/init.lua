@@ -1,7 +1,9 @@
 -- codeswitch for Neovim: starts `codeswitch serve` through the built-in LSP client, turns on
 -- inline completion (Neovim 0.12+), and adds :CodeswitchEdit, :CodeswitchRefactor and
 -- :CodeswitchStats. Long requests report through LSP $/progress, which Neovim shows with its
--- built-in progress support (vim.lsp.status(), LspProgress).
+-- built-in progress support (vim.lsp.status(), LspProgress). The params and results of the
+-- custom methods (codeswitch/edit, codeswitch/refactor, codeswitch/stats) are those of
+-- docs/protocol.md.
 local M = {}
 
 M.name = 'codeswitch'

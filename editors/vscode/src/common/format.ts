@@ -1,6 +1,9 @@
 /**
  * Turning server answers into text: the spend report, the last route, the status bar, edit
  * results. Pure functions (no `vscode` import), unit-tested without VS Code.
+ *
+ * The shapes of the custom methods' results (codeswitch/edit, codeswitch/refactor,
+ * codeswitch/lastRoute, codeswitch/status) are those of docs/protocol.md.
  */
 
 export interface SpendRow {
