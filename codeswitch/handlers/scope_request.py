@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from codeswitch.cli.pipeline import KINDS, Case, Routed
 from codeswitch.cli.scope import result_json
 from codeswitch.documents import PositionError, Snapshot, Span, UnknownDocument, path_from_uri
+from codeswitch.limits import MAX_FILE_BYTES
 from codeswitch.routing import Budget, Health, route
 from codeswitch.scope import RequestKind, ScopeRequest, estimate_scope
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 METHOD = "codeswitch/scope"
 #: files read from disk for a request on a document that is not open
-MAX_DISK_BYTES = 4_000_000
+MAX_DISK_BYTES = MAX_FILE_BYTES
 
 
 def get(obj: object, key: str) -> Any:

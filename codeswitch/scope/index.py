@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codeswitch.diskio import is_regular, read_regular
+from codeswitch.limits import MAX_FILE_BYTES  # files larger are not indexed
 from codeswitch.secrets import is_secret
 
 from .history import CoChange, read_history
@@ -22,8 +23,6 @@ from .model import Symbol
 from .syntax import SyntaxTree, language_for
 from .tags import extract_tags
 
-#: files larger than this are not indexed (generated code, bundles, data)
-MAX_FILE_BYTES = 1_000_000
 Progress = Callable[[int, int], None]
 
 
