@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 
-from codeswitch.breakers import BreakerPolicy, RetryPolicy
+from codeswitch.breakers import DispatchPolicy as DispatchPolicy
 from codeswitch.catalog import ModelInfo
 from codeswitch.ledger import RequestRow
 from codeswitch.providers import (
@@ -27,16 +27,6 @@ from codeswitch.providers import (
 from codeswitch.routing import RouteDecision
 
 BuildRequest = Callable[[ModelInfo], CompletionRequest]
-
-
-@dataclass(frozen=True, slots=True)
-class DispatchPolicy:
-    """Retry and breaker settings (the defaults suit real vendors; tests shrink the delays)."""
-
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
-    #: how long a stream may stay open after its Finish event before it is simply closed
-    drain_after_finish_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,7 @@ def engine(state: State) -> EditEngine:
     if eng is None:
         eng = state.edit_engine = EditEngine()
     eng.root, eng.exclude = state.root, tuple(state.config.exclude)
+    eng.context_time_budget_s = state.config.edit.context_ms / 1000
     eng.definitions = definitions if index is not None else None
     eng.references = references if index is not None else None
     return eng

@@ -107,6 +107,7 @@ class InlineService:
             fresh.cache, fresh.upstream_calls = engine.cache, engine.upstream_calls
             fresh.cache.size = max(1, host.config.inline.cache_size)  # shrinks on the next put
             self.engine = fresh
+        self.inflight.max_in_flight = max(1, host.config.inline.max_in_flight)
 
     def plan(self, snap: Snapshot, pos: Pos, dispatcher: Dispatcher,
              method: str = INLINE_METHOD) -> tuple[str | None, RouteDecision, RouteRecord]:

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from codeswitch.catalog import CatalogError, load_catalog
-from codeswitch.config import WORKSPACE_FILE, ConfigProblem, load_config
+from codeswitch.config import WORKSPACE_FILE, ConfigProblem, config_catalog, load_config
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import path_from_uri
 from codeswitch.handlers.indexing import build_index
@@ -43,11 +42,7 @@ def _root_of(params: types.InitializeParams) -> Path | None:
 def _load(state: State) -> list[ConfigProblem]:
     config, problems = load_config(state.root, state.init_options)
     state.set_config(config, problems)
-    if config.catalog_path:
-        try:
-            state.catalog = load_catalog(config.catalog_path)
-        except CatalogError as exc:  # load_config already reported it; keep the shipped catalog
-            log.warning("catalog: %s", exc)
+    state.catalog = config_catalog(config)  # a broken catalog file: load_config reported it
     return problems
 
 
