@@ -123,7 +123,7 @@ def scope_result(state: State, params: object) -> dict[str, object]:
     start, end = _position(get(rng, "start"), "range.start"), _position(get(rng, "end"), "range.end")
     snap = snapshot_for(state, uri)
     span = span_of(snap, rng)
-    scope = estimate_scope(snap, ScopeRequest(kind, span, instruction), state.index)
+    scope = estimate_scope(snap, ScopeRequest(kind, span, instruction), state.index_for(snap.uri))
     spent = state.ledger.spent_today() if state.ledger is not None else 0.0
     health = state.dispatcher.health() if state.dispatcher is not None else Health()
     decision = route(scope, state.config, state.catalog, health, Budget.from_config(state.config, spent),

@@ -15,10 +15,10 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from conftest import StartServer
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
@@ -73,7 +73,7 @@ def raw_completion(llama: LlamaServer, prompt: str, max_tokens: int = 64) -> str
 
 
 async def test_ghost_text_comes_from_the_local_model_shaped_to_the_block(
-        start_server: StartServer, llama: LlamaServer, tmp_path: Path) -> None:
+        start_server: Any, llama: LlamaServer, tmp_path: Path) -> None:
     s = await start_server(env=user_config(tmp_path, llama, [LOCAL]), trusted=False)
     uri = s.open("calc.py", ADD + "\n\nprint(add(1, 2))\n")
     texts = await inline(s.client, uri, 2, 4)
@@ -88,7 +88,7 @@ async def test_ghost_text_comes_from_the_local_model_shaped_to_the_block(
 
 
 async def test_a_superseded_request_closes_the_real_servers_stream(
-        start_server: StartServer, llama: LlamaServer, tmp_path: Path) -> None:
+        start_server: Any, llama: LlamaServer, tmp_path: Path) -> None:
     s = await start_server(env=user_config(tmp_path, llama, [LOCAL]), trusted=False)
     uri = s.open("primes.py", LIST + "\n")
     mark = len(llama.lines)
@@ -105,7 +105,7 @@ async def test_a_superseded_request_closes_the_real_servers_stream(
 
 
 async def test_local_model_is_the_inline_fallback_when_the_cloud_model_fails(
-        start_server: StartServer, llama: LlamaServer, tmp_path: Path, emulator: Emulator) -> None:
+        start_server: Any, llama: LlamaServer, tmp_path: Path, emulator: Emulator) -> None:
     emulator.fault(SPARK, "server_error", times=None)
     extra = f'\n[providers.openai]\nbase_url = "{emulator.base_url("openai_responses")}"\n'
     env = user_config(tmp_path, llama, [SPARK, LOCAL], extra) | {"OPENAI_API_KEY": "sk-test-local-0000"}
