@@ -248,7 +248,7 @@ def _merge_provider(providers: dict[str, ProviderConfig], name: str, settings: M
             return
         current = provider_of_kind(kind)
     updated = _apply(current, settings, layer, f"{where}.", problems, blame)
-    why = kind_problem(name, updated)
+    why = kind_problem(updated)
     if why is not None:
         problems.append(ConfigProblem(layer.source, where, f"{why}; ignored"))
         return

@@ -111,7 +111,7 @@ def default_providers() -> dict[str, ProviderConfig]:
     return {name: provider_of_kind(name) for name, k in KINDS.items() if not k.needs_base_url}
 
 
-def kind_problem(name: str, provider: ProviderConfig) -> str | None:
+def kind_problem(provider: ProviderConfig) -> str | None:
     """Why a provider cannot be used as configured (None: it can)."""
     k = KINDS.get(provider.kind)
     if k is None:
