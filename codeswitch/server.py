@@ -41,6 +41,7 @@ from codeswitch.features.edit import EditEngine
 from codeswitch.handlers import actions, info, inline, lifecycle, refactor, scope_request, text_sync
 from codeswitch.handlers.background import Background
 from codeswitch.handlers.files import FileJudge
+from codeswitch.handlers.folders import WorkspaceFolders
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.transport import serve_stdio
@@ -115,6 +116,18 @@ class State:
     escalations: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: work outside any request (the first index build); shutdown and exit stop it
     background: Background = field(default_factory=Background)
+    #: every workspace folder with its index (``index``/``root`` are the first one's)
+    folders: WorkspaceFolders = field(default_factory=WorkspaceFolders)
+
+    def index_for(self, uri: str) -> WorkspaceIndex | None:
+        """The index of the folder holding the document (the first folder's for one outside all)."""
+        found = self.folders.for_uri(uri)
+        return found[1] if found is not None else self.index
+
+    def root_for(self, uri: str) -> Path | None:
+        """The folder holding the document (the first folder for one outside all)."""
+        found = self.folders.for_uri(uri)
+        return found[0] if found is not None else self.root
 
     def keys(self) -> frozenset[str]:
         """Providers that can be called (resolved when the config is loaded, not per request)."""

@@ -149,7 +149,7 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
     progress = _Progress(ls, token, f"codeswitch: {p.target.label} with {why(state, p.decision, p.scope)}")
     try:
         try:
-            outcome = await engine(state).run(snap, p.target, instruction, decision=p.decision,
+            outcome = await engine(state, snap.uri).run(snap, p.target, instruction, decision=p.decision,
                                               complete=dispatcher.complete, rel_path=rel_path(state, snap),
                                               path=snap.path, diagnostics=diagnostics)
         except AllModelsFailed as exc:

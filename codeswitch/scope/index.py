@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeswitch.diskio import is_regular, read_regular
+from codeswitch.limits import MAX_FILE_BYTES  # files larger are not indexed
 from codeswitch.secrets import is_secret
 
 from .history import CoChange, read_history
@@ -23,8 +24,6 @@ from .syntax import SyntaxTree, language_for
 from .tags import extract_tags
 from .terms import file_name_terms, identifier_terms, terms_of
 
-#: files larger than this are not indexed (generated code, bundles, data)
-MAX_FILE_BYTES = 1_000_000
 Progress = Callable[[int, int], None]
 
 
