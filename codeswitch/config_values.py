@@ -39,6 +39,7 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "max_usd": (0, 1_000_000, False),
     "per_request_usd": (0, 1_000_000, False),
     "daily_usd": (0, 1_000_000, False),
+    "max_context_fill": (0, 1, True),
 }
 
 
