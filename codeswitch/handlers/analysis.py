@@ -14,6 +14,7 @@ tells what is happening; the dispatcher records each call in the ledger.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,8 @@ REVIEW_METHOD = "codeswitch/review"
 #: client commands the code actions carry (the client sends the request and shows the document)
 EXPLAIN_COMMAND = "codeswitch.explain"
 REVIEW_COMMAND = "codeswitch.reviewChanges"
+#: the background task that builds the first index (handlers.lifecycle)
+INDEX_BUILD = "workspace index build"
 #: lines explained around a cursor that is in no definition
 AROUND_LINES = 15
 
@@ -92,7 +95,15 @@ def _target(snap: Snapshot, span: Span, rel: str) -> tuple[int, int, str, str | 
     return lo, hi, f"{rel}:{lo + 1}-{hi + 1}", None
 
 
-async def _answer(ls: CodeswitchServer, ctx: Context, method: str, uri: str | None, token: object,
+async def _index_ready(state: State, progress: Progress) -> None:
+    """Wait for the first index build (the context is found with it); never cancels the build."""
+    building = state.background.pending(INDEX_BUILD)
+    if building:
+        progress.report("waiting for the workspace index")
+        await asyncio.wait(building)
+
+
+async def _answer(ls: CodeswitchServer, ctx: Context, method: str, uri: str | None, progress: Progress,
                   question: str | None) -> dict[str, Any]:
     state = ls.state
     decision = _decide(state, ctx.tokens)
@@ -101,26 +112,21 @@ async def _answer(ls: CodeswitchServer, ctx: Context, method: str, uri: str | No
     if dispatcher is None:
         raise JsonRpcInternalError("the server is not initialized")
     first = decision.chain[0] if decision.chain else "no model"
-    progress = Progress(ls, token, f"codeswitch: {analysis.title(ctx)}")
     progress.report(f"{ctx.tokens:,} tokens of context from {len(ctx.files)} file(s) -> {first}")
     try:
-        try:
-            done = await analysis.run(ctx, decision, dispatcher.complete, question=question,
-                                      on_attempt=lambda key: progress.report(f"asking {key}"))
-        except AllModelsFailed as exc:
-            progress.end(f"failed: {exc.kind}")
-            fallbacks = [{"model": a.model_key, "error": a.kind} for a in exc.attempts]
-            return _result(ctx.task, ctx=ctx, decision=decision, fallbacks=fallbacks,
-                           error=(exc.kind, str(exc)))
-        served(ls, record, done.model)
-        progress.end(f"{analysis.title(ctx)} by {done.model}")
-        return _result(ctx.task, ctx=ctx, decision=decision, model=done.model, answer=done.text,
-                       markdown=analysis.document(ctx, done.text, done.model, decision),
-                       usage={"input_tokens": done.input_tokens, "output_tokens": done.output_tokens,
-                              "cost_usd": done.cost_usd},
-                       fallbacks=[{"model": k, "error": e} for k, e in done.fallbacks])
-    finally:
-        progress.end(None)
+        done = await analysis.run(ctx, decision, dispatcher.complete, question=question,
+                                  on_attempt=lambda key: progress.report(f"asking {key}"))
+    except AllModelsFailed as exc:
+        progress.end(f"failed: {exc.kind}")
+        fallbacks = [{"model": a.model_key, "error": a.kind} for a in exc.attempts]
+        return _result(ctx.task, ctx=ctx, decision=decision, fallbacks=fallbacks, error=(exc.kind, str(exc)))
+    served(ls, record, done.model)
+    progress.end(f"{analysis.title(ctx)} by {done.model}")
+    return _result(ctx.task, ctx=ctx, decision=decision, model=done.model, answer=done.text,
+                   markdown=analysis.document(ctx, done.text, done.model, decision),
+                   usage={"input_tokens": done.input_tokens, "output_tokens": done.output_tokens,
+                          "cost_usd": done.cost_usd},
+                   fallbacks=[{"model": k, "error": e} for k, e in done.fallbacks])
 
 
 def _question(params: object) -> str | None:
@@ -144,12 +150,18 @@ async def explain(ls: CodeswitchServer, params: object) -> dict[str, Any]:
         return _result("explain", error=("secret", f"{rel} is a secret, ignored or excluded file: "
                                          "never sent to a model"))
     start, end, subject, name = _target(snap, span, rel)
-    read = WorkspaceSource(state)
-    ctx = explain_context(read, state.index, path=rel, text=snap.text, start_line=start, end_line=end,
-                          subject=subject, name=name, limit=_limit(state), language=snap.language)
-    if not ctx.pieces:
-        return _result("explain", ctx=ctx, error=("too_large", "; ".join(ctx.left_out)))
-    return await _answer(ls, ctx, EXPLAIN_METHOD, uri, get(params, "workDoneToken"), question)
+    progress = Progress(ls, get(params, "workDoneToken"), f"codeswitch: explain {subject}")
+    try:
+        await _index_ready(state, progress)
+        progress.report("gathering context")
+        read = WorkspaceSource(state)
+        ctx = explain_context(read, state.index, path=rel, text=snap.text, start_line=start, end_line=end,
+                              subject=subject, name=name, limit=_limit(state), language=snap.language)
+        if not ctx.pieces:
+            return _result("explain", ctx=ctx, error=("too_large", "; ".join(ctx.left_out)))
+        return await _answer(ls, ctx, EXPLAIN_METHOD, uri, progress, question)
+    finally:
+        progress.end(None)
 
 
 async def review(ls: CodeswitchServer, params: object) -> dict[str, Any]:
@@ -159,17 +171,23 @@ async def review(ls: CodeswitchServer, params: object) -> dict[str, Any]:
     root: Path | None = state.root
     if root is None:
         return _result("review", error=("no_workspace", "no workspace folder: nothing to review"))
-    progress_token = get(params, "workDoneToken")
+    progress = Progress(ls, get(params, "workDoneToken"), "codeswitch: review my changes")
     try:
-        files = await working_tree_changes(root, trusted=state.config.trusted)
-    except GitError as exc:
-        return _result("review", error=(exc.kind, exc.message))
-    read = WorkspaceSource(state)
-    ctx = review_context(files, read, read.may_send, state.index, limit=_limit(state))
-    if not any(p.kind == "diff" for p in ctx.pieces):
-        why = "no changes against HEAD to review" if not files else "; ".join(ctx.left_out)
-        return _result("review", ctx=ctx, error=("no_changes", why))
-    return await _answer(ls, ctx, REVIEW_METHOD, None, progress_token, question)
+        progress.report("reading the changes against HEAD")
+        try:
+            files = await working_tree_changes(root, trusted=state.config.trusted)
+        except GitError as exc:
+            return _result("review", error=(exc.kind, exc.message))
+        await _index_ready(state, progress)
+        progress.report("gathering context")
+        read = WorkspaceSource(state)
+        ctx = review_context(files, read, read.may_send, state.index, limit=_limit(state))
+        if not any(p.kind == "diff" for p in ctx.pieces):
+            why = "no changes against HEAD to review" if not files else "; ".join(ctx.left_out)
+            return _result("review", ctx=ctx, error=("no_changes", why))
+        return await _answer(ls, ctx, REVIEW_METHOD, None, progress, question)
+    finally:
+        progress.end(None)
 
 
 def code_actions(state: State, snap: Snapshot, span: Span, where: dict[str, Any],

@@ -40,8 +40,7 @@ def _ledger(tmp_path: Path) -> Ledger:
 
 async def test_short_explanation_goes_to_the_cheap_fast_model(lsp: AnalysisSession, emulator: Emulator,
                                                              tmp_path: Path) -> None:
-    await lsp.wait_indexed()
-    uri = lsp.open("geo.py", "python", GEO)
+    uri = lsp.open("geo.py", "python", GEO)  # right away: the request waits for the index
     reports = lsp.progress("explain-1")
     result = await lsp.explain(uri, 5, 8, workDoneToken="explain-1")
     assert result["error"] is None, result["error"]
