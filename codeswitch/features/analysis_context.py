@@ -174,8 +174,7 @@ def reference_pieces(read: Reader, refs: Iterable[Symbol], skip: Callable[[Symbo
         for lo, hi in windows:
             body = lines_of(text, lo, hi)
             if body:
-                out.append(Piece("reference", path, lo, lo + body.count("\n") - (not body.endswith("\n")),
-                                 body, names[path]))
+                out.append(Piece("reference", path, lo, lo + len(body.splitlines()) - 1, body, names[path]))
     return out
 
 
