@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { createRequire } = require('node:module');
+const { analysisSteps } = require('./analysis.cjs');
 
 const need = (name) => {
   const value = process.env[name];
@@ -371,6 +372,7 @@ async function main() {
       step('edit steps skipped: the server has no codeswitch/edit');
     } else {
       await editSteps(page);
+      await analysisSteps(page, { step, shot, goToLine, runCommand, statusBarHas, emulator, timeout: TIMEOUT });
       await cancelStep(page);
       await refactorSteps(page);
       await settingsChangeStep(page);
