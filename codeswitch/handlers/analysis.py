@@ -90,9 +90,12 @@ def _target(snap: Snapshot, span: Span, rel: str) -> tuple[int, int, str, str | 
         name = found.name
         what = f"{found.kind} `{name}`" if name else f"the {found.kind}"
         return found.span.start.line, found.span.end.line, f"{what} ({rel}:{found.span.start.line + 1})", name
+    last = snap.line_count - 1
+    if last > 0 and not snap.line(last).strip("\r\n"):
+        last -= 1  # the empty "line" after a final newline
     lo = max(span.start.line - AROUND_LINES, 0)
-    hi = min(span.start.line + AROUND_LINES, snap.line_count - 1)
-    return lo, hi, f"{rel}:{lo + 1}-{hi + 1}", None
+    hi = max(min(span.start.line + AROUND_LINES, last), lo)
+    return lo, hi, f"lines {lo + 1}-{hi + 1} of {rel}", None
 
 
 async def _index_ready(state: State, progress: Progress) -> None:

@@ -368,11 +368,12 @@ async function main() {
     await shot(page, 'spend');
     await closeReport(page);
 
+    await analysisSteps(page, { step, shot, goToLine, runCommand, statusBarHas, emulator, timeout: TIMEOUT });
+
     if (process.env.E2E_SKIP_EDIT === '1') {
       step('edit steps skipped: the server has no codeswitch/edit');
     } else {
       await editSteps(page);
-      await analysisSteps(page, { step, shot, goToLine, runCommand, statusBarHas, emulator, timeout: TIMEOUT });
       await cancelStep(page);
       await refactorSteps(page);
       await settingsChangeStep(page);
