@@ -74,28 +74,44 @@ async def _filters(root: Path) -> list[str]:
     return [line for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
 
 
+def _mark(f: FileDiff, row: int) -> None:
+    if f.changed and f.changed[-1][0] <= row <= f.changed[-1][1] + 1:
+        f.changed[-1] = (f.changed[-1][0], max(f.changed[-1][1], row))
+    else:
+        f.changed.append((row, row))
+
+
 def parse_diff(text: str) -> list[FileDiff]:
-    """``git diff`` output split per file, with each hunk's new-side line range."""
+    """``git diff`` output split per file, with the new-side lines (0-based) that were added, or
+    next to which lines were removed (context lines do not count)."""
     files: list[FileDiff] = []
     current: FileDiff | None = None
+    row = 0  # the new-side line the next hunk line is at
+    in_hunk = False
     for line in text.splitlines(keepends=True):
         if line.startswith("diff --git "):
             current = FileDiff(_b_path(line), line)
             files.append(current)
+            in_hunk = False
             continue
         if current is None:
             continue
         current.text += line
-        if line.startswith("+++ "):
+        if not in_hunk and line.startswith("+++ "):
             target = line[4:].rstrip("\n")
             if target == "/dev/null":
                 current.deleted = True
             elif target.startswith("b/"):
                 current.path = target[2:]
         elif (m := _HUNK.match(line)) is not None:
-            start, count = int(m.group(1)), int(m.group(2) or "1")
-            if count:
-                current.changed.append((start - 1, start + count - 2))
+            in_hunk, row = True, int(m.group(1)) - (1 if int(m.group(2) or "1") else 0)
+        elif in_hunk and line.startswith("+"):
+            _mark(current, row)
+            row += 1
+        elif in_hunk and line.startswith("-"):
+            _mark(current, max(row, 0))
+        elif in_hunk and line.startswith(" "):
+            row += 1
     return files
 
 

@@ -102,7 +102,7 @@ def test_review_leaves_out_files_that_may_not_be_sent_and_takes_touched_definiti
     assert ctx.left_out == (".env: a secret, ignored or excluded file; never sent",)
 
 
-def test_parse_diff_reads_paths_and_new_side_lines() -> None:
+def test_parse_diff_reads_paths_and_the_changed_new_side_lines_not_context() -> None:
     (changed, gone, new) = parse_diff(
         "diff --git a/a.py b/a.py\nindex 1..2 100644\n--- a/a.py\n+++ b/a.py\n@@ -1,2 +1,3 @@\n x\n+y\n z\n"
         "@@ -10 +11,0 @@\n-w\n"
@@ -110,7 +110,7 @@ def test_parse_diff_reads_paths_and_new_side_lines() -> None:
         "@@ -1 +0,0 @@\n-q\n"
         "diff --git a/n.py b/n.py\nnew file mode 100644\n--- /dev/null\n+++ b/n.py\n"
         "@@ -0,0 +1,2 @@\n+a\n+b\n")
-    assert (changed.path, changed.changed, changed.deleted) == ("a.py", [(0, 2)], False)
+    assert (changed.path, changed.changed, changed.deleted) == ("a.py", [(1, 1), (11, 11)], False)
     assert (gone.path, gone.deleted) == ("old.py", True)
     assert (new.path, new.changed) == ("n.py", [(0, 1)])
     assert changed.text.startswith("diff --git a/a.py b/a.py\n") and changed.text.endswith("-w\n")
