@@ -186,3 +186,22 @@ async def test_explaining_a_secret_file_sends_nothing(lsp: AnalysisSession, emul
     result = await lsp.explain(uri, 0, 0)
     assert result["error"]["kind"] == "secret"
     assert emulator.requests == []
+
+
+async def test_cancel_from_the_progress_closes_the_upstream_stream(lsp: AnalysisSession,
+                                                                   emulator: Emulator) -> None:
+    emulator.fault(MINI, Fault("stall_first", stall_s=60.0))
+    uri = lsp.open("geo.py", "python", GEO)
+    reports = lsp.progress("explain-cancel")
+    pending = asyncio.ensure_future(lsp.explain(uri, 3, 4, workDoneToken="explain-cancel"))
+    (req,) = await emulator.wait_requests(1)
+    while not reports:
+        await asyncio.wait_for(lsp.client.wait_for_notification(types.PROGRESS), timeout=30)
+    assert reports[0].kind == "begin" and reports[0].cancellable
+    lsp.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
+                               types.WorkDoneProgressCancelParams(token="explain-cancel"))
+    with pytest.raises(JsonRpcException) as err:
+        await pending
+    assert err.value.code == -32800
+    rec = await emulator.wait_closed(req)
+    assert rec.disconnected_at is not None and not rec.completed

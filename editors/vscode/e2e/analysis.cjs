@@ -43,6 +43,9 @@ async function analysisSteps(page, h) {
   }
   await h.statusBarHas(page, 'gpt-5.1-codex-mini');
   await h.shot(page, 'explanation');
+  // the editor area alone, small enough for docs/img/vscode-explain.png
+  await page.screenshot({ path: require('node:path').join(h.out, 'explanation-editor.png'),
+    clip: { x: 350, y: 36, width: 1000, height: 520 } });
 
   h.step('review my changes (command palette): the diff against HEAD, reviewed');
   await h.runCommand(page, 'codeswitch: Review my changes');

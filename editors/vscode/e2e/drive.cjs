@@ -368,7 +368,7 @@ async function main() {
     await shot(page, 'spend');
     await closeReport(page);
 
-    await analysisSteps(page, { step, shot, goToLine, runCommand, statusBarHas, emulator, timeout: TIMEOUT });
+    await analysisSteps(page, { step, shot, goToLine, runCommand, statusBarHas, emulator, timeout: TIMEOUT, out: OUT });
 
     if (process.env.E2E_SKIP_EDIT === '1') {
       step('edit steps skipped: the server has no codeswitch/edit');
