@@ -102,11 +102,11 @@ class Budget:
     used: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     refused: list[str] = field(default_factory=list)
-    seen: set[tuple[str, int, int]] = field(default_factory=set)
+    #: line ranges taken per file (diffs aside)
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     def add(self, piece: Piece) -> bool:
-        key = (piece.path, piece.start_line, piece.end_line)
-        if key in self.seen or self._inside_taken(piece):
+        if self._inside_taken(piece):
             return True
         found = find_secret(piece.text)
         if found is not None:
@@ -115,15 +115,18 @@ class Budget:
         if self.used + piece.tokens > self.limit:
             self.dropped[piece.kind] = self.dropped.get(piece.kind, 0) + 1
             return False
-        self.seen.add(key)
+        if piece.kind != "diff":
+            self.spans.setdefault(piece.path, []).append((piece.start_line, piece.end_line))
         self.taken.append(piece)
         self.used += piece.tokens
         return True
 
     def _inside_taken(self, piece: Piece) -> bool:
-        return piece.kind != "diff" and any(
-            t.kind != "diff" and t.path == piece.path and t.start_line <= piece.start_line
-            and piece.end_line <= t.end_line for t in self.taken)
+        """Already sent: the same lines, or lines inside a piece of the same file already taken."""
+        if piece.kind == "diff":
+            return any(t.kind == "diff" and t.path == piece.path for t in self.taken)
+        spans = self.spans.get(piece.path, ())
+        return any(lo <= piece.start_line and piece.end_line <= hi for lo, hi in spans)
 
     def notes(self) -> tuple[str, ...]:
         words = {"definition": "definitions of names it uses", "reference": "places that use it",
@@ -164,6 +167,7 @@ def reference_pieces(read: Reader, refs: Iterable[Symbol], skip: Callable[[Symbo
         text = read(path)
         if text is None:
             continue
+        lines = text.splitlines(keepends=True)
         windows: list[list[int]] = []
         for row in sorted(set(rows)):
             lo, hi = row - REFERENCE_CONTEXT_LINES, row + REFERENCE_CONTEXT_LINES
@@ -172,9 +176,9 @@ def reference_pieces(read: Reader, refs: Iterable[Symbol], skip: Callable[[Symbo
             else:
                 windows.append([max(lo, 0), hi])
         for lo, hi in windows:
-            body = lines_of(text, lo, hi)
-            if body:
-                out.append(Piece("reference", path, lo, lo + len(body.splitlines()) - 1, body, names[path]))
+            taken = lines[lo:hi + 1]
+            if taken:
+                out.append(Piece("reference", path, lo, lo + len(taken) - 1, "".join(taken), names[path]))
     return out
 
 

@@ -158,7 +158,11 @@ async def explain(ls: CodeswitchServer, params: object) -> dict[str, Any]:
         await _index_ready(state, progress)
         progress.report("gathering context")
         read = WorkspaceSource(state)
-        ctx = explain_context(read, state.index, path=rel, text=snap.text, start_line=start, end_line=end,
+        root, path = state.root, snap.path
+        inside = root is not None and path is not None and path.resolve().is_relative_to(root.resolve())
+        # a file outside the workspace (or unsaved) is explained alone: the index knows other files
+        ctx = explain_context(read, state.index if inside else None, path=rel, text=snap.text,
+                              start_line=start, end_line=end,
                               subject=subject, name=name, limit=_limit(state), language=snap.language)
         if not ctx.pieces:
             return _result("explain", ctx=ctx, error=("too_large", "; ".join(ctx.left_out)))

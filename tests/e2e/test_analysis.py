@@ -205,3 +205,17 @@ async def test_cancel_from_the_progress_closes_the_upstream_stream(lsp: Analysis
     assert err.value.code == -32800
     rec = await emulator.wait_closed(req)
     assert rec.disconnected_at is not None and not rec.completed
+
+
+async def test_a_file_outside_the_workspace_is_explained_alone(lsp: AnalysisSession, emulator: Emulator,
+                                                              tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "geo.py"  # the same name as a workspace file
+    outside.parent.mkdir()
+    outside.write_text("def area(w, h):\n    return w * h\n")
+    uri = outside.as_uri()
+    lsp.client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=uri, language_id="python", version=1, text=outside.read_text())))
+    result = await lsp.explain(uri, 1, 4)
+    assert result["error"] is None and result["files"] == ["geo.py"]
+    sent = json.dumps(emulator.requests[0].body)
+    assert "return w * h" in sent and "def report(rows)" not in sent and "def scale(x)" not in sent
