@@ -114,7 +114,10 @@ async def _answer(ls: CodeswitchServer, ctx: Context, method: str, uri: str | No
     dispatcher = state.dispatcher
     if dispatcher is None:
         raise JsonRpcInternalError("the server is not initialized")
-    first = decision.chain[0] if decision.chain else "no model"
+    if not decision.chain:  # too long for every window, over the budget, or no key
+        progress.end("no model can serve it")
+        return _result(ctx.task, ctx=ctx, decision=decision, error=("no_model", decision.cause))
+    first = decision.chain[0]
     progress.report(f"{ctx.tokens:,} tokens of context from {len(ctx.files)} file(s) -> {first}")
     try:
         done = await analysis.run(ctx, decision, dispatcher.complete, question=question,

@@ -219,3 +219,15 @@ async def test_a_file_outside_the_workspace_is_explained_alone(lsp: AnalysisSess
     assert result["error"] is None and result["files"] == ["geo.py"]
     sent = json.dumps(emulator.requests[0].body)
     assert "return w * h" in sent and "def report(rows)" not in sent and "def scale(x)" not in sent
+
+
+async def test_over_the_budget_no_model_is_called_and_the_reason_says_why(emulator: Emulator,
+                                                                          tmp_path: Path) -> None:
+    settings: dict[str, object] = {"budget": {"per_request_usd": 0.001}}
+    async for lsp in start_analysis_session(emulator, tmp_path, FILES, settings=settings):
+        uri = lsp.open("geo.py", "python", GEO)
+        result = await lsp.explain(uri, 3, 4)
+        assert result["error"]["kind"] == "no_model"
+        assert "no model can serve it" in result["error"]["message"]
+        assert "exceeds the per-request ceiling $0.00" in result["error"]["message"]
+        assert result["model"] is None and emulator.requests == []
