@@ -68,7 +68,8 @@ async def _git(root: Path, *args: str, limit: int = MAX_DIFF_BYTES) -> tuple[int
 
 
 async def _filters(root: Path) -> list[str]:
-    code, out, _ = await _git(root, "config", "--local", "--name-only", "--get-regexp", r"^filter\.")
+    code, out, _ = await _git(root, "config", "--local", "--includes", "--name-only", "--get-regexp",
+                              r"^filter\.")
     if code != 0:
         return []
     return [line for line in out.decode("utf-8", "replace").splitlines() if line.strip()]

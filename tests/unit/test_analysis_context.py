@@ -163,3 +163,23 @@ def test_the_emulator_answers_from_what_the_request_carried() -> None:
     assert reply is not None and "**Debug output:** `print(x)`" in reply.text
     assert analysis_reply(_recorded("You complete code.", "x")) is None
 
+
+
+def test_an_untrusted_repository_with_an_included_filter_command_is_refused(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q")
+    (repo / "a.py").write_text("x = 1\n")
+    _git(repo, "add", "a.py")
+    _git(repo, "commit", "-qm", "one")
+    ran = tmp_path / "filter-ran"
+    (tmp_path / "evil.config").write_text(f'[filter "evil"]\n\tclean = touch {ran}; cat\n')
+    _git(repo, "config", "include.path", "../../evil.config")  # relative to .git/config
+    (repo / ".gitattributes").write_text("*.py filter=evil\n")
+    (repo / "a.py").write_text("x = 2\n")
+    with pytest.raises(GitError) as err:
+        asyncio.run(working_tree_changes(repo, trusted=False))
+    assert err.value.kind == "untrusted" and "filter.evil.clean" in err.value.message
+    assert not ran.exists()
+    files = asyncio.run(working_tree_changes(repo, trusted=True))  # the user trusted it: git runs it
+    assert [f.path for f in files][:1] == ["a.py"] and ran.exists()
