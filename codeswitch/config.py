@@ -46,6 +46,9 @@ class TierConfig:
     latency_budget_ms: int = 10_000
     max_output_tokens: int = 1024
     hedge_after_ms: int | None = None
+    #: the most of a model's context window one request of this tier may fill (0.5: half); a model
+    #: whose window holds the request only above that share is skipped (long-context quality drops)
+    max_context_fill: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,14 @@ def _tiers() -> dict[str, TierConfig]:
             chain=("claude-opus-4-6", "gpt-5.3-codex", "claude-sonnet-4-5"),
             latency_budget_ms=600_000,
             max_output_tokens=32_000,
+        ),
+        # explain / review: cheap fast models first; the context windows decide (routing.py)
+        "analysis": TierConfig(
+            chain=("gpt-5.1-codex-mini", "claude-haiku-4-5", "gpt-5.3-codex", "claude-sonnet-4-5",
+                   "claude-opus-4-6"),
+            latency_budget_ms=600_000,
+            max_output_tokens=8192,
+            max_context_fill=0.5,
         ),
     }
 

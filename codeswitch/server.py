@@ -38,7 +38,7 @@ from codeswitch.config import Config, ConfigProblem, available_providers
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
 from codeswitch.features.edit import EditEngine
-from codeswitch.handlers import actions, info, inline, lifecycle, refactor, scope_request, text_sync
+from codeswitch.handlers import actions, analysis, info, inline, lifecycle, refactor, scope_request, text_sync
 from codeswitch.handlers.background import Background
 from codeswitch.handlers.files import FileJudge
 from codeswitch.handlers.folders import WorkspaceFolders
@@ -76,6 +76,8 @@ FEATURES: list[Feature] = [
     Feature(actions.CODE_ACTION_METHOD, actions.code_action, actions.CODE_ACTION_OPTIONS),
     Feature(actions.RESOLVE_METHOD, actions.resolve_code_action),
     Feature(refactor.METHOD, refactor.refactor),
+    Feature(analysis.EXPLAIN_METHOD, analysis.explain),
+    Feature(analysis.REVIEW_METHOD, analysis.review),
     Feature(info.STATS_METHOD, info.stats),
     Feature(info.LAST_ROUTE_METHOD, info.last_route),
 ]

@@ -122,7 +122,7 @@ def report(root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
     keys = available_providers(config, environ)
     tiers: dict[str, Any] = {}
     budget = Budget.from_config(config)
-    for tier in TIERS:
+    for tier in (*TIERS, *(t for t in config.tiers if t not in TIERS)):  # then analysis
         d = route(_Probe(tier), config, catalog, Health(), budget, keys)
         tiers[tier] = {"chain": list(d.chain), "skipped": [list(s) for s in d.skipped], "cause": d.cause}
     found = set(config_files(root, environ))
