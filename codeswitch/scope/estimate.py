@@ -167,7 +167,10 @@ def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
     if tree is None or (anchor is not None and anchor.end_byte == 0):
         reasons.append(_fallback_reason(tree))
     tokens = (min(size, INLINE_WINDOW_CHARS) + INLINE_WINDOW_CHARS // 2) // CHARS_PER_TOKEN
-    return Scope("inline", anchor.span if anchor else None, anchor.kind if anchor else None,
+    span = anchor.span if anchor else None
+    if span is not None and (pos.line, pos.col) > (span.end.line, span.end.col):
+        span = Span(span.start, pos)  # blank lines after a block's last line that the cursor continues
+    return Scope("inline", span, anchor.kind if anchor else None,
                  anchor.name if anchor else None, shape, (path,), anchor.name if anchor else None,
                  tokens, confidence, tuple(reasons))
 
