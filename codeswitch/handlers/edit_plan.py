@@ -40,9 +40,22 @@ def secret(state: State, snap: Snapshot) -> bool:
 
 
 def plan(state: State, snap: Snapshot, span: Span, instruction: str | None) -> Plan:
-    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index_for(snap.uri))
+    scope = start_cheaper(estimate_scope(snap, ScopeRequest("edit", span, instruction),
+                                         state.index_for(snap.uri)))
     target = target_for(snap, scope.anchor, span, scope.anchor_kind, scope.anchor_name)
     return Plan(scope, _route(state, scope), target)
+
+
+def start_cheaper(scope: Scope) -> Scope:
+    """The cascade: an edit the estimate sent to the workspace only because it was unsure (the
+    function scope was likelier) starts at the function tier. Nothing is applied before the
+    edit-time checks, which hand it on to the workspace tier with the first attempt when the edit
+    changes an interface other files use or the model says more must change."""
+    if scope.scope != "workspace" or scope.likeliest != "function" or scope.anchor is None:
+        return scope
+    said = ("unsure between function and workspace: starts at the function tier and moves to the "
+            "workspace tier if the edit reaches other files")
+    return replace(scope, scope="function", reasons=(*scope.reasons, said))
 
 
 def workspace_plan(state: State, p: Plan) -> RouteDecision:
