@@ -1,0 +1,63 @@
+"""A keystroke is answered while another process holds the ledger's write lock, and nothing is lost.
+
+Another codeswitch window (or `codeswitch stats`, or a backup tool) may hold the SQLite ledger's
+write lock. The server writes its ledger rows from a writer thread, so the completion is answered
+at once; the rows reach the file once the lock is released (at the latest when the server shuts
+down). Real server over stdio, real HTTP to the emulator, a real second process holding the lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import textwrap
+from pathlib import Path
+
+from test_inline import INLINE_CAPS, SPARK, _fill, _start
+
+from codeswitch.ledger import LEDGER_FILE, Ledger
+from codeswitch.testing import Emulator
+
+LOCKER = textwrap.dedent(
+    """
+    import sqlite3, sys
+    db = sqlite3.connect(sys.argv[1], isolation_level=None)
+    db.execute("BEGIN EXCLUSIVE")
+    db.execute("INSERT INTO acceptances (ts, request_id, model_key, accepted_chars, full)"
+               " VALUES (0, 'locker', 'm', 0, 0)")
+    print("locked", flush=True)
+    sys.stdin.readline()
+    db.execute("COMMIT")
+    print("released", flush=True)
+    """
+)
+
+
+async def test_a_keystroke_is_answered_while_another_process_holds_the_ledger_lock(
+    emulator: Emulator, tmp_path: Path,
+) -> None:
+    emulator.script(SPARK, _fill(" * h"), _fill(" + 1"))
+    ledger_path = tmp_path / "data" / "codeswitch" / LEDGER_FILE
+    answers: list[list[str]] = []
+    async for lsp in _start(emulator, tmp_path, INLINE_CAPS):
+        assert ledger_path.exists()  # the server opened (and created) it at initialize
+        locker = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", LOCKER, str(ledger_path),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        assert locker.stdin is not None and locker.stdout is not None
+        assert await locker.stdout.readline() == b"locked\n"
+        try:
+            uri = lsp.open("calc.py", "python", "def area(w, h):\n    return w\n")
+            answers.append([i.insert_text for i in await lsp.inline(uri, 1, 12)])  # type: ignore[misc]
+            lsp.type_at(uri, 1, 12, "x")
+            answers.append([i.insert_text for i in await lsp.inline(uri, 1, 13)])  # type: ignore[misc]
+            assert locker.returncode is None  # both keystrokes were answered while the lock was held
+        finally:
+            locker.stdin.write(b"go\n")
+            await locker.stdin.drain()
+            assert await locker.stdout.readline() == b"released\n"
+            await locker.wait()
+    assert answers == [[" * h"], [" + 1"]]
+    with Ledger(ledger_path) as ledger:  # the server shut down: every queued row was committed
+        rows = [r for r in ledger.rows() if r.model_key == SPARK]
+    assert [r.outcome for r in rows] == ["ok", "ok"]
