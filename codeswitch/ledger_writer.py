@@ -256,8 +256,10 @@ class LedgerWriter:
 
 
 @atexit.register
-def _close_all() -> None:
-    """A process that ends without closing its ledger still commits what it queued."""
+def close_all() -> None:
+    """Commit and close every open writer: a process that ends without closing its ledger still
+    commits what it queued (at interpreter exit, and before ``codeswitch serve`` ends with
+    ``os._exit``)."""
     for writer in list(_open_writers):
         try:
             writer.close()
