@@ -3,12 +3,13 @@
     .venv/bin/python bench/bench_peers.py [--keys 200] [--lines 100 10000 50000] [--runs 1]
                                           [--drift 1000] [--stock-keys 20] [--peers-dir DIR] [--no-install]
 
-Each keystroke is an incremental ``didChange`` (one character typed into a line in the middle of
-the file) followed by a completion request at the new cursor, answered before the next key; the
-time of that round trip is what is reported (median and p99 ms, and the server's peak RSS). Every
-key makes one model call to a zero-latency loopback backend (``peer_backends.py``, its own
-process, the same small HTTP server for every client): completions start with a character the
-benchmark never types, so no server answers from its cache, and "calls/key" shows that each one
+Each keystroke is an incremental ``didChange`` (one character typed into a line in the middle
+of the file, starting ``--settle`` seconds after it was opened) followed by a completion request
+at the new cursor, answered before the next key; the time of that round trip is what is
+reported (median and p99 ms, and the server's peak RSS). Every key makes one model call to a
+zero-latency loopback backend (``peer_backends.py``, its own process, the same small HTTP server
+for every client): completions start with a character the benchmark never types and the typed
+lines never repeat, so no server answers from its cache, and "calls/key" shows that each one
 did call. Servers, all with their debounce at 0:
 
 - ``echo``: a bare pygls server answering at once (bench/echo_server.py): the floor;
@@ -52,9 +53,17 @@ BENCH = Path(__file__).resolve().parent
 TABBY_PKG, COPILOT_PKG = "tabby-agent@1.5.0", "@github/copilot-language-server@1.539.0"
 TABBY_JS = Path("node_modules/tabby-agent/dist/cli.js")
 COPILOT_BIN = Path("node_modules/@github/copilot-language-server-linux-x64/copilot-language-server")
-#: typed one character at a time; no "Q" (every completion starts with one), a new line every so often
-TYPED = "total = value_one + compute(two) * rate\nresult = total - offset_three\n"
+def typed_text(keys: int) -> str:
+    """What the benchmark types, one character a key: lines that never repeat (so the text around
+    the cursor is new at every key), without a "Q" (every completion starts with one)."""
+    rows, i = [], 0
+    while sum(len(r) for r in rows) < keys:
+        rows.append(f"total_{i} = value_{i} + compute({i}) * rate\n")
+        i += 1
+    return "".join(rows)
 WARMUP = 10
+#: seconds between didOpen and the first key (--settle)
+SETTLE_S = [3.0]
 
 
 @dataclass
@@ -213,6 +222,7 @@ async def measure(server: Server, root: Path, lines: int, keys: int, ports: dict
         uri = (root / "bench.py").as_uri()
         client.notify("textDocument/didOpen", {"textDocument": {
             "uri": uri, "languageId": "python", "version": 1, "text": text}})
+        await asyncio.sleep(SETTLE_S[0])  # each server's own work on open (parse, index) is done
         return await _type(client, server, uri, row, keys, ports, on_key)
     except (TimeoutError, LspError, ConnectionError) as exc:
         return Result([], 0, client.peak_rss_mb(), f"{type(exc).__name__}: {exc}")
@@ -225,12 +235,13 @@ async def _type(client: StdioClient, server: Server, uri: str, row: int, keys: i
     method = "textDocument/inlineCompletion" if server.method == "inline" else "textDocument/completion"
     trigger = {"triggerKind": 2} if server.method == "inline" else {"triggerKind": 1}
     col, version, times = 0, 1, []
+    typed = typed_text(WARMUP + keys)
     before = counts(ports["port"]).get(server.counter or "", 0)
     empty = 0
     for i in range(WARMUP + keys):
         if i == WARMUP:
             before = counts(ports["port"]).get(server.counter or "", 0)
-        ch = TYPED[i % len(TYPED)]
+        ch = typed[i]
         version += 1
         at = {"line": row, "character": col}
         t0 = time.perf_counter()
@@ -371,7 +382,8 @@ async def _drift(args: argparse.Namespace, tmp: Path, ports: dict[str, int]) -> 
     print(f"\nDrift over {args.drift} keys (codeswitch, {lines} lines, a model call per key): "
           f"first-100 median {first:.2f} ms, last-100 median {last:.2f} ms "
           f"({(last / first - 1) * 100:+.1f} %), "
-          f"peak RSS {res.rss_mb or 0:.0f} MB")
+          f"peak RSS {res.rss_mb or 0:.0f} MB, {res.calls / len(res.times):.2f} model calls/key"
+          + (f", {res.error}" if res.error else ""))
 
 
 def main() -> None:
@@ -387,8 +399,10 @@ def main() -> None:
     ap.add_argument("--skip", nargs="*", default=[], choices=["tabby-agent", "copilot"],
                     help="leave a peer out")
     ap.add_argument("--only-codeswitch", action="store_true", help="echo and codeswitch only (profiling)")
+    ap.add_argument("--settle", type=float, default=3.0, help="seconds between opening the file and typing")
     ap.add_argument("--profile", type=Path, help="run codeswitch under cProfile, writing DIR/*.prof")
     args = ap.parse_args()
+    SETTLE_S[0] = args.settle
     if args.only_codeswitch:
         args.skip = ["tabby-agent", "copilot"]
     if args.profile is not None:

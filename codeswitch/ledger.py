@@ -27,7 +27,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal, TypeAlias
 
@@ -226,7 +226,7 @@ class Ledger:
     def record_many(self, rows: Iterable[RequestRow]) -> None:
         """Queue rows for the writer thread; returns at once (today's spend already counts them)."""
         rows = list(rows)
-        values = [astuple(r) for r in rows]
+        values = [tuple(getattr(r, c) for c in _COLUMNS) for r in rows]  # astuple deep-copies: slow
         for row in values:
             if row[_OUTCOME] not in OUTCOMES:
                 raise ValueError(f"unknown outcome {row[_OUTCOME]!r}")

@@ -10,7 +10,9 @@ before it is committed; ``close`` flushes and stops the thread (also at interpre
 Today's spend is a number in memory: the costs of this process's rows are added when they are put
 (before they reach the disk), and the thread re-reads the day's sum from the file when another
 process has written to it (SQLite's ``data_version``) or the day changed. ``spent_today`` reads
-the number and asks the thread to look for other writers; it never touches the file.
+the number and, at most once a second, asks the thread to look for other writers; it never
+touches the file. The thread waits a moment after a row arrives so that a burst of keystrokes
+is one transaction.
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ log = logging.getLogger(__name__)
 
 #: how many times a batch is tried while closing before its rows are given up (and logged)
 CLOSE_ATTEMPTS = 2
+#: after a row arrives the thread waits this long for more, so a burst of keystrokes is one
+#: transaction and one wake-up of the thread instead of one per keystroke
+COALESCE_S = 0.05
+#: how often ``spent_today`` asks the thread to look for other processes' writes
+REFRESH_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +81,7 @@ class LedgerWriter:
         self._disk_today = spent_today  # today's sum as last read or committed
         self._pending_today = 0.0  # this process's rows queued, not yet committed
         self._refresh_queued = False
+        self._refresh_asked = float("-inf")  # monotonic time of the last request for a refresh
         self._reread = False  # the day changed: read the file even if no other process wrote
         self._closed = False
         self._thread: threading.Thread | None = None
@@ -99,8 +107,11 @@ class LedgerWriter:
             if day != self._day:  # midnight passed: start from nothing, the thread re-reads
                 self._day, self._disk_today, self._reread = day, 0.0, True
             total = self._disk_today + self._pending_today
-            ask = not self._refresh_queued and not self._closed
-            self._refresh_queued = self._refresh_queued or ask
+            now = time.monotonic()
+            ask = not self._refresh_queued and not self._closed and (
+                self._reread or now - self._refresh_asked >= REFRESH_EVERY_S)
+            if ask:
+                self._refresh_queued, self._refresh_asked = True, now
         if ask:
             self._queue.put(_Refresh())
             self._ensure_thread()
@@ -160,6 +171,8 @@ class LedgerWriter:
         try:
             while True:
                 jobs = [self._queue.get()]
+                if isinstance(jobs[0], Insert) and not self._closed:
+                    time.sleep(COALESCE_S)
                 while True:  # everything that queued up meanwhile goes in the same transaction
                     try:
                         jobs.append(self._queue.get_nowait())

@@ -13,10 +13,15 @@ import sys
 import textwrap
 from pathlib import Path
 
+from stdio_peer import StdioPeer, server_env
 from test_inline import INLINE_CAPS, SPARK, _fill, _start
 
+from codeswitch import trust
 from codeswitch.ledger import LEDGER_FILE, Ledger
 from codeswitch.testing import Emulator
+
+#: a loaded machine must not start the hedge model (it would answer with another text)
+NO_HEDGE: dict[str, object] = {"tiers": {"inline": {"hedge_after_ms": 3_600_000}}}
 
 LOCKER = textwrap.dedent(
     """
@@ -39,7 +44,7 @@ async def test_a_keystroke_is_answered_while_another_process_holds_the_ledger_lo
     emulator.script(SPARK, _fill(" * h"), _fill(" + 1"))
     ledger_path = tmp_path / "data" / "codeswitch" / LEDGER_FILE
     answers: list[list[str]] = []
-    async for lsp in _start(emulator, tmp_path, INLINE_CAPS):
+    async for lsp in _start(emulator, tmp_path, INLINE_CAPS, NO_HEDGE):
         assert ledger_path.exists()  # the server opened (and created) it at initialize
         locker = await asyncio.create_subprocess_exec(
             sys.executable, "-c", LOCKER, str(ledger_path),
@@ -61,3 +66,35 @@ async def test_a_keystroke_is_answered_while_another_process_holds_the_ledger_lo
     with Ledger(ledger_path) as ledger:  # the server shut down: every queued row was committed
         rows = [r for r in ledger.rows() if r.model_key == SPARK]
     assert [r.outcome for r in rows] == ["ok", "ok"]
+
+
+async def test_rows_still_queued_when_the_client_exits_without_shutdown_are_committed(
+    emulator: Emulator, tmp_path: Path,
+) -> None:
+    emulator.script(SPARK, _fill(" * h"))
+    root = tmp_path / "ws"
+    root.mkdir()
+    env = server_env(tmp_path)
+    env["OPENAI_API_KEY"] = "sk-test-inline-0000"
+    trust.add(root, env)
+    peer = await StdioPeer.start([], env, root)
+    options = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")}}, **NO_HEDGE}
+    await peer.answer(peer.request("initialize", {
+        "processId": None, "rootUri": root.as_uri(), "initializationOptions": options,
+        "capabilities": {"textDocument": {"inlineCompletion": {}},
+                         "general": {"positionEncodings": ["utf-16"]}}}))
+    peer.notify("initialized", {})
+    text = "def area(w, h):\n    return w\n"
+    (root / "calc.py").write_text(text, encoding="utf-8")
+    uri = (root / "calc.py").as_uri()
+    peer.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": text}})
+    _, answer = await peer.answer(peer.request("textDocument/inlineCompletion", {
+        "textDocument": {"uri": uri}, "position": {"line": 1, "character": 12},
+        "context": {"triggerKind": 2}}))
+    assert [i["insertText"] for i in answer["result"]["items"]] == [" * h"]
+    peer.notify("exit")  # no shutdown: the ledger was never closed
+    await peer.read_to_end()
+    await peer.process.wait()
+    with Ledger(tmp_path / "data" / "codeswitch" / LEDGER_FILE) as ledger:
+        assert [r.outcome for r in ledger.rows() if r.outcome == "ok"] == ["ok"]
