@@ -53,14 +53,6 @@ BENCH = Path(__file__).resolve().parent
 TABBY_PKG, COPILOT_PKG = "tabby-agent@1.5.0", "@github/copilot-language-server@1.539.0"
 TABBY_JS = Path("node_modules/tabby-agent/dist/cli.js")
 COPILOT_BIN = Path("node_modules/@github/copilot-language-server-linux-x64/copilot-language-server")
-def typed_text(keys: int) -> str:
-    """What the benchmark types, one character a key: lines that never repeat (so the text around
-    the cursor is new at every key), without a "Q" (every completion starts with one)."""
-    rows, i = [], 0
-    while sum(len(r) for r in rows) < keys:
-        rows.append(f"total_{i} = value_{i} + compute({i}) * rate\n")
-        i += 1
-    return "".join(rows)
 WARMUP = 10
 #: seconds between didOpen and the first key (--settle)
 SETTLE_S = [3.0]
@@ -92,6 +84,17 @@ class Result:
     def p99(self) -> float:
         s = sorted(self.times)
         return s[min(len(s) - 1, int(0.99 * len(s)))]
+
+
+def typed_text(keys: int) -> str:
+    """What the benchmark types, one character a key: lines that never repeat (so the text around
+    the cursor is new at every key), without a "Q" (every completion starts with one)."""
+    rows: list[str] = []
+    size = 0
+    while size < keys:
+        rows.append(f"total_{len(rows)} = value_{len(rows)} + compute({len(rows)}) * rate\n")
+        size += len(rows[-1])
+    return "".join(rows)
 
 
 def document(lines: int) -> tuple[str, int]:
