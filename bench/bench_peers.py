@@ -75,11 +75,16 @@ class Result:
     calls: int
     rss_mb: float | None
     error: str | None = None
-    samples: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # server CPU ms per key
 
     @property
     def median(self) -> float:
         return statistics.median(self.times)
+
+    @property
+    def cpu_mean(self) -> float:
+        """Server CPU ms per key, averaged (a single key is below the clock tick)."""
+        return sum(self.cpu) / len(self.cpu) if self.cpu else float("nan")
 
     def p99(self) -> float:
         s = sorted(self.times)
@@ -237,7 +242,7 @@ async def _type(client: StdioClient, server: Server, uri: str, row: int, keys: i
                 on_key: Callable[[int, float], None] | None) -> Result:
     method = "textDocument/inlineCompletion" if server.method == "inline" else "textDocument/completion"
     trigger = {"triggerKind": 2} if server.method == "inline" else {"triggerKind": 1}
-    col, version, times = 0, 1, []
+    col, version, times, cpu = 0, 1, [], []
     typed = typed_text(WARMUP + keys)
     before = counts(ports["port"]).get(server.counter or "", 0)
     empty = 0
@@ -247,6 +252,7 @@ async def _type(client: StdioClient, server: Server, uri: str, row: int, keys: i
         ch = typed[i]
         version += 1
         at = {"line": row, "character": col}
+        c0 = client.cpu_ms()
         t0 = time.perf_counter()
         client.notify("textDocument/didChange", {
             "textDocument": {"uri": uri, "version": version},
@@ -256,14 +262,16 @@ async def _type(client: StdioClient, server: Server, uri: str, row: int, keys: i
             "textDocument": {"uri": uri}, "position": {"line": row, "character": col},
             "context": trigger}), 120)
         elapsed = (time.perf_counter() - t0) * 1000
+        used = client.cpu_ms() - c0
         items = result.get("items", []) if isinstance(result, dict) else (result or [])
         if i >= WARMUP:
             times.append(elapsed)
+            cpu.append(used)
             empty += not items
             if on_key is not None:
                 on_key(i - WARMUP, elapsed)
     calls = counts(ports["port"]).get(server.counter or "", 0) - before
-    res = Result(times, calls, client.peak_rss_mb())
+    res = Result(times, calls, client.peak_rss_mb(), cpu=cpu)
     if server.counter is not None and empty:
         res.error = f"{empty} of {keys} keys got no completion"
     return res
@@ -348,7 +356,8 @@ def _print_table(args: argparse.Namespace, table: dict[tuple[str, int], list[Res
                 continue
             calls = f", {r.calls / len(r.times):.2f} calls/key" if r.calls or n in ("codeswitch",) else ""
             note = f", {r.error}" if r.error else ""
-            parts.append(f"{n} {r.median / cs.median:.2f}x (p99 {r.p99():.2f}{calls}{note})")
+            parts.append(f"{n} {r.median / cs.median:.2f}x (p99 {r.p99():.2f}, server CPU "
+                         f"{r.cpu_mean:.2f} ms/key{calls}{note})")
         print(f"  {lines} lines: " + "; ".join(parts))
     floor = table.get(("echo", min(args.lines)))
     bare = table.get(("codeswitch (no model call)", max(args.lines)))
@@ -382,9 +391,12 @@ async def _drift(args: argparse.Namespace, tmp: Path, ports: dict[str, int]) -> 
         print(f"\nDrift: failed ({res.error})")
         return
     first, last = statistics.median(res.times[:100]), statistics.median(res.times[-100:])
+    cpu_first, cpu_last = statistics.mean(res.cpu[:100]), statistics.mean(res.cpu[-100:])
     print(f"\nDrift over {args.drift} keys (codeswitch, {lines} lines, a model call per key): "
           f"first-100 median {first:.2f} ms, last-100 median {last:.2f} ms "
           f"({(last / first - 1) * 100:+.1f} %), "
+          f"server CPU per key (mean) {cpu_first:.2f} -> {cpu_last:.2f} ms "
+          f"({(cpu_last / cpu_first - 1) * 100:+.1f} %), "
           f"peak RSS {res.rss_mb or 0:.0f} MB, {res.calls / len(res.times):.2f} model calls/key"
           + (f", {res.error}" if res.error else ""))
 

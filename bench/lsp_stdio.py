@@ -14,6 +14,8 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
 
 class LspError(Exception):
     def __init__(self, error: Mapping[str, Any]) -> None:
@@ -86,6 +88,17 @@ class StdioClient:
         if msg["method"] == "workspace/configuration":
             result = [None for _ in (msg.get("params") or {}).get("items", [])]
         self._send({"jsonrpc": "2.0", "id": msg["id"], "result": result})
+
+    def cpu_ms(self) -> float:
+        """CPU time (user + system, all threads) the server process used so far, in ms. Unlike
+        wall time it hardly changes when other programs load the machine; its resolution is a
+        clock tick (10 ms), so only sums over many keys are meaningful."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) * 1000 / _TICKS
 
     def peak_rss_mb(self) -> float | None:
         """The server process's peak resident set (VmHWM), in MB; None when it cannot be read."""
