@@ -20,8 +20,10 @@ from codeswitch import trust
 from codeswitch.ledger import LEDGER_FILE, Ledger
 from codeswitch.testing import Emulator
 
-#: a loaded machine must not start the hedge model (it would answer with another text)
-NO_HEDGE: dict[str, object] = {"tiers": {"inline": {"hedge_after_ms": 3_600_000}}}
+#: a loaded machine must neither start the hedge model (it would answer with another text) nor
+#: run out of the inline latency budget
+NO_HEDGE: dict[str, object] = {
+    "tiers": {"inline": {"hedge_after_ms": 3_600_000, "latency_budget_ms": 600_000}}}
 
 LOCKER = textwrap.dedent(
     """
