@@ -86,6 +86,7 @@ class LedgerWriter:
         self._closed = False
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._urgent = threading.Event()  # someone waits for the queue: commit now
         self.lost_rows = 0
         _open_writers.add(self)
 
@@ -123,6 +124,7 @@ class LedgerWriter:
             return True
         barrier = _Barrier()
         self._queue.put(barrier)
+        self._urgent.set()
         try:
             barrier.done.result(timeout)
         except TimeoutError:
@@ -135,6 +137,7 @@ class LedgerWriter:
             return
         barrier = _Barrier()
         self._queue.put(barrier)
+        self._urgent.set()
         await asyncio.wrap_future(barrier.done)
 
     def close(self) -> None:
@@ -145,6 +148,7 @@ class LedgerWriter:
         thread = self._thread
         if thread is not None:
             self._queue.put(_STOP)
+            self._urgent.set()
             thread.join()
         _open_writers.discard(self)
 
@@ -172,7 +176,8 @@ class LedgerWriter:
             while True:
                 jobs = [self._queue.get()]
                 if isinstance(jobs[0], Insert) and not self._closed:
-                    time.sleep(COALESCE_S)
+                    self._urgent.wait(COALESCE_S)  # unless a flush is waiting
+                self._urgent.clear()
                 while True:  # everything that queued up meanwhile goes in the same transaction
                     try:
                         jobs.append(self._queue.get_nowait())
