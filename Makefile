@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit e2e nvim vscode bench eval e2e-vscode e2e-local local-model bench-local clean
+.PHONY: demo test lint typecheck unit e2e nvim vscode bench bench-peers eval e2e-vscode e2e-local local-model bench-local clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -29,7 +29,12 @@ vscode:
 	@if [ -f editors/vscode/package.json ]; then cd editors/vscode && npm ci --no-audit --no-fund && npm test && npm run package; fi
 
 bench: $(STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/bench_*.py; do [ $$b = bench/bench_peers.py ] && continue; echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# codeswitch next to tabby-agent and the Copilot language server (installed from npm into
+# ~/.cache/codeswitch-bench/peers on first use; a peer that cannot be installed is skipped)
+bench-peers: $(STAMP)
+	$(BIN)/python bench/bench_peers.py
 
 # the scope estimator leave-one-project-out on bench/corpus (mirrors: see bench/corpus/README.md),
 # then the public click cases through `codeswitch scope --batch`

@@ -40,6 +40,8 @@ class ProviderConfig:
     api_key_env: str | None = None
     api_key_cmd: str | None = field(default=None, repr=False)
     key_cmd_timeout_s: float = 10.0
+    #: seconds a key printed by ``api_key_cmd`` is used before the command runs again (codeswitch.keys)
+    key_cmd_ttl_s: float = 900.0
     local: bool = False
     timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
     #: what the endpoint is (``KINDS``); the shipped providers' kind is their name
@@ -49,8 +51,9 @@ class ProviderConfig:
         """The key from ``api_key_env``, else the first line ``api_key_cmd`` prints; None if neither.
 
         The command runs without a shell, with a timeout; its failures return None and never
-        echo its output (which would be the key). The result is not cached on purpose: a rotated
-        key takes effect on the next request.
+        echo its output (which would be the key). This runs the command every time it is called;
+        the server calls it through ``codeswitch.keys.KeyCache`` (off the event loop, cached for
+        ``key_cmd_ttl_s``, run again when the provider refuses the key).
         """
         environ = os.environ if env is None else env
         if self.api_key_env:

@@ -25,6 +25,7 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "first_token_s": (0, 3600, True),
     "idle_s": (0, 3600, True),
     "key_cmd_timeout_s": (0, 600, True),
+    "key_cmd_ttl_s": (0, 604_800, False),
     "latency_budget_ms": (1, 86_400_000, False),
     "max_output_tokens": (1, 1_000_000, False),
     "hedge_after_ms": (0, 3_600_000, False),

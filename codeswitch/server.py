@@ -34,7 +34,7 @@ from pygls.protocol.language_server import lsp_method
 from codeswitch import __version__
 from codeswitch.catalog import Catalog, load_catalog
 from codeswitch.client_writer import ClientWriter
-from codeswitch.config import Config, ConfigProblem, available_providers
+from codeswitch.config import Config, ConfigProblem
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
 from codeswitch.features.edit import EditEngine
@@ -42,6 +42,8 @@ from codeswitch.handlers import actions, analysis, info, inline, lifecycle, refa
 from codeswitch.handlers.background import Background
 from codeswitch.handlers.files import FileJudge
 from codeswitch.handlers.folders import WorkspaceFolders
+from codeswitch.handlers.status import StatusReporter
+from codeswitch.keys import KeyCache
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.transport import serve_stdio
@@ -130,16 +132,25 @@ class State:
         """The folder holding the document (the first folder for one outside all)."""
         found = self.folders.for_uri(uri)
         return found[0] if found is not None else self.root
+    #: API keys, resolved off the event loop (key commands run in a worker thread, cached)
+    api_keys: KeyCache = field(default_factory=lambda: KeyCache(Config()))
+    #: codeswitch/status notifications, coalesced
+    status: StatusReporter = field(default_factory=StatusReporter)
 
     def keys(self) -> frozenset[str]:
         """Providers that can be called (resolved when the config is loaded, not per request)."""
         return self.provider_keys
 
     def set_config(self, config: Config, problems: list[ConfigProblem]) -> None:
+        """Swap the config; ``refresh_keys`` then finds which providers have a key."""
         self.config = config
         self.problems = tuple(problems)
         self.files.exclude = tuple(config.exclude)  # an excluded document is never sent either
-        self.provider_keys = available_providers(config)
+        self.api_keys.set_config(config)
+
+    async def refresh_keys(self) -> None:
+        """Which providers can be called: key commands run in a worker thread, never on the loop."""
+        self.provider_keys = await self.api_keys.resolve_all()
 
 
 class _BadRequest(NamedTuple):

@@ -10,6 +10,7 @@ where the decision is made and :func:`mark_served` once a model answered.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Mapping
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pygls.exceptions import JsonRpcInternalError
 
 from codeswitch.cli.stats import premium_model
+from codeswitch.handlers.status import STATUS_NOTIFICATION as STATUS_NOTIFICATION
 from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats
 from codeswitch.routing import RouteDecision
 
@@ -27,8 +29,6 @@ if TYPE_CHECKING:
 
 STATS_METHOD = "codeswitch/stats"
 LAST_ROUTE_METHOD = "codeswitch/lastRoute"
-#: server -> client after each served request: the model and today's spend (status bars)
-STATUS_NOTIFICATION = "codeswitch/status"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +81,7 @@ def mark_served(host: RouteHost, record: RouteRecord, model: str | None) -> None
 
 
 def status_params(ledger: Ledger | None, model: str, tier: str) -> dict[str, object]:
-    """The ``codeswitch/status`` notification's params."""
+    """The ``codeswitch/status`` notification's params (today's spend is read from memory)."""
     spent = ledger.spent_today() if ledger is not None else None
     return {"model": model, "tier": tier, "spentTodayUsd": None if spent is None else round(spent, 6)}
 
@@ -90,15 +90,15 @@ def served(ls: CodeswitchServer, record: RouteRecord, model: str | None) -> None
     """An edit or refactor was served: keep it as the last route's server and tell the client."""
     mark_served(ls.state, record, model)
     if model is not None:
-        ls.protocol.notify(STATUS_NOTIFICATION, status_params(ls.state.ledger, model, record.tier))
+        ls.state.status.post(ls.protocol.notify, status_params(ls.state.ledger, model, record.tier), now=True)
 
 
-def stats(ls: CodeswitchServer, params: object) -> dict[str, object]:
+async def stats(ls: CodeswitchServer, params: object) -> dict[str, object]:
     state = ls.state
     if state.ledger is None:  # not initialized yet, or the ledger could not be opened
         return Stats(None, SpendStats("all", 0, 0, 0, 0, 0, 0, 0, 0.0, 0), (), (), None).to_json()
-    try:
-        spent = state.ledger.stats(state.catalog, premium_model(state.config))
+    try:  # reads the file (after queued rows are written): in a worker thread, off the event loop
+        spent = await asyncio.to_thread(state.ledger.stats, state.catalog, premium_model(state.config))
     except LedgerError as exc:
         raise JsonRpcInternalError(f"codeswitch/stats: {exc}") from None
     return spent.to_json()

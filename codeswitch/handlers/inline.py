@@ -30,12 +30,12 @@ from codeswitch.features.inline import InlineEngine, InlineOutcome, Suggestion
 from codeswitch.features.prompts_inline import DefinitionSite
 from codeswitch.handlers.files import FileJudge
 from codeswitch.handlers.info import (
-    STATUS_NOTIFICATION,
     RouteRecord,
     mark_served,
     remember_route,
     status_params,
 )
+from codeswitch.handlers.status import StatusReporter
 from codeswitch.ledger import Ledger
 from codeswitch.routing import Budget, RouteDecision, route
 from codeswitch.scope import ScopeRequest, WorkspaceIndex, estimate_scope
@@ -62,6 +62,7 @@ class InlineHost(Protocol):
     root: Path | None
     last_route: RouteRecord | None
     files: FileJudge
+    status: StatusReporter
 
     def keys(self) -> frozenset[str]: ...
     def index_for(self, uri: str) -> WorkspaceIndex | None: ...
@@ -193,9 +194,9 @@ class InlineService:
         params = status_params(self.host.ledger, outcome.model, outcome.tier)
         spent = params["spentTodayUsd"]
         self.last = ServedInfo(outcome.model, outcome.tier, spent if isinstance(spent, float) else None)
-        notify(STATUS_NOTIFICATION, params)
+        self.host.status.post(notify, params)
 
-    def accept(self, arguments: object) -> None:
+    async def accept(self, arguments: object) -> None:
         """codeswitch.acceptInline: record ``[{id, model, accepted_chars, full}]`` in the ledger."""
         items = arguments if isinstance(arguments, list | tuple) else [arguments]
         for arg in items:
@@ -207,6 +208,8 @@ class InlineService:
                 raise JsonRpcInvalidParams("codeswitch.acceptInline: id and model must be strings")
             if self.host.ledger is not None:
                 self.host.ledger.record_acceptance(rid, model, max(0, chars), bool(full))
+        if self.host.ledger is not None:
+            await self.host.ledger.settle()  # in the file when the command returns (stats see it)
 
 
 # --- LSP conversion ------------------------------------------------------------------------------
@@ -309,7 +312,7 @@ async def completion(ls: Any, params: types.CompletionParams) -> types.Completio
     return completion_items(svc.host.documents.snapshot(uri), s)
 
 
-def accept_inline(ls: Any, *arguments: object) -> None:
+async def accept_inline(ls: Any, *arguments: object) -> None:
     """workspace/executeCommand codeswitch.acceptInline: ``{id, model, accepted_chars, full}`` objects."""
     args: object = arguments[0] if len(arguments) == 1 and isinstance(arguments[0], list) else list(arguments)
-    service(host_of(ls)).accept(args)
+    await service(host_of(ls)).accept(args)

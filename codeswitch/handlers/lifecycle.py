@@ -49,19 +49,21 @@ def _load(state: State) -> list[ConfigProblem]:
     return problems
 
 
-def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
+async def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
+    """Config, keys and the ledger; key commands and the ledger's file work run in worker threads."""
     state = ls.state
     roots = _roots_of(params)
     state.root = roots[0] if roots else None
     state.documents.encoding = ls.workspace.position_encoding or types.PositionEncodingKind.Utf16
     state.init_options = params.initialization_options
     _load(state)
+    await state.refresh_keys()
     try:
-        state.ledger = Ledger()
+        state.ledger = await asyncio.to_thread(Ledger)
     except LedgerError as exc:  # shown to the user once the client listens (initialized)
         state.ledger_error = f"usage ledger disabled (no spend tracking or daily budget): {exc}"
         log.warning("%s", state.ledger_error)
-    state.dispatcher = Dispatcher(state.config, state.catalog, state.ledger)
+    state.dispatcher = Dispatcher(state.config, state.catalog, state.ledger, keys=state.api_keys)
     state.folders.set_roots(roots)
     state.index = state.folders.index(state.root) if state.root is not None else None
     log.info("initialized: root=%s encoding=%s", state.root, state.documents.encoding)
@@ -123,6 +125,7 @@ async def did_change_configuration(ls: CodeswitchServer, params: types.DidChange
     if params.settings is not None:
         state.init_options = params.settings
     report_problems(ls, _load(state))
+    await state.refresh_keys()
     if state.dispatcher is not None:
         await state.dispatcher.reconfigure(state.config)
 
@@ -145,6 +148,7 @@ async def did_change_watched_files(ls: CodeswitchServer, params: types.DidChange
             await asyncio.to_thread(folder[1].update_file, path)
     if reload:
         report_problems(ls, _load(state))
+        await state.refresh_keys()
         if state.dispatcher is not None:
             await state.dispatcher.reconfigure(state.config)
 
@@ -165,9 +169,10 @@ async def shutdown(ls: CodeswitchServer, params: None) -> None:
             await state.dispatcher.aclose()
         except Exception as exc:
             log.warning("closing providers: %s", exc)
+    state.status.close()
     if state.ledger is not None:
-        state.ledger.close()
-        state.ledger = None
+        ledger, state.ledger = state.ledger, None
+        await asyncio.to_thread(ledger.close)  # commits every queued row first
 
 
 def exit_server(ls: CodeswitchServer, params: None) -> None:
