@@ -15,8 +15,11 @@ from pathlib import Path
 #: the wire formats a catalog entry may name (same names as ``codeswitch.providers.API_NAMES``)
 API_NAMES: frozenset[str] = frozenset(
     {"openai_responses", "openai_chat", "anthropic",
-     "fim_mistral", "fim_deepseek", "fim_llamacpp", "fim_ollama"}
+     "fim_mistral", "fim_deepseek", "fim_llamacpp", "fim_ollama", "openai_completions"}
 )
+
+#: wire formats that take system + messages; the others complete raw text
+CHAT_APIS: frozenset[str] = frozenset({"openai_responses", "openai_chat", "anthropic"})
 
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.toml")
 
@@ -41,23 +44,35 @@ class ModelInfo:
     tokens_per_second: float
     fim: bool
     notes: str = ""
+    #: prompt-cache writes (Anthropic: 1.25x input); None means billed at the input price
+    price_cache_write_in: float | None = None
+
+    @property
+    def chat(self) -> bool:
+        """True for chat-style APIs (system + messages); False for raw text completion (``prompt``,
+        with a ``suffix`` when ``fim`` is set)."""
+        return self.api in CHAT_APIS
 
     @property
     def price_known(self) -> bool:
         return self.price_in is not None and self.price_out is not None
 
-    def cost_usd(self, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0) -> float | None:
+    def cost_usd(self, input_tokens: int, output_tokens: int, cached_input_tokens: int = 0,
+                 cache_write_tokens: int = 0) -> float | None:
         """Cost of one call, or None when the price is unknown.
 
-        ``input_tokens`` counts all prompt tokens, cached ones included (as providers report them);
-        cached tokens are billed at ``price_cached_in`` when known, else at the full input price.
+        ``input_tokens`` counts all prompt tokens, cached reads and cache writes included (as
+        ``providers.Usage`` reports them); cached reads are billed at ``price_cached_in`` and cache
+        writes at ``price_cache_write_in`` when known, else at the full input price.
         """
         if self.price_in is None or self.price_out is None:
             return None
         cached = min(max(cached_input_tokens, 0), input_tokens)
+        written = min(max(cache_write_tokens, 0), input_tokens - cached)
         cached_price = self.price_cached_in if self.price_cached_in is not None else self.price_in
-        dollars = (input_tokens - cached) * self.price_in + cached * cached_price
-        dollars += output_tokens * self.price_out
+        write_price = self.price_cache_write_in if self.price_cache_write_in is not None else self.price_in
+        dollars = (input_tokens - cached - written) * self.price_in + cached * cached_price
+        dollars += written * write_price + output_tokens * self.price_out
         return dollars / 1_000_000
 
 
@@ -77,6 +92,12 @@ class Catalog:
     def __contains__(self, key: object) -> bool:
         return key in self.models
 
+    def with_models(self, extra: Mapping[str, ModelInfo]) -> Catalog:
+        """This catalog with ``extra`` added (an entry of the same key replaced)."""
+        if not extra:
+            return self
+        return Catalog({**self.models, **extra})
+
     def by_provider(self, provider: str) -> tuple[ModelInfo, ...]:
         return tuple(m for m in self.models.values() if m.provider == provider)
 
@@ -91,6 +112,7 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "price_in": (int, float),
     "price_cached_in": (int, float),
+    "price_cache_write_in": (int, float),
     "price_out": (int, float),
     "tokens_per_second": (int, float),
     "fim": bool,
@@ -98,7 +120,8 @@ _OPTIONAL: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def _entry(source: str, key: str, raw: object) -> ModelInfo:
+def model_entry(source: str, key: str, raw: object) -> ModelInfo:
+    """One ``[models.<key>]`` table as a ModelInfo; CatalogError names what is wrong."""
     if not isinstance(raw, dict):
         raise CatalogError(f"{source}: models.{key}: expected a table")
     unknown = set(raw) - set(_REQUIRED) - set(_OPTIONAL)
@@ -117,7 +140,7 @@ def _entry(source: str, key: str, raw: object) -> ModelInfo:
     for name in ("context_window", "max_output"):
         if raw[name] <= 0:
             raise CatalogError(f"{source}: models.{key}.{name}: must be positive")
-    for name in ("price_in", "price_cached_in", "price_out"):
+    for name in ("price_in", "price_cached_in", "price_cache_write_in", "price_out"):
         if name in raw and raw[name] < 0:
             raise CatalogError(f"{source}: models.{key}.{name}: must not be negative")
 
@@ -137,6 +160,7 @@ def _entry(source: str, key: str, raw: object) -> ModelInfo:
         tokens_per_second=float(raw.get("tokens_per_second", 0)),
         fim=bool(raw.get("fim", False)),
         notes=raw.get("notes", ""),
+        price_cache_write_in=price("price_cache_write_in"),
     )
 
 
@@ -145,7 +169,7 @@ def parse_catalog(data: Mapping[str, object], source: str = "<catalog>") -> Cata
     models = data.get("models")
     if not isinstance(models, dict) or not models:
         raise CatalogError(f"{source}: no [models.<key>] tables")
-    return Catalog({key: _entry(source, key, raw) for key, raw in models.items()})
+    return Catalog({key: model_entry(source, key, raw) for key, raw in models.items()})
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

@@ -25,6 +25,7 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "first_token_s": (0, 3600, True),
     "idle_s": (0, 3600, True),
     "key_cmd_timeout_s": (0, 600, True),
+    "key_cmd_ttl_s": (0, 604_800, False),
     "latency_budget_ms": (1, 86_400_000, False),
     "max_output_tokens": (1, 1_000_000, False),
     "hedge_after_ms": (0, 3_600_000, False),
@@ -39,6 +40,15 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "max_usd": (0, 1_000_000, False),
     "per_request_usd": (0, 1_000_000, False),
     "daily_usd": (0, 1_000_000, False),
+    "max_in_flight": (1, 64, False),
+    "max_retries": (0, 10, False),
+    "base_s": (0, 60, False),
+    "cap_s": (0, 600, False),
+    "threshold": (1, 1000, False),
+    "cooldown_s": (0, 86_400, False),
+    "max_cooldown_s": (0, 86_400, False),
+    "drain_after_finish_s": (0, 60, False),
+    "max_context_fill": (0, 1, True),
 }
 
 

@@ -32,7 +32,8 @@ from collections.abc import Awaitable, Callable
 
 from codeswitch.breakers import BreakerBoard, backoff_delay
 from codeswitch.catalog import Catalog, ModelInfo
-from codeswitch.config import Config, ProviderConfig
+from codeswitch.config import Config
+from codeswitch.dispatch_budget import ceiling_failure, refusal, upper_estimate
 from codeswitch.dispatch_call import (
     AllModelsFailed,
     Attempt,
@@ -52,39 +53,20 @@ from codeswitch.dispatch_call import (
     make_completion,
     read_until,
 )
+from codeswitch.dispatch_session import DispatchSession
+from codeswitch.keys import KeyCache, ProviderFactory, config_provider_factory
 from codeswitch.ledger import Ledger, LedgerError, RequestRow
+from codeswitch.provider_pool import ProviderPool
 from codeswitch.providers import (
-    AuthError,
     FirstTokenTimeout,
-    ModelNotFound,
-    Provider,
     ProviderError,
-    QuotaExhausted,
-    RateLimited,
-    Timeouts,
-    make_provider,
 )
-from codeswitch.routing import Health, RouteDecision
+from codeswitch.routing import RouteDecision
 from codeswitch.secret_scan import guarded
 
 log = logging.getLogger(__name__)
 
-ProviderFactory = Callable[[ModelInfo], Provider]
-
-
-def config_provider_factory(config: Config) -> ProviderFactory:
-    """Providers built from the config: base URL, key (env or command) and timeouts per provider."""
-
-    def make(model: ModelInfo) -> Provider:
-        pc = config.providers.get(model.provider) or ProviderConfig()
-        t = pc.timeouts
-        timeouts = Timeouts(t.connect_s, t.first_token_s, t.idle_s)
-        return make_provider(model.provider, model.api, pc.base_url, pc.api_key(), timeouts)
-
-    return make
-
-
-class Dispatcher:
+class Dispatcher(DispatchSession):
     """Runs route decisions against providers; one per server process (it holds session state)."""
 
     def __init__(
@@ -98,59 +80,43 @@ class Dispatcher:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        keys: KeyCache | None = None,
     ) -> None:
         self.config = config
         self.catalog = catalog
         self.ledger = ledger
-        self.policy = policy or DispatchPolicy()
-        self._factory = provider_factory or config_provider_factory(config)
+        self._fixed_policy = policy is not None
+        self.policy = policy or config.dispatch
+        self.keys = keys or KeyCache(config)
+        self._pool = ProviderPool(config, self.keys, provider_factory)
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._providers: dict[tuple[str, str], Provider] = {}
         self.breakers = BreakerBoard(self.policy.breaker, clock)
-        self._unavailable: dict[str, str] = {}
-        self._disabled: dict[str, str] = {}
-        self._notices: list[Notice] = []
-        self._noticed: set[tuple[str, str | None, str]] = set()
+        super().__init__()
 
     # -- session state ------------------------------------------------------------------------
 
-    def health(self) -> Health:
-        """What the router must avoid: unavailable models (and disabled providers'), open breakers."""
-        unavailable = set(self._unavailable)
-        for provider in self._disabled:
-            unavailable.update(m.key for m in self.catalog.by_provider(provider))
-        return Health(unavailable=frozenset(unavailable), cooling=self.breakers.cooling())
-
-    def take_notices(self) -> list[Notice]:
-        """Notices not yet shown; each (provider, model, kind) is reported once per session."""
-        out, self._notices = self._notices, []
-        return out
+    @property
+    def provider_factory(self) -> ProviderFactory:
+        """What makes the provider clients (the config's, or the one a test passed)."""
+        return self._pool.factory
 
     async def reconfigure(self, config: Config, provider_factory: ProviderFactory | None = None) -> None:
         """New settings or keys: rebuild providers and give disabled providers another chance."""
         self.config = config
-        self._factory = provider_factory or config_provider_factory(config)
+        if not self._fixed_policy and config.dispatch != self.policy:
+            self.policy = config.dispatch
+            self.breakers.policy = config.dispatch.breaker
         self._disabled.clear()
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        providers, self._providers = list(self._providers.values()), {}
-        for p in providers:
+        for p in self._pool.reconfigure(config, provider_factory):
             await p.aclose()
 
-    def _provider(self, model: ModelInfo) -> Provider:
-        key = (model.provider, model.api)
-        p = self._providers.get(key)
-        if p is None:
-            p = self._providers[key] = self._factory(model)
-        return p
-
-    def _notice(self, provider: str, model_key: str | None, kind: str, message: str) -> None:
-        if (provider, model_key, kind) not in self._noticed:
-            self._noticed.add((provider, model_key, kind))
-            self._notices.append(Notice(provider, model_key, kind, message))
+    async def aclose(self) -> None:
+        for task in list(self._rekeying):
+            task.cancel()
+        await asyncio.gather(*self._rekeying, return_exceptions=True)
+        await self._pool.aclose()
 
     # -- the request --------------------------------------------------------------------------
 
@@ -182,13 +148,30 @@ class Dispatcher:
         served: Call | None = None
         try:
             served = await self._run(ctx)
-            return make_completion(ctx, served, self._clock())
-        finally:
-            for call in ctx.calls:
-                if call.outcome is None:  # cancelled in flight: a half-open probe must not stay taken
-                    self.breakers.get(call.model.provider, call.model.key).release()
-            wall = self.ledger.now() if self.ledger is not None else time.time()
-            self._record(ledger_rows(ctx, served, self._clock(), wall))
+            done = make_completion(ctx, served, self._clock())
+        except Exception:
+            self._finish(ctx, served)
+            await self._settle(request_kind)
+            raise
+        except BaseException:  # cancelled: record, never wait
+            self._finish(ctx, served)
+            raise
+        self._finish(ctx, served)
+        await self._settle(request_kind)
+        return done
+
+    def _finish(self, ctx: RequestCtx, served: Call | None) -> None:
+        for call in ctx.calls:
+            if call.outcome is None:  # cancelled in flight: a half-open probe must not stay taken
+                self.breakers.get(call.model.provider, call.model.key).release()
+        wall = self.ledger.now() if self.ledger is not None else time.time()
+        self._record(ledger_rows(ctx, served, self._clock(), wall))
+
+    async def _settle(self, request_kind: str) -> None:
+        """An edit's or refactor's calls are in the ledger file when it returns (other windows see
+        the spend); an inline completion never waits for the disk."""
+        if request_kind != "inline" and self.ledger is not None:
+            await self.ledger.settle()
 
     async def _run(self, ctx: RequestCtx) -> Call:
         chain = ctx.decision.chain
@@ -239,6 +222,8 @@ class Dispatcher:
             self.breakers.get(call.model.provider, call.model.key).record_success()
             return call
         summary = failure_summary(ctx.attempts)
+        if (over := ceiling_failure(ctx, summary)) is not None:
+            raise over
         if self._remaining(ctx) <= 0:
             budget = ctx.decision.latency_budget_ms
             raise DeadlineExceeded(f"no model finished within the {ctx.decision.tier} tier's latency budget "
@@ -248,19 +233,6 @@ class Dispatcher:
 
     def _remaining(self, ctx: RequestCtx) -> float:
         return ctx.decision.latency_budget_ms / 1000 - (self._clock() - ctx.started)
-
-    def _skip_reason(self, key: str) -> str | None:
-        model = self.catalog.models.get(key)
-        if model is None:
-            return "unknown_model"
-        if key in self._unavailable:
-            return "unavailable"
-        if model.provider in self._disabled:
-            return "provider_disabled"
-        breaker = self.breakers.get(model.provider, key)
-        if breaker.state == "open" or (breaker.state == "half_open" and breaker.probing):
-            return "breaker_open"
-        return None
 
     def _partner(self, ctx: RequestCtx, i: int) -> int | None:
         if ctx.decision.hedge_after_ms is None:
@@ -327,15 +299,22 @@ class Dispatcher:
                     return None
                 await self._sleep(delay)
 
-    async def _open(self, ctx: RequestCtx, model: ModelInfo) -> Call:
-        """Send the request and read until the first token (or the end of an empty answer)."""
+    async def _open(self, ctx: RequestCtx, model: ModelInfo) -> Call | None:
+        """Send the request and read until the first token (or the end of an empty answer);
+        None when the call would pass the request's cost ceiling (it is not made)."""
         req = ctx.build(model)
-        call = Call(model, self._clock(), estimate_input_tokens(req), clock=self._clock)
+        estimate = upper_estimate(model, req)
+        if (refused := refusal(ctx, model, estimate)) is not None:
+            ctx.attempts.append(refused)
+            self.breakers.get(model.provider, model.key).release()  # the probe it took was not used
+            return None
+        call = Call(model, self._clock(), estimate_input_tokens(req), clock=self._clock,
+                    max_cost_usd=estimate)
         ctx.calls.append(call)
         ctx.tries[model.key] = ctx.tries.get(model.key, 0) + 1
         if ctx.on_attempt is not None:
             ctx.on_attempt(model.key)
-        call.stream = self._provider(model).stream(req)
+        call.stream = (await self._pool.get(model)).stream(req)
         try:
             async with asyncio.timeout(max(self._remaining(ctx), 0.0)):
                 await read_until(call, None, finish=False)
@@ -353,29 +332,6 @@ class Dispatcher:
             await close_stream(call)
             raise
         return call
-
-    def _failed(self, ctx: RequestCtx, call: Call, err: ProviderError) -> None:
-        """Book-keeping for one failed call: attempts, breaker, notices, session state."""
-        model = call.model
-        call.outcome, call.error_kind, call.ended = "failed", err.kind, self._clock()
-        ctx.attempts.append(Attempt(model.key, err.kind, str(err)))
-        breaker = self.breakers.get(model.provider, model.key)
-        if err.retryable:
-            breaker.record_failure()
-            if isinstance(err, RateLimited) and err.retry_after_s:
-                breaker.hold(err.retry_after_s)
-        else:
-            breaker.release()
-        if isinstance(err, AuthError | QuotaExhausted):
-            self._disabled[model.provider] = err.kind
-            what = "rejected the API key" if isinstance(err, AuthError) else "reports the quota is used up"
-            self._notice(model.provider, None, err.kind,
-                         f"{model.provider} {what}; its models are skipped until the settings change")
-        elif isinstance(err, ModelNotFound):
-            self._unavailable[model.key] = err.message
-            self._notice(model.provider, model.key, err.kind,
-                         f"{model.key} is not available to this account; using the next model instead")
-        log.info("dispatch %s: %s failed (%s)", ctx.request_id, model.key, err.kind)
 
     def _retry_delay(self, ctx: RequestCtx, key: str, err: ProviderError) -> float | None:
         """Seconds to wait before retrying `key`, or None to move on to the next model.

@@ -11,9 +11,10 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 
-from codeswitch.breakers import BreakerPolicy, RetryPolicy
+from codeswitch.breakers import DispatchPolicy as DispatchPolicy
 from codeswitch.catalog import ModelInfo
 from codeswitch.ledger import RequestRow
+from codeswitch.limits import CHARS_PER_TOKEN
 from codeswitch.providers import (
     CompletionRequest,
     Finish,
@@ -30,19 +31,10 @@ BuildRequest = Callable[[ModelInfo], CompletionRequest]
 
 
 @dataclass(frozen=True, slots=True)
-class DispatchPolicy:
-    """Retry and breaker settings (the defaults suit real vendors; tests shrink the delays)."""
-
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
-    #: how long a stream may stay open after its Finish event before it is simply closed
-    drain_after_finish_s: float = 1.0
-
-
-@dataclass(frozen=True, slots=True)
 class Attempt:
     """One model that did not serve the request: an error kind, or why it was skipped
-    (``breaker_open``, ``unavailable``, ``provider_disabled``, ``unknown_model``, ``latency_budget``)."""
+    (``breaker_open``, ``unavailable``, ``provider_disabled``, ``unknown_model``, ``latency_budget``,
+    ``cost_ceiling``)."""
 
     model_key: str
     kind: str
@@ -61,7 +53,7 @@ class Notice:
 
 #: attempt kinds that mean a model was not called at all
 SKIP_KINDS = frozenset({"breaker_open", "unavailable", "provider_disabled", "unknown_model",
-                        "latency_budget"})
+                        "latency_budget", "cost_ceiling"})
 
 
 def failure_summary(attempts: list[Attempt]) -> str:
@@ -140,6 +132,8 @@ class Call:
     finish: Finish | None = None
     outcome: str | None = None
     error_kind: str | None = None
+    #: the most this call can cost (the cost ceiling counts it while the call is in flight)
+    max_cost_usd: float | None = None
 
     @property
     def text(self) -> str:
@@ -156,10 +150,14 @@ class Call:
             return self.input_estimate, 0, self.deltas, True
         return 0, 0, 0, False
 
+    def cache_write_tokens(self) -> int:
+        """Prompt tokens the provider wrote to its prompt cache (reported in the usage only)."""
+        return self.usage.cache_write_input_tokens if self.usage is not None else 0
+
     def cost_usd(self) -> float | None:
         """Dollars for this call from the catalog price; None when the price is not published."""
         inp, cached, out, _ = self.tokens()
-        return self.model.cost_usd(inp, out, cached)
+        return self.model.cost_usd(inp, out, cached, self.cache_write_tokens())
 
     def ttft_ms(self) -> float | None:
         return None if self.first_at is None else (self.first_at - self.started) * 1000
@@ -169,11 +167,11 @@ class Call:
 
 
 def estimate_input_tokens(req: CompletionRequest) -> int:
-    """About four characters per token: enough to price a call the provider never reported."""
+    """About ``CHARS_PER_TOKEN`` characters a token: enough to price a call the provider never reported."""
     chars = len(req.system or "") + len(req.prompt or "") + len(req.suffix or "")
     chars += sum(len(m.text()) for m in req.messages)
     chars += sum(len(t.description) + len(str(t.input_schema)) for t in req.tools)
-    return chars // 4 + 1
+    return chars // CHARS_PER_TOKEN + 1
 
 
 async def close_stream(call: Call) -> None:
@@ -306,6 +304,6 @@ def ledger_rows(ctx: RequestCtx, served: Call | None, now: float, wall: float) -
             cached_input_tokens=cached, output_tokens=out, cost_usd=call.cost_usd(),
             ttft_ms=call.ttft_ms(), total_ms=call.total_ms(), outcome=outcome,
             error_kind=call.error_kind, parent_id=ctx.parent_id, role=ctx.role,
-            tokens_estimated=estimated,
+            tokens_estimated=estimated, cache_write_tokens=call.cache_write_tokens(),
         ))
     return rows

@@ -2,7 +2,10 @@
 
 Why SQLite: several editor windows (several server processes) write to the same ledger, and the
 budget check needs "dollars spent today" across all of them. WAL mode lets readers and one writer
-work at once; a busy timeout makes a writer wait for another process instead of failing.
+work at once; a busy timeout makes a writer wait for another process instead of failing. Writes
+go through one writer thread (``ledger_writer``): recording a call never waits on the disk or on
+another process's lock, and today's spend is kept in memory, so the request path never reads the
+file either.
 
 What is stored: one row per model call (an *attempt*: retries, fallbacks and hedged calls are
 separate rows sharing the request id), and one row per accepted inline completion. Never a key,
@@ -24,12 +27,14 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from codeswitch.catalog import Catalog
 from codeswitch.config import Config, data_dir
+from codeswitch.ledger_stats import ModelStats, PremiumComparison, SpendStats, Stats, read_stats
+from codeswitch.ledger_writer import Insert, LedgerWriter
 from codeswitch.routing import Budget
 
 Outcome: TypeAlias = Literal["ok", "cancelled", "fallback", "error"]
@@ -65,6 +70,9 @@ class RequestRow:
     parent_id: str | None = None
     role: str | None = None
     tokens_estimated: bool = False
+    #: prompt tokens written to the provider's prompt cache (part of ``input_tokens``; Anthropic
+    #: bills them above the input price)
+    cache_write_tokens: int = 0
 
 
 _COLUMNS = tuple(f.name for f in fields(RequestRow))
@@ -105,6 +113,8 @@ _MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX acceptances_ts ON acceptances (ts);
     """,
+    # 2: prompt-cache writes, billed at their own price (rows written before count none)
+    "ALTER TABLE requests ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0",
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -142,8 +152,11 @@ class Ledger:
             )
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._prepare()
+            spent = _spent_since(self._db, start_of_day(now()))
         except (OSError, sqlite3.Error) as exc:
             raise LedgerError(f"{self.path}: cannot open the ledger: {exc}") from None
+        self._writer = LedgerWriter(self.path, busy_timeout_ms=BUSY_TIMEOUT_MS, now=now,
+                                    start_of_day=start_of_day, spent_since=_spent_since, spent_today=spent)
 
     def _prepare(self) -> None:
         """WAL mode and the schema. Switching the journal mode of a new file takes a lock that SQLite
@@ -162,8 +175,18 @@ class Ledger:
                 time.sleep(0.02)
 
     def close(self) -> None:
+        """Commit every queued row (see ``LedgerWriter.close``), then close the file."""
+        self._writer.close()
         with self._lock:
             self._db.close()
+
+    def flush(self) -> None:
+        """Wait until every row recorded so far is in the file (blocks: not for the event loop)."""
+        self._writer.flush()
+
+    async def settle(self) -> None:
+        """Wait, without blocking the event loop, until every row recorded so far is in the file."""
+        await self._writer.settle()
 
     def __enter__(self) -> Ledger:
         return self
@@ -201,38 +224,35 @@ class Ledger:
         self.record_many(rows)
 
     def record_many(self, rows: Iterable[RequestRow]) -> None:
-        values = [astuple(r) for r in rows]
+        """Queue rows for the writer thread; returns at once (today's spend already counts them)."""
+        rows = list(rows)
+        values = [tuple(getattr(r, c) for c in _COLUMNS) for r in rows]  # astuple deep-copies: slow
         for row in values:
-            if row[_COLUMNS.index("outcome")] not in OUTCOMES:
-                raise ValueError(f"unknown outcome {row[_COLUMNS.index('outcome')]!r}")
+            if row[_OUTCOME] not in OUTCOMES:
+                raise ValueError(f"unknown outcome {row[_OUTCOME]!r}")
         if not values:
             return
-        sql = f"INSERT INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    self._db.executemany(sql, values)
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as exc:
-                raise LedgerError(f"{self.path}: cannot write: {exc}") from None
+        costs = tuple((r.ts, r.cost_usd) for r in rows if r.cost_usd is not None)
+        self._put(Insert(_INSERT, values, costs))
 
     def record_acceptance(self, request_id: str, model_key: str, accepted_chars: int, full: bool) -> None:
         """The user accepted (all or part of) an inline completion served by `model_key`."""
-        with self._lock, _as_ledger_error(self.path):
-            self._db.execute(
-                "INSERT INTO acceptances (ts, request_id, model_key, accepted_chars, full)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (self.now(), request_id, model_key, max(int(accepted_chars), 0), int(bool(full))),
-            )
+        self._put(Insert(
+            "INSERT INTO acceptances (ts, request_id, model_key, accepted_chars, full)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [(self.now(), request_id, model_key, max(int(accepted_chars), 0), int(bool(full)))]))
+
+    def _put(self, insert: Insert) -> None:
+        try:
+            self._writer.put(insert)
+        except RuntimeError as exc:
+            raise LedgerError(f"{self.path}: cannot write: {exc}") from None
 
     # -- reading ------------------------------------------------------------------------------
 
     def rows(self, since: float | None = None) -> list[RequestRow]:
-        """Model-call rows, oldest first (for tests and exports)."""
+        """Model-call rows, oldest first (for tests and exports), this process's queued rows included."""
+        self._writer.flush()
         with self._lock, _as_ledger_error(self.path):
             cur = self._db.execute(
                 f"SELECT {', '.join(_COLUMNS)} FROM requests WHERE ts >= ? ORDER BY id",
@@ -242,164 +262,60 @@ class Ledger:
         out = []
         for r in raw:
             values = list(r)
-            values[-1] = bool(values[-1])
+            values[_ESTIMATED] = bool(values[_ESTIMATED])
             out.append(RequestRow(*values))
         return out
 
     def spent_today(self) -> float:
         """Dollars of known-price calls since local midnight, across every process using the file.
 
-        Called on the request path (budgets), so a ledger that cannot be read logs a warning and
-        counts as nothing spent instead of failing the completion.
+        Read from memory (this process's calls are counted as they are recorded; other processes'
+        as the writer thread last saw them), so it is cheap on the request path and never waits
+        on the file; a ledger that cannot be read counts as nothing spent.
         """
-        try:
-            with self._lock:
-                row = self._db.execute(
-                    "SELECT COALESCE(SUM(cost_usd), 0) FROM requests WHERE ts >= ?",
-                    (start_of_day(self.now()),),
-                ).fetchone()
-        except sqlite3.Error as exc:
-            log.warning("%s: cannot read today's spend: %s", self.path, exc)
-            return 0.0
-        return float(row[0])
+        return self._writer.spent_today()
 
     def budget(self, config: Config) -> Budget:
         """The per-request ceiling and daily limit from `config`, with today's spend filled in."""
         return Budget.from_config(config, self.spent_today())
 
-    def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
-        """Run a query and return all rows (for tests and diagnostics)."""
+    def query(self, sql: str, params: Sequence[object] = (), *,
+              fresh: bool = True) -> list[tuple[object, ...]]:
+        """Run a query and return all rows, after this process's queued rows are written (``fresh``;
+        False reads what the file holds now, without waiting for the writer thread)."""
+        if fresh:
+            self._writer.flush()
         with self._lock, _as_ledger_error(self.path):
             return list(self._db.execute(sql, tuple(params)).fetchall())
 
     def stats(self, catalog: Catalog, premium_key: str | None, since: float | None = None) -> Stats:
-        """Spend by tier and model, acceptance per model, and the premium-only comparison.
-
-        `premium_key` is the model every request is priced against ("what if everything had gone
-        to the workspace tier's primary model"); None or a model without a price skips it.
-        Aggregation happens in SQL, so a year of keystrokes costs one indexed scan.
-        """
-        lo = since if since is not None else float("-inf")
+        """Spend by tier and model, acceptance per model, and the premium-only comparison
+        (``ledger_stats.read_stats``), after this process's queued rows are written."""
+        self._writer.flush()
         with self._lock, _as_ledger_error(self.path):
-            (total,) = self._db.execute(f"SELECT 'all', {_SUMS} FROM requests WHERE ts >= ?", (lo,))
-            tiers = self._db.execute(
-                f"SELECT tier, {_SUMS} FROM requests WHERE ts >= ? GROUP BY tier ORDER BY tier", (lo,)
-            ).fetchall()
-            agents = self._db.execute(
-                f"SELECT role, {_SUMS} FROM requests WHERE ts >= ? AND role IS NOT NULL"
-                " GROUP BY role ORDER BY role", (lo,)
-            ).fetchall()
-            models = {r[0]: r for r in self._db.execute(
-                f"SELECT model_key, {_SUMS}, COUNT(DISTINCT CASE WHEN outcome = 'ok' AND kind = 'inline'"
-                " THEN request_id END) FROM requests WHERE ts >= ? GROUP BY model_key", (lo,))}
-            accepted = {r[0]: r[1:] for r in self._db.execute(
-                "SELECT model_key, COUNT(DISTINCT request_id), SUM(full), SUM(accepted_chars)"
-                " FROM acceptances WHERE ts >= ? GROUP BY model_key", (lo,))}
-            served = self._db.execute(
-                "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0),"
-                " COALESCE(SUM(MIN(cached_input_tokens, input_tokens)), 0)"
-                " FROM requests WHERE ts >= ? AND outcome = 'ok'", (lo,)).fetchone()
-        by_model = []
-        for key in sorted(set(models) | set(accepted)):
-            row = models.get(key) or (key, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, 0)
-            n, full, chars = accepted.get(key, (0, 0, 0))
-            inline_served = int(row[-1])
-            rate = min(n / inline_served, 1.0) if inline_served else None
-            by_model.append(ModelStats(*_spend(row[:-1]), inline_served, int(n), int(full or 0),
-                                       int(chars or 0), rate))
-        totals = SpendStats(*_spend(total))
-        premium = catalog.models.get(premium_key) if premium_key else None
-        comparison = None
-        if premium is not None and premium.price_known:
-            inp, out, cached = (int(x) for x in served)
-            comparison = PremiumComparison(premium.key, round(premium.cost_usd(inp, out, cached) or 0.0, 6),
-                                           totals.cost_usd, totals.unknown_cost_calls)
-        return Stats(since, totals, tuple(SpendStats(*_spend(t)) for t in tiers), tuple(by_model), comparison,
-                     tuple(SpendStats(*_spend(a)) for a in agents))
+            return read_stats(self._db, catalog, premium_key, since)
 
 
-# The aggregate columns behind SpendStats, in its field order after `name`.
-# A user request is counted once: the agent team's calls each have their own request_id but share
-# the run's id as parent_id.
-_SUMS = (
-    "COUNT(DISTINCT COALESCE(parent_id, request_id)), COUNT(*), COALESCE(SUM(outcome = 'ok'), 0),"
-    " COALESCE(SUM(outcome IN ('fallback', 'error')), 0), COALESCE(SUM(outcome = 'cancelled'), 0),"
-    " COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_usd), 0.0),"
-    " COALESCE(SUM(cost_usd IS NULL AND (input_tokens > 0 OR output_tokens > 0)), 0)"
-)
+_INSERT = f"INSERT INTO requests ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+_OUTCOME = _COLUMNS.index("outcome")
+_ESTIMATED = _COLUMNS.index("tokens_estimated")
 
 
-def _spend(row: Sequence[Any]) -> tuple[str, int, int, int, int, int, int, int, float, int]:
-    """One aggregate row (name + _SUMS) as SpendStats arguments."""
-    name, requests, calls, ok, failed, cancelled, tin, tout, cost, unknown = row
-    return (str(name), int(requests), int(calls), int(ok), int(failed), int(cancelled), int(tin), int(tout),
-            round(float(cost), 6), int(unknown))
+def _spent_since(db: sqlite3.Connection, since: float) -> float:
+    row = db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM requests WHERE ts >= ?", (since,)).fetchone()
+    return float(row[0])
 
 
-@dataclass(frozen=True, slots=True)
-class SpendStats:
-    """Counts and dollars for one tier (or all rows). `cost_usd` covers known prices only;
-    `unknown_cost_calls` counts calls that used tokens at an unpublished price."""
-
-    name: str
-    requests: int
-    calls: int
-    served: int
-    failed: int
-    cancelled: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-    unknown_cost_calls: int
-
-
-@dataclass(frozen=True, slots=True)
-class ModelStats(SpendStats):
-    """SpendStats for one model plus inline acceptance: accepted / inline completions served."""
-
-    inline_served: int = 0
-    accepted: int = 0
-    accepted_full: int = 0
-    accepted_chars: int = 0
-    acceptance_rate: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PremiumComparison:
-    """What the served calls would have cost on `model_key` alone, next to what they did cost.
-
-    The actual figure omits `unknown_cost_calls` (unpublished prices), so a saving computed while
-    that count is non-zero is an upper bound.
-    """
-
-    model_key: str
-    premium_only_usd: float
-    actual_usd: float
-    unknown_cost_calls: int
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    since: float | None
-    totals: SpendStats
-    by_tier: tuple[SpendStats, ...]
-    by_model: tuple[ModelStats, ...]
-    premium: PremiumComparison | None
-    #: spend per agent of the workspace team (the ``role`` column: lead, teammate 1, ...)
-    by_agent: tuple[SpendStats, ...] = ()
-
-    def to_json(self) -> dict[str, object]:
-        """Plain JSON (the `codeswitch stats --json` output and the `codeswitch/stats` result).
-
-        ``by_agent`` is present only when the ledger holds agent-team calls.
-        """
-        out: dict[str, object] = {
-            "since": self.since,
-            "totals": asdict(self.totals),
-            "by_tier": [asdict(t) for t in self.by_tier],
-            "by_model": [asdict(m) for m in self.by_model],
-            "premium": asdict(self.premium) if self.premium is not None else None,
-        }
-        if self.by_agent:
-            out["by_agent"] = [asdict(a) for a in self.by_agent]
-        return out
+__all__ = [
+    "LEDGER_FILE",
+    "SCHEMA_VERSION",
+    "Ledger",
+    "LedgerError",
+    "ModelStats",
+    "PremiumComparison",
+    "RequestRow",
+    "SpendStats",
+    "Stats",
+    "default_path",
+    "start_of_day",
+]

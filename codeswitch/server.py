@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from lsprotocol import types
 
-from codeswitch.handlers import actions, info, inline, lifecycle, protocol, refactor, scope_request, text_sync
+from codeswitch.handlers import (
+    actions,
+    analysis,
+    info,
+    inline,
+    lifecycle,
+    protocol,
+    refactor,
+    scope_request,
+    text_sync,
+)
 from codeswitch.handlers.state import State
 from codeswitch.lsp_server import ClientLogHandler, CodeswitchProtocol, CodeswitchServer
 
@@ -46,6 +56,8 @@ FEATURES: list[Feature] = [
     Feature(actions.CODE_ACTION_METHOD, actions.code_action, actions.CODE_ACTION_OPTIONS),
     Feature(actions.RESOLVE_METHOD, actions.resolve_code_action),
     Feature(refactor.METHOD, refactor.refactor),
+    Feature(analysis.EXPLAIN_METHOD, analysis.explain),
+    Feature(analysis.REVIEW_METHOD, analysis.review),
     Feature(info.STATS_METHOD, info.stats),
     Feature(info.LAST_ROUTE_METHOD, info.last_route),
 ]

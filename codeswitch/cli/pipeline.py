@@ -20,14 +20,12 @@ from codeswitch.catalog import Catalog, load_catalog
 from codeswitch.config import Config, ConfigProblem, ProviderConfig, available_providers, load_config
 from codeswitch.diskio import read_regular
 from codeswitch.documents import Pos, PositionError, Snapshot, Span
+from codeswitch.limits import MAX_FILE_BYTES
 from codeswitch.routing import Budget, Health, RouteDecision, route
 from codeswitch.scope import Scope, ScopeRequest, Symbol, WorkspaceIndex, estimate_scope
 from codeswitch.scope.ignore import IgnoreRules
-from codeswitch.scope.index import MAX_FILE_BYTES as INDEX_MAX_FILE_BYTES
 from codeswitch.scope.syntax import language_for
 from codeswitch.scope_report import KINDS
-
-MAX_FILE_BYTES = 2_000_000
 
 
 class CaseError(Exception):
@@ -168,7 +166,7 @@ class LazyIndex(WorkspaceIndex):
 
 def _read_source(path: Path) -> bytes | None:
     try:
-        return read_regular(path, INDEX_MAX_FILE_BYTES)
+        return read_regular(path, MAX_FILE_BYTES)
     except OSError:
         return None
 

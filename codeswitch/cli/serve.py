@@ -124,10 +124,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _exit_now(status: int) -> None:
-    """End the process as soon as the server has stopped: the log flushed, stdio flushed, then
-    ``os._exit``. Finalizing the interpreter (every module and object, a few hundred ms with
-    the grammars and protocol types loaded) has nothing left to save: the ledger was closed at
-    shutdown and each of its writes is committed; the index thread, if any, only reads."""
+    """End the process as soon as the server has stopped: the ledger's queued rows committed (a
+    client that sent ``exit`` without ``shutdown`` never closed it), the log flushed, stdio
+    flushed, then ``os._exit``. Finalizing the interpreter (every module and object, a few hundred
+    ms with the grammars and protocol types loaded) has nothing left to save; the index thread,
+    if any, only reads."""
+    from codeswitch.ledger_writer import close_all
+
+    close_all()
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):  # stdout is closed after exit; a closed pipe

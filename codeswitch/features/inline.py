@@ -177,7 +177,7 @@ class InlineEngine:
         fallbacks = tuple((str(k), str(e)) for k, e in (done.fallbacks or ()))
         notice = self._first_failure_notice(fallbacks, done.model_key)
         model = self.catalog.models.get(done.model_key)
-        chat = model is None or not model.fim
+        chat = model is None or model.chat
         shaped = shape_completion(done.text, language=doc.language, prefix=ctx.prefix, suffix=ctx.suffix,
                                   shape=shape, chat=chat)
         if shaped.text is None:

@@ -31,6 +31,7 @@ from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind,
 from codeswitch.protected import protected_reason
 from codeswitch.wording import plural
 
+from . import analysis
 from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
 from .errors import Failure, not_ready, request_failed
 from .params import get, snapshot_for, span_of
@@ -139,9 +140,9 @@ async def run_edit(ls: CodeswitchServer, snap: Snapshot, span: Span, instruction
 
     async def body(job: Job) -> EditResult:
         assert dispatcher is not None
-        outcome = await engine(state).run(snap, the_plan.target, instruction, decision=the_plan.decision,
-                                          complete=dispatcher.complete, rel_path=rel_path(state, snap),
-                                          path=snap.path, diagnostics=diagnostics)
+        outcome = await engine(state, uri).run(snap, the_plan.target, instruction, decision=the_plan.decision,
+                                               complete=dispatcher.complete, rel_path=rel_path(state, snap),
+                                               path=snap.path, diagnostics=diagnostics)
         job.served_by = outcome.model
         if outcome.error is not None:
             if outcome.error[0] == "workspace_scope" and outcome.edits:
@@ -270,6 +271,7 @@ def code_action(ls: CodeswitchServer, params: types.CodeActionParams) -> list[ty
             kind=types.CodeActionKind.Refactor,
             command=types.Command(title="codeswitch: refactor across the workspace", command=REFACTOR_COMMAND,
                                   arguments=[where])))
+    actions.extend(analysis.code_actions(state, snap, span, where, only))
     return actions
 
 

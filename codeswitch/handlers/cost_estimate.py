@@ -36,7 +36,8 @@ _RECENT = ("SELECT SUM(cost_usd) FROM requests WHERE ts >= ? AND tier = ?"
 def recent_request_costs(ledger: Ledger, tier: str, model_key: str, *, last: int = HISTORY) -> list[float]:
     """What the last ``last`` user requests of ``tier`` served by ``model_key`` cost, newest first."""
     try:
-        rows = ledger.query(_RECENT, (ledger.now() - HISTORY_DAYS * 86400, tier, model_key, last))
+        since = ledger.now() - HISTORY_DAYS * 86400  # what the file holds now: never waits on the writer
+        rows = ledger.query(_RECENT, (since, tier, model_key, last), fresh=False)
     except LedgerError as exc:
         log.warning("cannot read past costs: %s", exc)
         return []

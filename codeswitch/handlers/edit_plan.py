@@ -33,17 +33,30 @@ class Plan:
 
 
 def rel_path(state: State, snap: Snapshot) -> str | None:
-    return state.files.facts(snap, state.root).rel_path
+    return state.files.facts(snap, state.root_for(snap.uri)).rel_path
 
 
 def secret(state: State, snap: Snapshot) -> bool:
-    return state.files.facts(snap, state.root).secret
+    return state.files.facts(snap, state.root_for(snap.uri)).secret
 
 
 def plan(state: State, snap: Snapshot, span: Span, instruction: str | None) -> Plan:
-    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index)
+    scope = start_cheaper(estimate_scope(snap, ScopeRequest("edit", span, instruction),
+                                         state.index_for(snap.uri)))
     target = target_for(snap, scope.anchor, span, scope.anchor_kind, scope.anchor_name)
     return Plan(scope, _route(state, scope), target)
+
+
+def start_cheaper(scope: Scope) -> Scope:
+    """The cascade: an edit the estimate sent to the workspace only because it was unsure (the
+    function scope was likelier) starts at the function tier. Nothing is applied before the
+    edit-time checks, which hand it on to the workspace tier with the first attempt when the edit
+    changes an interface other files use or the model says more must change."""
+    if scope.scope != "workspace" or scope.likeliest != "function" or scope.anchor is None:
+        return scope
+    said = ("unsure between function and workspace: starts at the function tier and moves to the "
+            "workspace tier if the edit reaches other files")
+    return replace(scope, scope="function", reasons=(*scope.reasons, said))
 
 
 def workspace_plan(state: State, p: Plan) -> RouteDecision:
@@ -80,12 +93,15 @@ def _preferred(state: State, decision: RouteDecision) -> tuple[str, ...]:
 
 # --- the engine per server ------------------------------------------------------------------------
 
-def engine(state: State) -> EditEngine:
-    """An EditEngine for one request, reading the current root, index and excludes (a new one per
-    request: concurrent edits never share or overwrite each other's settings)."""
-    index = state.index
+def engine(state: State, uri: str | None = None) -> EditEngine:
+    """An EditEngine for one request, reading the current root, index and excludes of the folder
+    holding ``uri`` (a new one per request: concurrent edits never share or overwrite each other's
+    settings)."""
+    index = state.index_for(uri) if uri is not None else state.index
+    root = state.root_for(uri) if uri is not None else state.root
+    budget_s = state.config.edit.context_ms / 1000
     if index is None:
-        return EditEngine(root=state.root, exclude=tuple(state.config.exclude))
+        return EditEngine(root=root, exclude=tuple(state.config.exclude), context_time_budget_s=budget_s)
 
     def definitions(name: str) -> list[DefinitionSite]:
         return [DefinitionSite(s.path, s.span.start.line, s.span.end.line) for s in index.definitions(name)]
@@ -93,5 +109,5 @@ def engine(state: State) -> EditEngine:
     def references(name: str) -> set[str]:
         return set(index.files_referencing(name))
 
-    return EditEngine(root=state.root, definitions=definitions, references=references,
-                      exclude=tuple(state.config.exclude))
+    return EditEngine(root=root, definitions=definitions, references=references,
+                      exclude=tuple(state.config.exclude), context_time_budget_s=budget_s)

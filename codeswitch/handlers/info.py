@@ -9,6 +9,7 @@ first one.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from pygls.exceptions import JsonRpcInternalError
@@ -24,12 +25,12 @@ if TYPE_CHECKING:
 __all__ = ["LAST_ROUTE_METHOD", "STATS_METHOD", "last_route", "stats"]
 
 
-def stats(ls: CodeswitchServer, params: object) -> dict[str, object]:
+async def stats(ls: CodeswitchServer, params: object) -> dict[str, object]:
     state = ls.state
     if state.ledger is None:  # not initialized yet, or the ledger could not be opened
         return Stats(None, SpendStats("all", 0, 0, 0, 0, 0, 0, 0, 0.0, 0), (), (), None).to_json()
-    try:
-        spent = state.ledger.stats(state.catalog, premium_model(state.config))
+    try:  # reads the file (after queued rows are written): in a worker thread, off the event loop
+        spent = await asyncio.to_thread(state.ledger.stats, state.catalog, premium_model(state.config))
     except LedgerError as exc:
         raise JsonRpcInternalError(f"codeswitch/stats: {exc}") from None
     return spent.to_json()

@@ -30,12 +30,12 @@ from codeswitch.features.inline import InlineEngine, InlineOutcome, Suggestion
 from codeswitch.features.prompts_inline import DefinitionSite
 from codeswitch.handlers.file_facts import FileFactsCache
 from codeswitch.handlers.last_route import (
-    STATUS_NOTIFICATION,
     RouteRecord,
     mark_served,
     remember_route,
     status_params,
 )
+from codeswitch.handlers.status import StatusReporter
 from codeswitch.ledger import Ledger
 from codeswitch.routing import RouteDecision
 from codeswitch.scope import ScopeRequest, WorkspaceIndex, estimate_scope
@@ -65,8 +65,11 @@ class InlineHost(Protocol):
     last_route: RouteRecord | None
     files: FileFactsCache
     inline: InlineService | None
+    status: StatusReporter
 
     def keys(self) -> frozenset[str]: ...
+    def index_for(self, uri: str) -> WorkspaceIndex | None: ...
+    def root_for(self, uri: str) -> Path | None: ...
 
 
 @dataclass(slots=True)
@@ -87,6 +90,8 @@ class InlineService:
     inflight: InflightRequests = field(default_factory=InflightRequests)
     last: ServedInfo | None = None
     shown_failures: set[str] = field(default_factory=set)
+    #: the index of the folder holding the document being completed (definitions come from it)
+    lookup: WorkspaceIndex | None = None
 
     def __post_init__(self) -> None:
         host = self.host
@@ -97,7 +102,7 @@ class InlineService:
         self.inflight.document_changed(uri)
 
     def _definitions(self, name: str) -> list[DefinitionSite]:
-        index = self.host.index
+        index = self.lookup
         if index is None:
             return []
         return [DefinitionSite(s.path, s.span.start.line, s.span.end.line) for s in index.definitions(name)]
@@ -105,17 +110,18 @@ class InlineService:
     def refresh(self) -> None:
         """Follow a configuration change (the state replaces its Config as a whole)."""
         host, engine = self.host, self.engine
-        if engine.config is not host.config or engine.root != host.root:
+        if engine.config is not host.config:  # the root is set per request (the document's folder)
             fresh = InlineEngine(host.config, host.catalog, root=host.root, definitions=self._definitions)
             fresh.cache, fresh.upstream_calls = engine.cache, engine.upstream_calls
             fresh.cache.size = max(1, host.config.inline.cache_size)  # shrinks on the next put
             self.engine = fresh
+        self.inflight.max_in_flight = max(1, host.config.inline.max_in_flight)
 
     def plan(self, snap: Snapshot, pos: Pos, dispatcher: Dispatcher,
              method: str = INLINE_METHOD) -> tuple[str | None, RouteDecision, RouteRecord]:
         """The inline shape at ``pos`` and the route for it, kept as the server's last route."""
         host = self.host
-        scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), host.index)
+        scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), host.index_for(snap.uri))
         decision = route_for(host, scope)
         record = remember_route(host, method, snap.uri, decision, scope.reasons)
         return scope.inline_shape, decision, record
@@ -135,7 +141,8 @@ class InlineService:
             pos = snap.to_pos(line, character)
         except PositionError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
-        facts = self.host.files.facts(snap, self.host.root)
+        root = self.host.root_for(uri)
+        facts = self.host.files.facts(snap, root)
         if facts.secret:
             return None  # a secret file's text never goes to a provider
         ticket = self.inflight.begin(uri)
@@ -147,6 +154,8 @@ class InlineService:
             if debounce > 0:  # for clients that do not debounce: a newer request cancels this wait
                 await asyncio.sleep(debounce / 1000)
             shape, decision, record = self.plan(snap, pos, dispatcher, method)
+            # the engine reads the prompt's context before its first wait: set for this document
+            self.engine.root, self.lookup = root, self.host.index_for(uri)
             try:
                 outcome = await self.engine.complete(snap, pos.line, pos.col, shape=shape, decision=decision,
                                                      complete=dispatcher.complete,
@@ -185,9 +194,9 @@ class InlineService:
             return
         params = status_params(self.host.ledger, outcome.model, outcome.tier)
         self.last = ServedInfo(outcome.model, outcome.tier, params.spent_today_usd)
-        notify(STATUS_NOTIFICATION, params)
+        self.host.status.post(notify, params)
 
-    def accept(self, arguments: object) -> None:
+    async def accept(self, arguments: object) -> None:
         """codeswitch.acceptInline: record ``[{id, model, accepted_chars, full}]`` in the ledger."""
         items = arguments if isinstance(arguments, list | tuple) else [arguments]
         for arg in items:
@@ -199,6 +208,8 @@ class InlineService:
                 raise JsonRpcInvalidParams("codeswitch.acceptInline: id and model must be strings")
             if self.host.ledger is not None:
                 self.host.ledger.record_acceptance(rid, model, max(0, chars), bool(full))
+        if self.host.ledger is not None:
+            await self.host.ledger.settle()  # in the file when the command returns (stats see it)
 
 
 # --- LSP conversion ------------------------------------------------------------------------------
@@ -316,7 +327,7 @@ async def completion(ls: InlineServer, params: types.CompletionParams) -> types.
     return completion_items(svc.host.documents.snapshot(uri), s)
 
 
-def accept_inline(ls: InlineServer, *arguments: object) -> None:
+async def accept_inline(ls: InlineServer, *arguments: object) -> None:
     """workspace/executeCommand codeswitch.acceptInline: ``{id, model, accepted_chars, full}`` objects."""
     args: object = arguments[0] if len(arguments) == 1 and isinstance(arguments[0], list) else list(arguments)
-    service(host_of(ls)).accept(args)
+    await service(host_of(ls)).accept(args)

@@ -16,13 +16,14 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from codeswitch.documents import PositionError, Snapshot, UnknownDocument, path_from_uri
+from codeswitch.limits import MAX_FILE_BYTES
 from codeswitch.text import Span
 
 if TYPE_CHECKING:
     from .state import State
 
 #: files read from disk for a request on a document that is not open
-MAX_DISK_BYTES = 4_000_000
+MAX_DISK_BYTES = MAX_FILE_BYTES
 
 
 def get(obj: object, key: str) -> Any:

@@ -24,7 +24,7 @@ from codeswitch.routing import RouteDecision
 
 from .errors import APP_ERRORS, Failure, failure
 from .last_route import mark_served, remember_route, status_params
-from .protocol import STATUS_NOTIFICATION, ErrorInfo, RouteRecord
+from .protocol import ErrorInfo, RouteRecord
 
 if TYPE_CHECKING:
     from codeswitch.lsp_server import CodeswitchServer
@@ -98,7 +98,7 @@ def served(ls: CodeswitchServer, record: RouteRecord, model: str | None) -> None
     """A request was served: keep its model as the last route's server and tell the client."""
     mark_served(ls.state, record, model)
     if model is not None:
-        ls.protocol.notify(STATUS_NOTIFICATION, status_params(ls.state.ledger, model, record.tier))
+        ls.state.status.post(ls.protocol.notify, status_params(ls.state.ledger, model, record.tier), now=True)
 
 
 @dataclass(slots=True)

@@ -11,16 +11,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeswitch.catalog import Catalog, load_catalog
-from codeswitch.config import Config, ConfigProblem, available_providers
+from codeswitch.config import Config, ConfigProblem
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
+from codeswitch.keys import KeyCache
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
 
 from .background import Background
 from .file_facts import FileFactsCache
+from .folders import WorkspaceFolders
 from .inline import InlineService
 from .last_route import RouteRecord
+from .status import StatusReporter
 
 
 @dataclass(slots=True)
@@ -54,13 +57,34 @@ class State:
     escalations: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: work outside any request (the first index build); shutdown and exit stop it
     background: Background = field(default_factory=Background)
+    #: every workspace folder with its index (``index``/``root`` are the first one's)
+    folders: WorkspaceFolders = field(default_factory=WorkspaceFolders)
+    #: API keys, resolved off the event loop (key commands run in a worker thread, cached)
+    api_keys: KeyCache = field(default_factory=lambda: KeyCache(Config()))
+    #: codeswitch/status notifications, coalesced
+    status: StatusReporter = field(default_factory=StatusReporter)
+
+    def index_for(self, uri: str) -> WorkspaceIndex | None:
+        """The index of the folder holding the document (the first folder's for one outside all)."""
+        found = self.folders.for_uri(uri)
+        return found[1] if found is not None else self.index
+
+    def root_for(self, uri: str) -> Path | None:
+        """The folder holding the document (the first folder for one outside all)."""
+        found = self.folders.for_uri(uri)
+        return found[0] if found is not None else self.root
 
     def keys(self) -> frozenset[str]:
         """Providers that can be called (resolved when the config is loaded, not per request)."""
         return self.provider_keys
 
     def set_config(self, config: Config, problems: list[ConfigProblem]) -> None:
+        """Swap the config; ``refresh_keys`` then finds which providers have a key."""
         self.config = config
         self.problems = tuple(problems)
         self.files.exclude = tuple(config.exclude)  # an excluded document is never sent either
-        self.provider_keys = available_providers(config)
+        self.api_keys.set_config(config)
+
+    async def refresh_keys(self) -> None:
+        """Which providers can be called: key commands run in a worker thread, never on the loop."""
+        self.provider_keys = await self.api_keys.resolve_all()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
+from codeswitch.limits import CHARS_PER_TOKEN
 from codeswitch.text import Pos, Span
 
 from .decide import SCOPES, ScopeModel, choose, shipped_model
@@ -17,7 +18,7 @@ from .explain import describe
 from .fallback import text_block
 from .features import Evidence, gather
 from .intent import classify
-from .model import Scope, ScopeName, ScopeRequest
+from .model import SCOPE_ORDER, Scope, ScopeName, ScopeRequest
 from .nodes import Definition, definitions_at
 from .shape import inline_shape
 
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from .index import WorkspaceIndex
     from .syntax import SyntaxTree
 
-CHARS_PER_TOKEN = 4
 #: prefix/suffix window an inline request sends around the cursor, in characters
 INLINE_WINDOW_CHARS = 6000
 #: what one more file costs a workspace request, in tokens (its outline and the lines that change)
@@ -167,7 +167,10 @@ def _inline(snapshot: Snapshot, pos: Pos, path: str, auto: bool) -> Scope:
     if tree is None or (anchor is not None and anchor.end_byte == 0):
         reasons.append(_fallback_reason(tree))
     tokens = (min(size, INLINE_WINDOW_CHARS) + INLINE_WINDOW_CHARS // 2) // CHARS_PER_TOKEN
-    return Scope("inline", anchor.span if anchor else None, anchor.kind if anchor else None,
+    span = anchor.span if anchor else None
+    if span is not None and (pos.line, pos.col) > (span.end.line, span.end.col):
+        span = Span(span.start, pos)  # blank lines after a block's last line that the cursor continues
+    return Scope("inline", span, anchor.kind if anchor else None,
                  anchor.name if anchor else None, shape, (path,), anchor.name if anchor else None,
                  tokens, confidence, tuple(reasons))
 
@@ -212,7 +215,7 @@ def _explicit(ev: Evidence, index: WorkspaceIndex | None) -> tuple[ScopeName, fl
 
 
 def _learned(ev: Evidence, model: ScopeModel,
-             under_penalty: float | None) -> tuple[ScopeName, float, list[str]]:
+             under_penalty: float | None) -> tuple[ScopeName, float, list[str], ScopeName]:
     values = ev.features()
     probs = model.probabilities(values)
     pick = choose(probs, model.under_penalty if under_penalty is None else under_penalty)
@@ -223,7 +226,7 @@ def _learned(ev: Evidence, model: ScopeModel,
         if weight <= 0.05:
             break
         reasons.append(describe(name, ev, values))
-    return SCOPES[pick], probs[pick], reasons
+    return SCOPES[pick], probs[pick], reasons, SCOPES[ranked[0]]
 
 
 def _edit(snapshot: Snapshot, start: Pos, end: Pos, ev: Evidence, index: WorkspaceIndex | None,
@@ -237,10 +240,11 @@ def _edit(snapshot: Snapshot, start: Pos, end: Pos, ev: Evidence, index: Workspa
     explicit = _explicit(ev, index)
     model = shipped_model()
     scope: ScopeName
+    likeliest: ScopeName | None = None
     if explicit is not None:
         scope, confidence, why = explicit
     elif model is not None:
-        scope, confidence, why = _learned(ev, model, under_penalty)
+        scope, confidence, why, likeliest = _learned(ev, model, under_penalty)
     else:
         scope, confidence, why = "function", 0.4, ["no scope model is installed: the middle tier"]
     reasons.extend(why)
@@ -270,7 +274,8 @@ def _edit(snapshot: Snapshot, start: Pos, end: Pos, ev: Evidence, index: Workspa
         tokens = (anchor_chars or 4000) // CHARS_PER_TOKEN + 500
     return Scope(scope, anchor.span if anchor else None, anchor.kind if anchor else None,
                  anchor.name if anchor else None, None, tuple(sorted(files)), ev.symbol, tokens,
-                 round(max(0.05, min(1.0, confidence)), 2), tuple(reasons))
+                 round(max(0.05, min(1.0, confidence)), 2), tuple(reasons),
+                 likeliest if likeliest is not None and SCOPE_ORDER[likeliest] < SCOPE_ORDER[scope] else None)
 
 
 def enclosing_definition(snapshot: Snapshot, start: Pos, end: Pos | None = None, *,

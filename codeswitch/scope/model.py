@@ -57,3 +57,6 @@ class Scope:
     context_tokens: int
     confidence: float
     reasons: tuple[str, ...]
+    #: the likeliest scope when the decision chose a broader one only because under-routing costs
+    #: more (an unsure call): an edit may start there and escalate on evidence; None otherwise
+    likeliest: ScopeName | None = None

@@ -201,7 +201,7 @@ async def test_auth_and_quota_are_not_retried_and_disable_the_provider(
     assert "test-key" not in notices[0].message
     await rig.dispatcher.complete(decision(CODEX, OPUS), build, request_kind="edit", scope="function")
     assert len(rig.emu.requests_for(CODEX)) == 1 and rig.dispatcher.take_notices() == []
-    await rig.dispatcher.reconfigure(Config(), rig.dispatcher._factory)
+    await rig.dispatcher.reconfigure(Config(), rig.dispatcher.provider_factory)
     assert CODEX not in rig.dispatcher.health().unavailable
 
 

@@ -4,6 +4,7 @@ an error, a notice or a log line, even when the provider rejects them."""
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,28 @@ async def test_keys_stay_in_their_auth_headers(
                                for r, where in openai_seen)
     assert anthropic_seen and all(where == ["header:x-api-key"] and r.api == "anthropic"
                                   for r, where in anthropic_seen)
+
+
+async def test_a_rotated_key_from_api_key_cmd_is_used_after_the_old_one_is_refused(
+    emulator: Emulator, hermetic_env: Path, tmp_path: Path,
+) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("sk-old-0123456789\n")
+    cmd = f'{sys.executable} -c "import sys; print(open(sys.argv[1]).read())" {key_file}'
+    openai = ProviderConfig(base_url=emulator.base_url("openai_responses"), api_key_cmd=cmd)
+    decision = RouteDecision(tier="function", scope="function", chain=("gpt-5.3-codex",),
+                             max_output_tokens=64, latency_budget_ms=20_000, cost_ceiling_usd=None, cause="t")
+    dispatcher = Dispatcher(Config(providers={"openai": openai}), CATALOG, None)
+    try:
+        await dispatcher.complete(decision, build, request_kind="edit", scope="function")
+        key_file.write_text("sk-new-9876543210\n")  # the user rotates the key; the old one is revoked
+        emulator.fault("gpt-5.3-codex", "auth")
+        with pytest.raises(AllModelsFailed):
+            await dispatcher.complete(decision, build, request_kind="edit", scope="function")
+        await dispatcher.key_refreshes()  # the refused key made the command run again
+        done = await dispatcher.complete(decision, build, request_kind="edit", scope="function")
+    finally:
+        await dispatcher.aclose()
+    assert done.model_key == "gpt-5.3-codex"
+    sent = [r.headers.get("authorization") for r in emulator.requests_for("gpt-5.3-codex")]
+    assert sent == ["Bearer sk-old-0123456789", "Bearer sk-old-0123456789", "Bearer sk-new-9876543210"]

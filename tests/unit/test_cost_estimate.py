@@ -48,6 +48,7 @@ def test_history_gives_the_median_cost_of_past_requests(tmp_path: Path) -> None:
                       call("c", CODEX, "function", 0.009, ago=10),
                       call("d", CODEX, "function", None),  # unknown price: left out
                       call("e", OPUS, "function", 0.5))  # another model
+        ledger.flush()  # the estimate reads the file as it is, never waiting for the writer thread
         assert typical_cost(ledger, CATALOG, "function", CODEX, 3000) == 0.002
 
 
@@ -55,6 +56,7 @@ def test_a_team_run_counts_as_one_request_with_all_its_calls(tmp_path: Path) -> 
     with Ledger(tmp_path / "l.sqlite3") as ledger:
         ledger.record(*(call(f"r1-{i}", OPUS, "workspace", 0.01, parent="run-1") for i in range(4)))
         ledger.record(*(call(f"r2-{i}", OPUS, "workspace", 0.02, parent="run-2") for i in range(3)))
+        ledger.flush()
         assert sorted(recent_request_costs(ledger, "workspace", OPUS)) == [0.04, 0.06]
         assert typical_cost(ledger, CATALOG, "workspace", OPUS, 8000) == 0.05
 

@@ -144,3 +144,17 @@ def test_every_feature_reads_as_words(ws: tuple[WorkspaceIndex, Snapshot]) -> No
                 continue  # a feature that is off never moves the decision, so it is never described
             said = describe(name, ev, ev.features())
             assert said and said != name, name
+
+
+def test_an_unsure_workspace_call_names_the_likelier_scope(ws: tuple[WorkspaceIndex, Snapshot]) -> None:
+    index, snap = ws
+    pos = Pos(8, 4)
+    request = ScopeRequest("edit", Span(pos, pos), "retry the connection")
+    sure = estimate_scope(snap, request, index, under_penalty=1.0)
+    assert sure.likeliest is None  # the likeliest scope was chosen
+    wary = estimate_scope(snap, request, index, under_penalty=50.0)
+    assert wary.scope == "workspace"
+    assert wary.likeliest is not None and wary.likeliest != "workspace"
+    stated = estimate_scope(snap, ScopeRequest("edit", Span(pos, pos), "retry in this function"), index,
+                            under_penalty=50.0)
+    assert stated.scope == "function" and stated.likeliest is None  # said outright: nothing to doubt

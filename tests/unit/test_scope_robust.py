@@ -57,3 +57,12 @@ def test_block_exit_is_an_offset_into_the_completion(language: str | None, prefi
                                                     completion: str) -> None:
     cut = block_exit(language, prefix, completion)
     assert cut is None or 0 <= cut <= len(completion)
+
+
+def test_a_completion_on_the_blank_last_line_after_a_block_is_anchored_over_the_cursor() -> None:
+    text = "def todo():\n    pass\n"
+    snap = Snapshot.from_text(text, path=Path("/w/m.py"), uri="file:///w/m.py")
+    pos = Pos(2, 0)
+    scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), None)
+    assert scope.anchor is not None and scope.anchor_name == "todo"
+    assert scope.anchor.start == Pos(0, 0) and scope.anchor.end == pos

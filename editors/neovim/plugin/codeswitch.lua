@@ -16,3 +16,11 @@ end, { nargs = '*', desc = 'codeswitch: refactor the workspace with an instructi
 vim.api.nvim_create_user_command('CodeswitchStats', function()
   require('codeswitch').stats()
 end, { nargs = 0, desc = 'codeswitch: spend and inline acceptance per model' })
+
+vim.api.nvim_create_user_command('CodeswitchExplain', function(cmd)
+  require('codeswitch.analysis').explain({ line1 = cmd.line1, line2 = cmd.line2, range = cmd.range, question = cmd.args })
+end, { nargs = '*', range = true, desc = 'codeswitch: explain the selection (or the definition) in Markdown' })
+
+vim.api.nvim_create_user_command('CodeswitchReview', function(cmd)
+  require('codeswitch.analysis').review({ question = cmd.args })
+end, { nargs = '*', desc = "codeswitch: review the working tree's changes against HEAD" })

@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { createRequire } = require('node:module');
+const { analysisSteps } = require('./analysis.cjs');
 
 const need = (name) => {
   const value = process.env[name];
@@ -366,6 +367,8 @@ async function main() {
     }
     await shot(page, 'spend');
     await closeReport(page);
+
+    await analysisSteps(page, { step, shot, goToLine, runCommand, statusBarHas, emulator, timeout: TIMEOUT, out: OUT });
 
     if (process.env.E2E_SKIP_EDIT === '1') {
       step('edit steps skipped: the server has no codeswitch/edit');

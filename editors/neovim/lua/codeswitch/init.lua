@@ -1,9 +1,9 @@
 -- codeswitch for Neovim: starts `codeswitch serve` through the built-in LSP client, turns on
--- inline completion (Neovim 0.12+), and adds :CodeswitchEdit, :CodeswitchRefactor and
--- :CodeswitchStats. Long requests report through LSP $/progress, which Neovim shows with its
--- built-in progress support (vim.lsp.status(), LspProgress). The params and results of the
--- custom methods (codeswitch/edit, codeswitch/refactor, codeswitch/stats) are those of
--- docs/protocol.md.
+-- inline completion (Neovim 0.12+), and adds :CodeswitchEdit, :CodeswitchRefactor,
+-- :CodeswitchStats, and :CodeswitchExplain / :CodeswitchReview (codeswitch.analysis). Long requests
+-- report through LSP $/progress, which Neovim shows with its built-in progress support
+-- (vim.lsp.status(), LspProgress). The params and results of the custom methods (codeswitch/edit,
+-- codeswitch/refactor, codeswitch/stats) are those of docs/protocol.md.
 local M = {}
 
 M.name = 'codeswitch'
@@ -78,6 +78,7 @@ local function register_commands()
   vim.lsp.commands['codeswitch.refactorWorkspace'] = function(command, ctx)
     M.refactor(target(command, ctx))
   end
+  require('codeswitch.analysis').register_commands()
 end
 
 --- Why the server command cannot run, or nil when it can. A command Neovim cannot start gives no
