@@ -41,6 +41,8 @@ class ModelInfo:
     tokens_per_second: float
     fim: bool
     notes: str = ""
+    #: most choices (`n`) one request may ask for; 1 = the API gives one answer per call
+    max_choices: int = 1
 
     @property
     def price_known(self) -> bool:
@@ -95,7 +97,11 @@ _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "tokens_per_second": (int, float),
     "fim": bool,
     "notes": str,
+    "max_choices": int,
 }
+
+#: the wire formats that take `n` (several choices in one call)
+CHOICE_APIS: frozenset[str] = frozenset({"openai_chat"})
 
 
 def _entry(source: str, key: str, raw: object) -> ModelInfo:
@@ -117,6 +123,12 @@ def _entry(source: str, key: str, raw: object) -> ModelInfo:
     for name in ("context_window", "max_output"):
         if raw[name] <= 0:
             raise CatalogError(f"{source}: models.{key}.{name}: must be positive")
+    choices = raw.get("max_choices", 1)
+    if choices < 1:
+        raise CatalogError(f"{source}: models.{key}.max_choices: must be at least 1")
+    if choices > 1 and raw["api"] not in CHOICE_APIS:
+        raise CatalogError(f"{source}: models.{key}.max_choices: the {raw['api']} API takes no `n` "
+                           f"(only {', '.join(sorted(CHOICE_APIS))} does); use 1")
     for name in ("price_in", "price_cached_in", "price_out"):
         if name in raw and raw[name] < 0:
             raise CatalogError(f"{source}: models.{key}.{name}: must not be negative")
@@ -137,6 +149,7 @@ def _entry(source: str, key: str, raw: object) -> ModelInfo:
         tokens_per_second=float(raw.get("tokens_per_second", 0)),
         fim=bool(raw.get("fim", False)),
         notes=raw.get("notes", ""),
+        max_choices=choices,
     )
 
 

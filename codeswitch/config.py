@@ -30,6 +30,7 @@ from codeswitch.config_read import CLIENT_SOURCE as CLIENT_SOURCE
 from codeswitch.config_read import ConfigProblem as ConfigProblem
 from codeswitch.config_read import client_layer, read_toml
 from codeswitch.config_values import BadValue, coerce
+from codeswitch.inline_enable import EnableRules
 
 TIERS: tuple[str, ...] = ("inline", "function", "workspace")
 USER_FILE = Path("codeswitch") / "config.toml"
@@ -112,6 +113,10 @@ class InlineConfig:
     cache_size: int = 256
     #: time for reading definitions from other files into the prompt (what is found by then goes)
     context_ms: int = 5
+    #: where suggestions are on: true/false or {"*", language ids, path globs} (codeswitch.inline_enable)
+    enable: EnableRules = field(default_factory=EnableRules)
+    #: most distinct suggestions to cycle through when the user asks for more (Invoked trigger)
+    max_items: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +251,14 @@ def _apply(obj: Any, settings: Mapping[str, object], layer: _Layer, prefix: str,
             problems.append(ConfigProblem(source, dotted, refused))
             continue
         hint, current = hints[key], getattr(obj, key)
+        if isinstance(current, EnableRules):  # a bool or a table, merged over the lower layers
+            try:
+                changes[key] = current.merged(EnableRules.parse(value))
+            except ValueError as exc:
+                problems.append(ConfigProblem(source, dotted, f"{exc}; ignored"))
+                continue
+            blame[dotted] = source
+            continue
         if dataclasses.is_dataclass(current) or get_origin(hint) is dict:
             if not isinstance(value, Mapping):
                 problems.append(ConfigProblem(source, dotted, "expected a table; ignored"))
