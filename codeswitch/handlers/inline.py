@@ -191,7 +191,8 @@ class InlineService:
     def switched_on(self, snap: Snapshot, rel_path: str | None) -> bool:
         """The user's switch, the snooze and ``inline.enable`` for this document."""
         paths = tuple(p for p in (rel_path, snap.path.as_posix() if snap.path is not None else None) if p)
-        return self.switch.verdict(self.host.config.inline.enable, snap.language, paths).allowed
+        language = self.host.documents.language_id(snap.uri) or snap.language
+        return self.switch.verdict(self.host.config.inline.enable, language, paths).allowed
 
     def _show_once(self, notify: Callable[[str, object], None], key: str, message: str) -> None:
         if key in self.shown_failures:

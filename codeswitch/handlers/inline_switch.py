@@ -52,7 +52,8 @@ def _status(svc: InlineService, options: Mapping[str, object]) -> dict[str, obje
         else:
             rel = host.files.facts(snap, host.root).rel_path
             paths = tuple(p for p in (rel, snap.path.as_posix() if snap.path is not None else None) if p)
-            return svc.switch.status(rules, snap.language, paths)
+            language = host.documents.language_id(uri) or snap.language
+            return svc.switch.status(rules, language, paths)
     return svc.switch.status(rules)
 
 
