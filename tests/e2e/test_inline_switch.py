@@ -29,13 +29,18 @@ async def command(s: Session, name: str, *args: object) -> Any:
         types.ExecuteCommandParams(command=name, arguments=list(args)))
 
 
+def _recorder(into: list[Any]) -> Any:
+    def record(params: object) -> None:
+        into.append(("switch", params))
+    return record
+
+
 @pytest_asyncio.fixture
 async def ws(emulator: Emulator, tmp_path: Path) -> AsyncIterator[Session]:
     options = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")}},
                "inline": {"enable": ENABLE}}
     async for s in _start(emulator, tmp_path, INLINE_CAPS, options):
-        told = s.status
-        s.client.feature("codeswitch/inlineSwitch")(lambda params: told.append(("switch", params)))
+        s.client.feature("codeswitch/inlineSwitch")(_recorder(s.status))
         yield s
 
 
