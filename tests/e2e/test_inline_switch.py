@@ -30,7 +30,7 @@ async def command(s: Session, name: str, *args: object) -> Any:
 
 
 def _recorder(into: list[Any]) -> Any:
-    def record(params: object) -> None:
+    def record(params: Any) -> None:
         into.append(("switch", params))
     return record
 
