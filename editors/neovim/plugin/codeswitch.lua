@@ -16,3 +16,16 @@ end, { nargs = '*', desc = 'codeswitch: refactor the workspace with an instructi
 vim.api.nvim_create_user_command('CodeswitchStats', function()
   require('codeswitch').stats()
 end, { nargs = 0, desc = 'codeswitch: spend and inline acceptance per model' })
+
+vim.api.nvim_create_user_command('CodeswitchToggle', function()
+  require('codeswitch').toggle()
+end, { nargs = 0, desc = 'codeswitch: turn inline suggestions off or on (shared with other editors)' })
+
+vim.api.nvim_create_user_command('CodeswitchSnooze', function(cmd)
+  local minutes = cmd.args ~= '' and tonumber(cmd.args) or 30
+  if minutes == nil then
+    vim.notify('codeswitch: :CodeswitchSnooze takes a number of minutes', vim.log.levels.ERROR)
+    return
+  end
+  require('codeswitch').snooze(minutes)
+end, { nargs = '?', desc = 'codeswitch: no inline suggestions for a while (default 30 minutes; 0 resumes)' })

@@ -6,6 +6,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { createRequire } = require('node:module');
+const inlineSteps = require('./inline_steps.cjs');
 
 const need = (name) => {
   const value = process.env[name];
@@ -348,6 +349,8 @@ async function main() {
     const ghost = page.locator('.ghost-text-decoration, .ghost-text', { hasText: 'invoice.gross' }).first();
     await ghost.waitFor({ state: 'visible' });
     await shot(page, 'ghost-text');
+    const helpers = { step, shot, emulator, runCommand, statusBarHas };
+    await inlineSteps.cycleSteps(page, helpers);
 
     step('accept with Tab');
     await page.keyboard.press('Tab');
@@ -366,6 +369,9 @@ async function main() {
     }
     await shot(page, 'spend');
     await closeReport(page);
+    await inlineSteps.switchSteps(page, helpers);
+    await saveAndCheck(page, (t) => t.includes('def vat_of(invoice: Invoice) -> Decimal:\n    return i'),
+      'the function typed in the switch steps');
 
     if (process.env.E2E_SKIP_EDIT === '1') {
       step('edit steps skipped: the server has no codeswitch/edit');
