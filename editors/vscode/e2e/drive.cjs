@@ -349,7 +349,7 @@ async function main() {
     const ghost = page.locator('.ghost-text-decoration, .ghost-text', { hasText: 'invoice.gross' }).first();
     await ghost.waitFor({ state: 'visible' });
     await shot(page, 'ghost-text');
-    const helpers = { step, shot, emulator, runCommand, statusBarHas };
+    const helpers = { step, shot, emulator, runCommand, statusBarHas, out: OUT };
     await inlineSteps.cycleSteps(page, helpers);
 
     step('accept with Tab');

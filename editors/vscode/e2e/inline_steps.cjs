@@ -12,8 +12,9 @@ async function inlineRequests(h) {
   return (await h.emulator('/_emulator/requests')).filter((r) => INLINE_MODELS.includes(r.model));
 }
 
+/** The editor line that shows `text` with ghost text in it (colored ghost text comes in several spans). */
 function ghost(page, text) {
-  return page.locator('.ghost-text-decoration, .ghost-text', { hasText: text }).first();
+  return page.locator('.view-line', { has: page.locator('.ghost-text-decoration, .ghost-text'), hasText: text }).first();
 }
 
 /** With the first ghost text shown: next suggestion, previous, one upstream call per further model. */
@@ -21,8 +22,14 @@ async function cycleSteps(page, h) {
   h.step('next suggestion (Alt+]): the server answers several items, from the next models of the chain');
   await page.keyboard.press('Alt+BracketRight');
   await ghost(page, SECOND).waitFor({ state: 'visible' });
-  await page.locator('.inlineSuggestionsHints', { hasText: '2/3' }).first().waitFor({ state: 'visible' });
+  const hints = page.locator('.inlineSuggestionsHints', { hasText: '2/3' }).first();
+  await hints.waitFor({ state: 'visible' });
   await h.shot(page, 'cycle-second');
+  const box = await hints.boundingBox();
+  if (box !== null) {  // the picture in docs/vscode.md: the toolbar with its counter over the ghost text
+    const top = Math.max(0, box.y - 120);
+    await page.screenshot({ path: `${h.out}/vscode-cycle.png`, clip: { x: 340, y: top, width: 760, height: 200 } });
+  }
   // VS Code asks with InlineCompletionTriggerKind.Invoked (at the latest on Alt+]); the server
   // then asks the next models of the chain once each (Spark's answer is already shown)
   const after = await inlineRequests(h);
@@ -59,6 +66,7 @@ async function switchSteps(page, h) {
   await page.keyboard.press('Control+End');
   await page.keyboard.press('Enter');
   await page.keyboard.press('Enter');
+  await page.keyboard.press('Shift+Tab');  // out of refund_due's body
   await page.keyboard.type('def vat_of(invoice: Invoice) -> Decimal:');
   await page.keyboard.press('Enter');
   await page.keyboard.type('return ');
@@ -68,6 +76,7 @@ async function switchSteps(page, h) {
   await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: 'inline off' }).first().click();
   await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
     .some((el) => el.textContent.trim() === 'inline'));
+  await page.keyboard.press('Control+1');  // the focus back in the editor, the cursor where it was
   await page.keyboard.type('i');
   await ghost(page, 'gross').waitFor({ state: 'visible' });
   const calls = (await inlineRequests(h)).length - before;
