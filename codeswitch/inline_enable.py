@@ -96,7 +96,12 @@ class EnableRules:
         return table
 
     def decide(self, language: str | None, paths: tuple[str, ...] = ()) -> tuple[bool, str]:
-        """(on?, why) for a document of ``language`` at ``paths`` (workspace-relative, posix)."""
+        """(on?, why) for a document of ``language`` at ``paths`` (workspace-relative, posix).
+
+        Remembered per (rules, language, paths): a document asks again on every keystroke."""
+        return _decide(self, language, paths)
+
+    def _decide(self, language: str | None, paths: tuple[str, ...]) -> tuple[bool, str]:
         verdict: tuple[bool, str] | None = None
         for glob, on in self.globs:
             if any(_glob_matches(glob, p) for p in paths if p):
@@ -109,3 +114,8 @@ class EnableRules:
                 return on, f"inline.enable: {name} = {str(on).lower()}"
         on = self.default is not False
         return on, f"inline.enable: \"*\" = {str(on).lower()}"
+
+
+@lru_cache(maxsize=1024)
+def _decide(rules: EnableRules, language: str | None, paths: tuple[str, ...]) -> tuple[bool, str]:
+    return rules._decide(language, paths)
