@@ -1,5 +1,6 @@
-// Drives code-server in headless Chromium with playwright-core: ghost text, Tab to accept, the
-// spend report (acceptance recorded through codeswitch.acceptInline), and "Edit with instruction…".
+// Drives code-server in headless Chromium with playwright-core: ghost text, cycling through several
+// suggestions and the inline switch (inline_steps.cjs), Tab to accept, the spend report (acceptance
+// recorded through codeswitch.acceptInline), and "Edit with instruction…".
 // Run by run.sh, which sets the E2E_* variables. Waits on conditions only, never on time.
 'use strict';
 
@@ -370,8 +371,8 @@ async function main() {
     await shot(page, 'spend');
     await closeReport(page);
     await inlineSteps.switchSteps(page, helpers);
-    await saveAndCheck(page, (t) => t.includes('def vat_of(invoice: Invoice) -> Decimal:\n    return i'),
-      'the function typed in the switch steps');
+    await saveAndCheck(page, (t) => t.trimEnd().endsWith(`return ${INLINE}`) && !t.includes('vat_of'),
+      'billing.py as it was before the switch steps');
 
     if (process.env.E2E_SKIP_EDIT === '1') {
       step('edit steps skipped: the server has no codeswitch/edit');
@@ -388,6 +389,11 @@ async function main() {
     await shot(page, 'failure').catch(() => undefined);
     const html = await page.content().catch(() => '');
     fs.writeFileSync(path.join(OUT, 'failure.html'), html);
+    // what the user was told (toasts hide themselves) and what reached the models
+    await runCommand(page, 'Notifications: Show Notifications').then(() => shot(page, 'failure-notifications'))
+      .catch(() => undefined);
+    await emulator('/_emulator/requests').then((r) => fs.writeFileSync(path.join(OUT, 'failure-requests.json'),
+      JSON.stringify(r, null, 1))).catch(() => undefined);
     throw err;
   } finally {
     await browser.close();

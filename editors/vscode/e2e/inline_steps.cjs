@@ -31,11 +31,13 @@ async function cycleSteps(page, h) {
     await page.screenshot({ path: `${h.out}/vscode-cycle.png`, clip: { x: 340, y: top, width: 760, height: 200 } });
   }
   // VS Code asks with InlineCompletionTriggerKind.Invoked (at the latest on Alt+]); the server
-  // then asks the next models of the chain once each (Spark's answer is already shown)
+  // then asks the next models of the chain (Spark's answer is already shown). The exact call
+  // counts are checked by tests/e2e/test_inline_cycle.py; here the inline tier's hedge may have
+  // asked mini during the automatic request too.
   const after = await inlineRequests(h);
   const count = (model) => after.filter((r) => r.model === model).length;
-  if (count('gpt-5.1-codex-mini') !== 1 || count('claude-haiku-4-5') !== 1) {
-    throw new Error(`mini and haiku should have been asked once each: ${JSON.stringify(after.map((r) => r.model))}`);
+  if (count('gpt-5.1-codex-mini') < 1 || count('claude-haiku-4-5') < 1) {
+    throw new Error(`mini and haiku should have been asked: ${JSON.stringify(after.map((r) => r.model))}`);
   }
   await page.keyboard.press('Alt+BracketRight');
   await ghost(page, THIRD).waitFor({ state: 'visible' });
@@ -71,17 +73,21 @@ async function switchSteps(page, h) {
   await page.keyboard.press('Enter');
   await page.keyboard.type('return ');
   await page.keyboard.press('Alt+Backslash');  // ask explicitly too: still nothing may leave
+  await h.shot(page, 'inline-off-typed');
 
-  h.step('status bar click turns them on again: the next request is the only model call');
+  h.step('status bar click turns them on again: no model call was made while off, the next request makes one');
   await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: 'inline off' }).first().click();
   await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
     .some((el) => el.textContent.trim() === 'inline'));
+  const whileOff = (await inlineRequests(h)).length - before;
+  if (whileOff !== 0) {
+    throw new Error(`${whileOff} model calls were made while inline suggestions were off`);
+  }
   await page.keyboard.press('Control+1');  // the focus back in the editor, the cursor where it was
   await page.keyboard.type('i');
-  await ghost(page, 'gross').waitFor({ state: 'visible' });
-  const calls = (await inlineRequests(h)).length - before;
-  if (calls !== 1) {
-    throw new Error(`expected one model call (after turning suggestions on), got ${calls}`);
+  await ghost(page, 'nvoice').waitFor({ state: 'visible' });
+  if ((await inlineRequests(h)).length - before < 1) {
+    throw new Error('the ghost text after turning suggestions on came without a model call');
   }
   await page.keyboard.press('Escape');
 
@@ -95,6 +101,17 @@ async function switchSteps(page, h) {
   await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: 'inline snoozed' }).first().click();
   await page.waitForFunction(() => [...document.querySelectorAll('#workbench\\.parts\\.statusbar .statusbar-item')]
     .some((el) => el.textContent.trim() === 'inline'));
+
+  // take the typed function out again (from the end of refund_due to the end of the file): the
+  // steps after this one expect the file as it was
+  await page.keyboard.press('Control+1');
+  await page.keyboard.press('Control+End');
+  for (let i = 0; i < 3; i++) {
+    await page.keyboard.press('Shift+ArrowUp');
+  }
+  await page.keyboard.press('Shift+End');
+  await page.keyboard.press('Delete');
+  await page.locator('.editor-instance .view-lines', { hasText: 'vat_of' }).waitFor({ state: 'detached' });
 }
 
 module.exports = { cycleSteps, switchSteps, FIRST, SECOND, THIRD };

@@ -4,7 +4,10 @@
 # Installs (cached, see install.sh) code-server on Node 24, Debian's chromium and playwright-core;
 # builds and installs the .vsix; starts the loopback provider emulator with the answers script.py writes; opens a
 # copy of examples/shop with the extension pointed at the emulator; then drive.cjs types in a
-# Python file, waits for ghost text, accepts it with Tab, checks the acceptance in "Show spend",
+# Python file, waits for ghost text, cycles through three suggestions with Alt+] / Alt+[ (the
+# next models of the inline chain answer the Invoked request), accepts the first with Tab, checks
+# the acceptance in "Show spend", turns inline suggestions off and on from the status bar (no model
+# call while off) and snoozes them,
 # runs "Edit with instruction…" from the palette and from a code action, "Explain last route",
 # "Refactor workspace…" through the refactor preview, and checks the message for a server that
 # cannot start. Screenshots go to editors/vscode/e2e/out/ (printed at the end).

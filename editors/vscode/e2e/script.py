@@ -42,8 +42,9 @@ def main(workspace: Path) -> dict[str, object]:
     return {
         "default": f"<FILL>{INLINE}</FILL>",
         "models": {
-            "gpt-5.1-codex-mini": {"replies": [f"<FILL>{SECOND}</FILL>"]},
-            "claude-haiku-4-5": {"replies": [f"<FILL>{THIRD}</FILL>"]},
+            # twice each: on a loaded machine the inline tier's hedge may ask the next model too
+            "gpt-5.1-codex-mini": {"replies": [f"<FILL>{SECOND}</FILL>"] * 2},
+            "claude-haiku-4-5": {"replies": [f"<FILL>{THIRD}</FILL>"] * 2},
             "gpt-5.3-codex": {"replies": [
                 docstring_edit("def invoice_for(order: Order) -> Invoice:", "    net = order.total",
                                "The invoice for an order: its total plus VAT, rounded to cents."),
