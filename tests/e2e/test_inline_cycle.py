@@ -128,3 +128,21 @@ async def test_failed_extra_model_only_means_fewer_items(spark_then: Session, em
     emulator.script(OSS, _fill(" * 2"), _fill(" * 2"))
     uri = spark_then.open("a.py", "python", "y = x\n")
     assert await texts(spark_then, uri, 0, 5) == [" + 1", " * 2"]
+
+
+async def test_cli_complete_asks_for_one_item_unless_several(tmp_path: Path, emulator: Emulator) -> None:
+    from test_harness import cli
+    ws = tmp_path / "ws"
+    (ws / ".git").mkdir(parents=True)
+    (ws / "calc.py").write_text("def area(w, h):\n    return w\n", encoding="utf-8")
+    emulator.script(SPARK, _fill(" * h"), _fill(" * h"))
+    emulator.script(MINI, _fill(" * h * 1"))
+    emulator.script("claude-haiku-4-5", _fill(" * h"))  # the CLI's environment has both keys; a repeat
+    one = await cli(tmp_path, emulator, "complete", "ws/calc.py:2:13", "--root", str(ws), "--json")
+    assert [i["insertText"] for i in one.json()["items"]] == [" * h"]
+    assert [r.model for r in emulator.requests] == [SPARK]
+    several = await cli(tmp_path, emulator, "complete", "ws/calc.py:2:13", "--root", str(ws), "--json",
+                        "--several")
+    assert [i["insertText"] for i in several.json()["items"]] == [" * h", " * h * 1"]
+    # a fresh server: Spark answers again, then the next models of the chain, one call each
+    assert sorted(str(r.model) for r in emulator.requests[1:]) == sorted([SPARK, MINI, "claude-haiku-4-5"])
