@@ -12,7 +12,7 @@
 # "Refactor workspace…" through the refactor preview, and checks the message for a server that
 # cannot start. Screenshots go to editors/vscode/e2e/out/ (printed at the end).
 #
-# Environment: CODESWITCH_PYTHON (default: the repo's .venv python), CODESWITCH_E2E_CACHE,
+# Environment: CODESWITCH_PYTHON (default: the repo's .venv python), CODESWITCH_E2E_CACHE, E2E_SKIP_EDIT=1,
 # E2E_TIMEOUT_MS (per wait, default 90000), E2E_KEEP=1 keeps the temporary directory.
 set -euo pipefail
 
@@ -60,7 +60,8 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds
 }
 
 # the server's edit request is built separately; run the edit step only once it exists
-SKIP_EDIT=0
+# (E2E_SKIP_EDIT=1 skips the edit, refactor and settings steps on purpose)
+SKIP_EDIT=${E2E_SKIP_EDIT:-0}
 if ! "$PY" -c 'import sys, codeswitch.server as s; sys.exit(0 if any(f.method == "codeswitch/edit" for f in s.FEATURES) else 1)'; then
   SKIP_EDIT=1
   log "the server has no codeswitch/edit yet: the edit step is skipped"
