@@ -375,7 +375,7 @@ async function main() {
       'billing.py as it was before the switch steps');
 
     if (process.env.E2E_SKIP_EDIT === '1') {
-      step('edit steps skipped: the server has no codeswitch/edit');
+      step('edit steps skipped (E2E_SKIP_EDIT=1, or the server has no codeswitch/edit)');
     } else {
       await editSteps(page);
       await cancelStep(page);
