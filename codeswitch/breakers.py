@@ -140,6 +140,16 @@ class RetryPolicy:
     cap_s: float = 4.0
 
 
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    """Retry and breaker settings (the config's ``[dispatch]``; the defaults suit real vendors)."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    #: how long a stream may stay open after its Finish event before it is simply closed
+    drain_after_finish_s: float = 1.0
+
+
 def backoff_delay(
     retry: int, policy: RetryPolicy, retry_after_s: float | None = None, rng: random.Random | None = None
 ) -> float:

@@ -15,8 +15,11 @@ from pathlib import Path
 #: the wire formats a catalog entry may name (same names as ``codeswitch.providers.API_NAMES``)
 API_NAMES: frozenset[str] = frozenset(
     {"openai_responses", "openai_chat", "anthropic",
-     "fim_mistral", "fim_deepseek", "fim_llamacpp", "fim_ollama"}
+     "fim_mistral", "fim_deepseek", "fim_llamacpp", "fim_ollama", "openai_completions"}
 )
+
+#: wire formats that take system + messages; the others complete raw text
+CHAT_APIS: frozenset[str] = frozenset({"openai_responses", "openai_chat", "anthropic"})
 
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.toml")
 
@@ -43,6 +46,12 @@ class ModelInfo:
     notes: str = ""
     #: most choices (`n`) one request may ask for; 1 = the API gives one answer per call
     max_choices: int = 1
+
+    @property
+    def chat(self) -> bool:
+        """True for chat-style APIs (system + messages); False for raw text completion (``prompt``,
+        with a ``suffix`` when ``fim`` is set)."""
+        return self.api in CHAT_APIS
 
     @property
     def price_known(self) -> bool:
@@ -79,6 +88,12 @@ class Catalog:
     def __contains__(self, key: object) -> bool:
         return key in self.models
 
+    def with_models(self, extra: Mapping[str, ModelInfo]) -> Catalog:
+        """This catalog with ``extra`` added (an entry of the same key replaced)."""
+        if not extra:
+            return self
+        return Catalog({**self.models, **extra})
+
     def by_provider(self, provider: str) -> tuple[ModelInfo, ...]:
         return tuple(m for m in self.models.values() if m.provider == provider)
 
@@ -104,7 +119,8 @@ _OPTIONAL: dict[str, type | tuple[type, ...]] = {
 CHOICE_APIS: frozenset[str] = frozenset({"openai_chat"})
 
 
-def _entry(source: str, key: str, raw: object) -> ModelInfo:
+def model_entry(source: str, key: str, raw: object) -> ModelInfo:
+    """One ``[models.<key>]`` table as a ModelInfo; CatalogError names what is wrong."""
     if not isinstance(raw, dict):
         raise CatalogError(f"{source}: models.{key}: expected a table")
     unknown = set(raw) - set(_REQUIRED) - set(_OPTIONAL)
@@ -158,7 +174,7 @@ def parse_catalog(data: Mapping[str, object], source: str = "<catalog>") -> Cata
     models = data.get("models")
     if not isinstance(models, dict) or not models:
         raise CatalogError(f"{source}: no [models.<key>] tables")
-    return Catalog({key: _entry(source, key, raw) for key, raw in models.items()})
+    return Catalog({key: model_entry(source, key, raw) for key, raw in models.items()})
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shlex
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, get_origin, get_type_hints
 
 from codeswitch import trust
-from codeswitch.catalog import Catalog, CatalogError, load_catalog
+from codeswitch.breakers import DispatchPolicy
+from codeswitch.catalog import Catalog, CatalogError, ModelInfo, load_catalog, model_entry
+from codeswitch.config_providers import KINDS, default_providers, kind_problem, provider_of_kind
+from codeswitch.config_providers import ProviderConfig as ProviderConfig
+from codeswitch.config_providers import TimeoutsConfig as TimeoutsConfig
 from codeswitch.config_read import CLIENT_SOURCE as CLIENT_SOURCE
 from codeswitch.config_read import ConfigProblem as ConfigProblem
 from codeswitch.config_read import client_layer, read_toml
@@ -38,56 +40,6 @@ WORKSPACE_FILE = ".codeswitch.toml"
 
 
 @dataclass(frozen=True, slots=True)
-class TimeoutsConfig:
-    """Seconds; the same three limits as ``providers.Timeouts`` (connect, first token, idle gap)."""
-
-    connect_s: float = 5.0
-    first_token_s: float = 30.0
-    idle_s: float = 30.0
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderConfig:
-    """One endpoint. ``base_url`` None means the vendor default (or ``OPENAI_BASE_URL`` /
-    ``ANTHROPIC_BASE_URL``, filled in by ``load_config``). ``local`` providers need no key."""
-
-    base_url: str | None = None
-    api_key_env: str | None = None
-    api_key_cmd: str | None = field(default=None, repr=False)
-    key_cmd_timeout_s: float = 10.0
-    local: bool = False
-    timeouts: TimeoutsConfig = field(default_factory=TimeoutsConfig)
-
-    def api_key(self, env: Mapping[str, str] | None = None) -> str | None:
-        """The key from ``api_key_env``, else the first line ``api_key_cmd`` prints; None if neither.
-
-        The command runs without a shell, with a timeout; its failures return None and never
-        echo its output (which would be the key). The result is not cached on purpose: a rotated
-        key takes effect on the next request.
-        """
-        environ = os.environ if env is None else env
-        if self.api_key_env:
-            value = environ.get(self.api_key_env, "").strip()
-            if value:
-                return value
-        if self.api_key_cmd:
-            try:
-                done = subprocess.run(
-                    shlex.split(self.api_key_cmd),
-                    capture_output=True,
-                    text=True,
-                    timeout=self.key_cmd_timeout_s,
-                    check=False,
-                )
-            except (OSError, ValueError, subprocess.TimeoutExpired):
-                return None
-            lines = done.stdout.strip().splitlines()
-            if done.returncode == 0 and lines and lines[0].strip():
-                return lines[0].strip()
-        return None
-
-
-@dataclass(frozen=True, slots=True)
 class TierConfig:
     """How one tier is served: the model chain (catalog keys, tried in order) and its limits."""
 
@@ -95,6 +47,9 @@ class TierConfig:
     latency_budget_ms: int = 10_000
     max_output_tokens: int = 1024
     hedge_after_ms: int | None = None
+    #: the most of a model's context window one request of this tier may fill (0.5: half); a model
+    #: whose window holds the request only above that share is skipped (long-context quality drops)
+    max_context_fill: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,10 +68,20 @@ class InlineConfig:
     cache_size: int = 256
     #: time for reading definitions from other files into the prompt (what is found by then goes)
     context_ms: int = 5
+    #: inline requests running at once, all documents together; past it the oldest is cancelled
+    max_in_flight: int = 3
     #: where suggestions are on: true/false or {"*", language ids, path globs} (codeswitch.inline_enable)
     enable: EnableRules = field(default_factory=EnableRules)
     #: most distinct suggestions to cycle through when the user asks for more (Invoked trigger)
     max_items: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class EditConfig:
+    """Function edits (code actions, ``codeswitch edit``)."""
+
+    #: time for reading definitions from other files into the prompt (what is found by then goes)
+    context_ms: int = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,23 +92,6 @@ class TeamConfig:
     max_turns: int = 12
     max_tokens: int = 400_000
     max_usd: float = 5.0
-
-
-def _providers() -> dict[str, ProviderConfig]:
-    def p(env: str | None, local: bool = False, url: str | None = None) -> ProviderConfig:
-        return ProviderConfig(base_url=url, api_key_env=env, local=local)
-
-    # base_url None = the wire format's default (providers.default_base_url); providers that speak
-    # another vendor's format (Cerebras: OpenAI chat; Mistral: la Plateforme key) need their own
-    return {
-        "openai": p("OPENAI_API_KEY"),
-        "anthropic": p("ANTHROPIC_API_KEY"),
-        "cerebras": p("CEREBRAS_API_KEY", url="https://api.cerebras.ai/v1"),
-        "mistral": p("MISTRAL_API_KEY", url="https://api.mistral.ai/v1"),
-        "deepseek": p("DEEPSEEK_API_KEY"),
-        "llamacpp": p(None, local=True),
-        "ollama": p(None, local=True),
-    }
 
 
 def _tiers() -> dict[str, TierConfig]:
@@ -165,6 +113,14 @@ def _tiers() -> dict[str, TierConfig]:
             latency_budget_ms=600_000,
             max_output_tokens=32_000,
         ),
+        # explain / review: cheap fast models first; the context windows decide (routing.py)
+        "analysis": TierConfig(
+            chain=("gpt-5.1-codex-mini", "claude-haiku-4-5", "gpt-5.3-codex", "claude-sonnet-4-5",
+                   "claude-opus-4-6"),
+            latency_budget_ms=600_000,
+            max_output_tokens=8192,
+            max_context_fill=0.5,
+        ),
     }
 
 
@@ -172,13 +128,18 @@ def _tiers() -> dict[str, TierConfig]:
 class Config:
     """The merged configuration. ``sources`` lists the layers that were read, lowest first."""
 
-    providers: dict[str, ProviderConfig] = field(default_factory=_providers)
+    providers: dict[str, ProviderConfig] = field(default_factory=default_providers)
     tiers: dict[str, TierConfig] = field(default_factory=_tiers)
     budget: BudgetConfig = field(default_factory=BudgetConfig)
     exclude: tuple[str, ...] = ()
     inline: InlineConfig = field(default_factory=InlineConfig)
     team: TeamConfig = field(default_factory=TeamConfig)
+    edit: EditConfig = field(default_factory=EditConfig)
+    #: retries, breakers and draining for every model call
+    dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
     catalog_path: str | None = None
+    #: models added to the catalog (user config file or trusted workspace only), as ``[models.<key>]``
+    models: dict[str, ModelInfo] = field(default_factory=dict)
     #: directories whose .codeswitch.toml may set endpoints and key sources (user config file only)
     trusted_workspaces: tuple[str, ...] = ()
     sources: tuple[str, ...] = field(default=(), compare=False)
@@ -251,6 +212,10 @@ def _apply(obj: Any, settings: Mapping[str, object], layer: _Layer, prefix: str,
             problems.append(ConfigProblem(source, dotted, refused))
             continue
         hint, current = hints[key], getattr(obj, key)
+        if key == "models" and not prefix:
+            changes[key] = _models(current, value, layer, problems)
+            blame[dotted] = source
+            continue
         if isinstance(current, EnableRules):  # a bool or a table, merged over the lower layers
             try:
                 changes[key] = current.merged(EnableRules.parse(value))
@@ -268,12 +233,15 @@ def _apply(obj: Any, settings: Mapping[str, object], layer: _Layer, prefix: str,
                 continue
             merged = dict(current)
             for name, sub in value.items():
-                if name not in merged:
-                    problems.append(ConfigProblem(source, f"{dotted}.{name}", f"unknown {key} name; ignored"))
-                elif not isinstance(sub, Mapping):
-                    problems.append(ConfigProblem(source, f"{dotted}.{name}", "expected a table; ignored"))
+                where = f"{dotted}.{name}"
+                if not isinstance(sub, Mapping):
+                    problems.append(ConfigProblem(source, where, "expected a table; ignored"))
+                elif key == "providers" and not prefix:
+                    _merge_provider(merged, str(name), sub, layer, problems, blame)
+                elif name not in merged:
+                    problems.append(ConfigProblem(source, where, f"unknown {key} name; ignored"))
                 else:
-                    merged[name] = _apply(merged[name], sub, layer, f"{dotted}.{name}.", problems, blame)
+                    merged[name] = _apply(merged[name], sub, layer, f"{where}.", problems, blame)
             changes[key] = merged
             continue
         try:
@@ -283,6 +251,58 @@ def _apply(obj: Any, settings: Mapping[str, object], layer: _Layer, prefix: str,
             continue
         blame[dotted] = source
     return replace(obj, **changes)
+
+
+def _merge_provider(providers: dict[str, ProviderConfig], name: str, settings: Mapping[str, object],
+                    layer: _Layer, problems: list[ConfigProblem], blame: dict[str, str]) -> None:
+    """One ``[providers.<name>]`` table: tunes a known provider, or (user or trusted layers only)
+    adds a new one of the ``kind`` it names."""
+    where = f"providers.{name}"
+    current = providers.get(name)
+    if current is None:
+        if not layer.trusted:
+            problems.append(ConfigProblem(layer.source, where, (
+                "refused: a workspace or editor setting may not add a provider; add it in your user "
+                "config file, or trust this workspace with `codeswitch trust`; ignored")))
+            return
+        kind = settings.get("kind")
+        if not isinstance(kind, str) or kind not in KINDS:
+            problems.append(ConfigProblem(layer.source, f"{where}.kind", (
+                f"a new provider needs a kind, one of {', '.join(KINDS)} (got {kind!r}); ignored")))
+            return
+        current = provider_of_kind(kind)
+    updated = _apply(current, settings, layer, f"{where}.", problems, blame)
+    why = kind_problem(updated)
+    if why is not None:
+        problems.append(ConfigProblem(layer.source, where, f"{why}; ignored"))
+        return
+    providers[name] = updated
+
+
+def _models(current: dict[str, ModelInfo], settings: object, layer: _Layer,
+            problems: list[ConfigProblem]) -> dict[str, ModelInfo]:
+    """``[models.<key>]`` tables: catalog entries added by the config (same fields as the catalog)."""
+    if not isinstance(settings, Mapping):
+        problems.append(ConfigProblem(layer.source, "models", "expected a table; ignored"))
+        return current
+    merged = dict(current)
+    for key, raw in settings.items():
+        try:
+            merged[str(key)] = model_entry(layer.source, str(key), raw)
+        except CatalogError as exc:
+            problems.append(ConfigProblem(layer.source, f"models.{key}", f"{exc}; ignored"))
+    return merged
+
+
+def _check_models(config: Config, problems: list[ConfigProblem], blame: Mapping[str, str]) -> Config:
+    """Config-added models whose provider does not exist are dropped (with a problem)."""
+    models = dict(config.models)
+    for key, model in config.models.items():
+        if model.provider not in config.providers:
+            problems.append(ConfigProblem(blame.get("models", "config"), f"models.{key}.provider",
+                                          f"unknown provider {model.provider!r}; model ignored"))
+            del models[key]
+    return replace(config, models=models)
 
 
 def _check_chains(config: Config, catalog: Catalog, defaults: Config,
@@ -365,21 +385,30 @@ def _load(workspace_root: str | Path | None, init_options: object, environ: Mapp
             continue
         config = _apply(config, layer, _Layer(source, trusted=trusted), "", problems, blame)
         sources.append(source)
-    if catalog is None:
-        catalog = _catalog_for(config, problems, blame)
+    config = _check_models(config, problems, blame)
+    catalog = _catalog_for(config, problems, blame) if catalog is None else catalog.with_models(config.models)
     config = _check_chains(config, catalog, defaults, problems, blame)
     config = _base_urls_from_env(config, environ)
     return replace(config, sources=tuple(sources), trusted=trusted), problems
 
 
 def _catalog_for(config: Config, problems: list[ConfigProblem], blame: Mapping[str, str]) -> Catalog:
+    catalog: Catalog | None = None
     if config.catalog_path:
         try:
-            return load_catalog(config.catalog_path)
+            catalog = load_catalog(config.catalog_path)
         except CatalogError as exc:
             problems.append(ConfigProblem(blame.get("catalog_path", "config"), "catalog_path",
                                           f"{exc}; using the shipped catalog"))
-    return load_catalog()
+    return (catalog or load_catalog()).with_models(config.models)
+
+
+def config_catalog(config: Config) -> Catalog:
+    """The catalog ``config`` routes over: ``catalog_path`` (or the shipped one) plus ``[models.*]``.
+
+    A catalog file that cannot be read falls back to the shipped one (``load_config`` has already
+    reported it as a problem)."""
+    return _catalog_for(config, [], {})
 
 
 def available_providers(config: Config, env: Mapping[str, str] | None = None) -> frozenset[str]:

@@ -40,6 +40,15 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "max_usd": (0, 1_000_000, False),
     "per_request_usd": (0, 1_000_000, False),
     "daily_usd": (0, 1_000_000, False),
+    "max_in_flight": (1, 64, False),
+    "max_retries": (0, 10, False),
+    "base_s": (0, 60, False),
+    "cap_s": (0, 600, False),
+    "threshold": (1, 1000, False),
+    "cooldown_s": (0, 86_400, False),
+    "max_cooldown_s": (0, 86_400, False),
+    "drain_after_finish_s": (0, 60, False),
+    "max_context_fill": (0, 1, True),
 }
 
 

@@ -102,7 +102,8 @@ class Dispatcher:
         self.config = config
         self.catalog = catalog
         self.ledger = ledger
-        self.policy = policy or DispatchPolicy()
+        self._fixed_policy = policy is not None
+        self.policy = policy or config.dispatch
         self._factory = provider_factory or config_provider_factory(config)
         self._clock = clock
         self._sleep = sleep
@@ -132,6 +133,9 @@ class Dispatcher:
         """New settings or keys: rebuild providers and give disabled providers another chance."""
         self.config = config
         self._factory = provider_factory or config_provider_factory(config)
+        if not self._fixed_policy and config.dispatch != self.policy:
+            self.policy = config.dispatch
+            self.breakers.policy = config.dispatch.breaker
         self._disabled.clear()
         await self.aclose()
 

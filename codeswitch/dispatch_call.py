@@ -11,9 +11,10 @@ import asyncio
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 
-from codeswitch.breakers import BreakerPolicy, RetryPolicy
+from codeswitch.breakers import DispatchPolicy as DispatchPolicy
 from codeswitch.catalog import ModelInfo
 from codeswitch.ledger import RequestRow
+from codeswitch.limits import CHARS_PER_TOKEN
 from codeswitch.providers import (
     CompletionRequest,
     Finish,
@@ -27,16 +28,6 @@ from codeswitch.providers import (
 from codeswitch.routing import RouteDecision
 
 BuildRequest = Callable[[ModelInfo], CompletionRequest]
-
-
-@dataclass(frozen=True, slots=True)
-class DispatchPolicy:
-    """Retry and breaker settings (the defaults suit real vendors; tests shrink the delays)."""
-
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
-    #: how long a stream may stay open after its Finish event before it is simply closed
-    drain_after_finish_s: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +167,11 @@ class Call:
 
 
 def estimate_input_tokens(req: CompletionRequest) -> int:
-    """About four characters per token: enough to price a call the provider never reported."""
+    """About ``CHARS_PER_TOKEN`` characters a token: enough to price a call the provider never reported."""
     chars = len(req.system or "") + len(req.prompt or "") + len(req.suffix or "")
     chars += sum(len(m.text()) for m in req.messages)
     chars += sum(len(t.description) + len(str(t.input_schema)) for t in req.tools)
-    return chars // 4 + 1
+    return chars // CHARS_PER_TOKEN + 1
 
 
 async def close_stream(call: Call) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
+from codeswitch.limits import MAX_FILE_BYTES
 from codeswitch.scope.syntax import Region, SyntaxTree, language_for
 from codeswitch.text import Pos, Span, Text, advance, col_to_units, extent, split_lines, units_to_col
 
@@ -32,7 +33,7 @@ __all__ = ["DocumentStore", "Pos", "PositionError", "Snapshot", "Span", "Unknown
 
 ENCODINGS = ("utf-16", "utf-8", "utf-32")
 #: documents above this many UTF-8 bytes are kept as plain text (no tree)
-MAX_TREE_BYTES = 2 * 1024 * 1024
+MAX_TREE_BYTES = MAX_FILE_BYTES
 
 _SP = "surrogatepass"  # JSON may carry lone surrogates; never crash on them
 

@@ -90,7 +90,7 @@ def estimate_cost(model: ModelInfo, context_tokens: int, output_tokens: int) -> 
 
 
 def _why_not(model: ModelInfo, *, keys: frozenset[str], health: Health, needed: int,
-             cost: float | None, budget: Budget) -> str | None:
+             cost: float | None, budget: Budget, fill: float = 1.0) -> str | None:
     if model.provider not in keys:
         return f"no API key for provider {model.provider}"
     if model.key in health.unavailable:
@@ -99,6 +99,10 @@ def _why_not(model: ModelInfo, *, keys: frozenset[str], health: Health, needed: 
         return "cooling down after recent failures"
     if model.context_window < needed:
         return f"context window {_k(model.context_window)} < needed {_k(needed)}"
+    if fill < 1.0 and model.context_window * fill < needed:
+        usable = int(model.context_window * fill)
+        return (f"context window {_k(model.context_window)} holds {_k(usable)} at this tier's "
+                f"{fill:.0%} fill < needed {_k(needed)}")
     ceiling = budget.ceiling_usd
     remaining = budget.remaining_today_usd
     if cost is None:
@@ -134,7 +138,8 @@ def route(scope: RoutedScope, config: Config, catalog: Catalog, health: Health, 
             skipped.append((key, "not in the catalog"))
             return
         cost = estimate_cost(model, scope.context_tokens, tier.max_output_tokens)
-        why = _why_not(model, keys=keys, health=health, needed=needed, cost=cost, budget=budget)
+        why = _why_not(model, keys=keys, health=health, needed=needed, cost=cost, budget=budget,
+                       fill=tier.max_context_fill)
         if why is None:
             chain.append(key)
             costs[key] = None if cost is None else round(cost, 6)
@@ -145,7 +150,7 @@ def route(scope: RoutedScope, config: Config, catalog: Catalog, health: Health, 
     for key in tier.chain:
         consider(key)
     escalated_to: str | None = None
-    if not chain and too_small:
+    if not chain and too_small and tier_name in TIERS:  # other tiers (analysis) pick by size alone
         for broader in TIERS[TIERS.index(tier_name) + 1 if tier_name in TIERS else 0 :]:
             for key in config.tiers.get(broader, tier).chain:
                 consider(key)

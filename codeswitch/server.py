@@ -40,6 +40,7 @@ from codeswitch.documents import DocumentStore
 from codeswitch.features.edit import EditEngine
 from codeswitch.handlers import (
     actions,
+    analysis,
     info,
     inline,
     inline_switch,
@@ -50,6 +51,7 @@ from codeswitch.handlers import (
 )
 from codeswitch.handlers.background import Background
 from codeswitch.handlers.files import FileJudge
+from codeswitch.handlers.folders import WorkspaceFolders
 from codeswitch.ledger import Ledger
 from codeswitch.scope.index import WorkspaceIndex
 from codeswitch.transport import serve_stdio
@@ -84,6 +86,8 @@ FEATURES: list[Feature] = [
     Feature(actions.CODE_ACTION_METHOD, actions.code_action, actions.CODE_ACTION_OPTIONS),
     Feature(actions.RESOLVE_METHOD, actions.resolve_code_action),
     Feature(refactor.METHOD, refactor.refactor),
+    Feature(analysis.EXPLAIN_METHOD, analysis.explain),
+    Feature(analysis.REVIEW_METHOD, analysis.review),
     Feature(info.STATS_METHOD, info.stats),
     Feature(info.LAST_ROUTE_METHOD, info.last_route),
 ]
@@ -127,6 +131,18 @@ class State:
     escalations: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: work outside any request (the first index build); shutdown and exit stop it
     background: Background = field(default_factory=Background)
+    #: every workspace folder with its index (``index``/``root`` are the first one's)
+    folders: WorkspaceFolders = field(default_factory=WorkspaceFolders)
+
+    def index_for(self, uri: str) -> WorkspaceIndex | None:
+        """The index of the folder holding the document (the first folder's for one outside all)."""
+        found = self.folders.for_uri(uri)
+        return found[1] if found is not None else self.index
+
+    def root_for(self, uri: str) -> Path | None:
+        """The folder holding the document (the first folder for one outside all)."""
+        found = self.folders.for_uri(uri)
+        return found[0] if found is not None else self.root
 
     def keys(self) -> frozenset[str]:
         """Providers that can be called (resolved when the config is loaded, not per request)."""

@@ -24,9 +24,10 @@ from pathlib import Path
 TRUST_FILE = Path("codeswitch") / "trusted-workspaces"
 
 #: provider settings only the user (or a trusted workspace) may set
-PROVIDER_KEYS: frozenset[str] = frozenset({"base_url", "api_key_env", "api_key_cmd"})
-#: top-level settings only the user (or a trusted workspace) may set
-TOP_KEYS: frozenset[str] = frozenset({"catalog_path", "trusted_workspaces"})
+PROVIDER_KEYS: frozenset[str] = frozenset({"base_url", "api_key_env", "api_key_cmd", "kind"})
+#: top-level settings only the user (or a trusted workspace) may set (``models`` pick a provider,
+#: a wire format and so an endpoint, like ``catalog_path``)
+TOP_KEYS: frozenset[str] = frozenset({"catalog_path", "trusted_workspaces", "models"})
 #: settings that only the user config file may hold, trusted workspace or not
 USER_ONLY: frozenset[str] = frozenset({"trusted_workspaces"})
 

@@ -1,7 +1,8 @@
 """``codeswitch doctor``: what this installation can do, and what is wrong with it.
 
 Lists the tree-sitter grammars, the config files found and their problems, which providers have
-an API key (never the key itself), where the ledger lives, and each tier's model chain after
+an API key (never the key itself), whether each local model server (llama.cpp, Ollama) answers and
+which models it serves, where the ledger lives, and each tier's model chain after
 dropping models without a key. Exit status 1 when there is a config problem, a tier has no
 model left or the ledger cannot be opened, so scripts can check an installation. It reads the
 config like the server does: a workspace's ``.codeswitch.toml`` cannot set a key command for it
@@ -18,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codeswitch.catalog import Catalog, CatalogError, load_catalog
+from codeswitch.catalog import Catalog
 from codeswitch.cli import summary
 from codeswitch.config import (
     TIERS,
     Config,
-    ConfigProblem,
     available_providers,
+    config_catalog,
     config_files,
     data_dir,
     load_config,
@@ -67,12 +68,32 @@ def _key_source(name: str, config: Config, env: Mapping[str, str]) -> str:
 
 
 def _default_url(provider: str, catalog: Catalog, env: Mapping[str, str]) -> str:
+    """The wire format's default endpoint for the provider's first model (shown as the default)."""
     from codeswitch.providers import default_base_url
 
     models = catalog.by_provider(provider)
     if not models:
         return "(no model in the catalog)"
     return f"{default_base_url(models[0].api, env)} (default)"
+
+
+def _local_servers(config: Config, catalog: Catalog, env: Mapping[str, str]) -> dict[str, Any]:
+    """Each local provider's server, asked for its models (``GET {base}/models``); never a key."""
+    from codeswitch.providers.probe import probe_models
+
+    out: dict[str, Any] = {}
+    for name, provider in config.providers.items():
+        if not provider.local:
+            continue
+        url = provider.base_url or _default_url(name, catalog, env).removesuffix(" (default)")
+        if not url.startswith(("http://", "https://")):
+            continue
+        probe = probe_models(url, min(provider.timeouts.connect_s, 2.0))
+        used_by = [tier for tier, t in config.tiers.items()
+                   if any(catalog.models[k].provider == name for k in t.chain if k in catalog)]
+        out[name] = {"url": probe.url, "up": probe.up, "models": list(probe.models), "error": probe.error,
+                     "in_chains": used_by}
+    return out
 
 
 def _ledger_error(path: Path) -> str | None:
@@ -97,15 +118,11 @@ def report(root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
     environ = os.environ if env is None else env
     config, problems = load_config(root, None, env=environ)
-    try:
-        catalog = load_catalog(config.catalog_path)
-    except CatalogError as exc:
-        problems.append(ConfigProblem("catalog", "", f"{exc}; using the shipped catalog"))
-        catalog = load_catalog()
+    catalog = config_catalog(config)
     keys = available_providers(config, environ)
     tiers: dict[str, Any] = {}
     budget = Budget.from_config(config)
-    for tier in TIERS:
+    for tier in (*TIERS, *(t for t in config.tiers if t not in TIERS)):  # then analysis
         d = route(_Probe(tier), config, catalog, Health(), budget, keys)
         tiers[tier] = {"chain": list(d.chain), "skipped": [list(s) for s in d.skipped], "cause": d.cause}
     found = set(config_files(root, environ))
@@ -120,6 +137,7 @@ def report(root: Path, env: Mapping[str, str] | None = None) -> dict[str, Any]:
                    "base_url": p.base_url or _default_url(name, catalog, environ)}
             for name, p in config.providers.items()
         },
+        "local_servers": _local_servers(config, catalog, environ),
         "ledger": {"path": str(ledger), "exists": ledger.is_file(), "error": _ledger_error(ledger)},
         "catalog": {"models": len(catalog.models), "path": config.catalog_path or "(shipped)"},
         "tiers": tiers,
@@ -136,6 +154,14 @@ def render(data: Mapping[str, Any]) -> str:
     lines.append("providers")
     for name, p in data["providers"].items():
         lines.append(f"  {name:<10} {p['status']}; base_url {p['base_url']}")
+    lines.append("local model servers" + ("" if data["local_servers"] else ": none configured"))
+    for name, s in data["local_servers"].items():
+        where = f" (in the {', '.join(s['in_chains'])} chain)" if s["in_chains"] else ""
+        if s["up"]:
+            served = ", ".join(s["models"]) or "no model listed"
+            lines.append(f"  {name:<10} up at {s['url']}{where}: serving {served}")
+        else:
+            lines.append(f"  {name:<10} {s['error']}: {s['url']}{where}")
     ledger = data["ledger"]
     state = ledger.get("error") or ("exists" if ledger["exists"] else "not created yet")
     lines.append(f"ledger\n  {ledger['path']} ({state})")

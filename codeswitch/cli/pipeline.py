@@ -19,13 +19,13 @@ from pathlib import Path
 from codeswitch.catalog import Catalog, load_catalog
 from codeswitch.config import Config, ConfigProblem, ProviderConfig, available_providers, load_config
 from codeswitch.documents import Pos, PositionError, Snapshot, Span
+from codeswitch.limits import MAX_FILE_BYTES
 from codeswitch.routing import Budget, Health, RouteDecision, route
 from codeswitch.scope import Scope, ScopeRequest, Symbol, WorkspaceIndex, estimate_scope
 from codeswitch.scope.ignore import SKIP_DIRS, IgnoreRules, is_virtualenv
 from codeswitch.scope.syntax import language_for
 
 KINDS = ("auto", "inline", "edit")
-MAX_FILE_BYTES = 2_000_000
 
 
 class CaseError(Exception):

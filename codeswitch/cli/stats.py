@@ -14,10 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codeswitch.catalog import CatalogError, load_catalog
 from codeswitch.cli import summary
 from codeswitch.cli.problems import print_problems
-from codeswitch.config import Config, load_config
+from codeswitch.config import Config, config_catalog, load_config
 from codeswitch.ledger import Ledger, LedgerError, SpendStats, Stats, default_path
 from codeswitch.wording import plural
 
@@ -44,11 +43,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     config, problems = load_config(Path(args.root))
     print_problems(problems, "codeswitch stats")
-    try:
-        catalog = load_catalog(config.catalog_path)
-    except CatalogError as exc:
-        print(f"codeswitch stats: {exc}", file=sys.stderr)
-        return 1
+    catalog = config_catalog(config)
     path = Path(args.ledger) if args.ledger else default_path()
     since = time.time() - args.days * 86400 if args.days is not None else None
     try:

@@ -134,7 +134,7 @@ class EditEngine:
     definitions: DefinitionLookup | None = None
     references: ReferenceLookup | None = None
     exclude: tuple[str, ...] = ()
-    context_time_budget_s: float = 0.05
+    context_time_budget_s: float = 0.05  # the handler sets the config's edit.context_ms
 
     def context(self, doc: EditDocument, target: EditTarget, instruction: str, rel_path: str | None,
                 diagnostics: tuple[Diagnostic, ...] = ()) -> EditContext:

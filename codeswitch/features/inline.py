@@ -204,7 +204,7 @@ class InlineEngine:
                *, shape: str | None, tier: str) -> tuple[Suggestion | None, tuple[str, ...]]:
         """A model's raw text shaped into a suggestion (None when nothing usable is left)."""
         model = self.catalog.models.get(model_key)
-        chat = model is None or not model.fim
+        chat = model is None or model.chat
         result = shape_completion(text, language=doc.language, prefix=ctx.prefix, suffix=ctx.suffix,
                                   shape=shape, chat=chat)
         if result.text is None:

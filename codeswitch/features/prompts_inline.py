@@ -19,10 +19,9 @@ from pathlib import Path
 
 from codeswitch.catalog import ModelInfo
 from codeswitch.diskio import is_regular
+from codeswitch.limits import CHARS_PER_TOKEN
 from codeswitch.providers import CompletionRequest, Message
 
-#: rough characters per token for window sizing (code averages 3.5-4.5)
-CHARS_PER_TOKEN = 4
 FILL = "<FILL>"
 FILL_END = "</FILL>"
 PREFIX_TAG = "<|prefix|>"
@@ -261,12 +260,16 @@ def hole_filler_message(ctx: InlineContext, shape: str | None) -> str:
 
 def build_request(model: ModelInfo, ctx: InlineContext, *, shape: str | None,
                   max_tokens: int) -> CompletionRequest:
-    """The provider request for ``model``: FIM when the catalog says so, else the hole filler."""
+    """The provider request for ``model``: FIM when the catalog says so, the text before the cursor
+    for a base model behind a completions API, else the hole filler."""
     tokens = max(1, min(max_tokens, model.max_output))
     if model.fim:
         stop = ("\n",) if shape == "rest_of_line" else ()
         return CompletionRequest(model_id=model.model_id, prompt=context_header(ctx) + ctx.prefix,
                                  suffix=ctx.suffix, max_tokens=tokens, stop=stop, temperature=0.0)
+    if not model.chat:  # a base model without FIM tokens: it continues the prefix
+        return CompletionRequest(model_id=model.model_id, prompt=context_header(ctx) + ctx.prefix,
+                                 max_tokens=tokens, stop=prefix_only_stops(shape), temperature=0.0)
     return CompletionRequest(
         model_id=model.model_id,
         system=HOLE_FILLER_SYSTEM,
@@ -275,6 +278,12 @@ def build_request(model: ModelInfo, ctx: InlineContext, *, shape: str | None,
         stop=(FILL_END,),
         cache_system=True,
     )
+
+
+def prefix_only_stops(shape: str | None) -> tuple[str, ...]:
+    """Where a model that sees no suffix should stop: a line ends a line; anything longer ends at a
+    blank line (it cannot see the code after the cursor, so it would write on past the block)."""
+    return ("\n",) if shape == "rest_of_line" else ("\n\n",)
 
 
 def max_tokens_for(shape: str | None, tier_max: int) -> int:

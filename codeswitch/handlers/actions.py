@@ -33,6 +33,7 @@ from codeswitch.features.prompts_edit import QUICK_KINDS, Diagnostic, QuickKind,
 from codeswitch.protected import protected_reason
 from codeswitch.wording import plural
 
+from . import analysis
 from .edit_plan import Plan, engine, plan, rel_path, secret, why, workspace_plan
 from .info import remember_route, served
 from .scope_request import apply_param, get, instruction_param, lsp_range, snapshot_for, span_of
@@ -149,7 +150,7 @@ async def run_edit(ls: Any, snap: Snapshot, span: Span, instruction: str, *,
     progress = _Progress(ls, token, f"codeswitch: {p.target.label} with {why(state, p.decision, p.scope)}")
     try:
         try:
-            outcome = await engine(state).run(snap, p.target, instruction, decision=p.decision,
+            outcome = await engine(state, snap.uri).run(snap, p.target, instruction, decision=p.decision,
                                               complete=dispatcher.complete, rel_path=rel_path(state, snap),
                                               path=snap.path, diagnostics=diagnostics)
         except AllModelsFailed as exc:
@@ -316,6 +317,7 @@ def code_action(ls: Any, params: types.CodeActionParams) -> list[types.CodeActio
             kind=types.CodeActionKind.Refactor,
             command=types.Command(title="codeswitch: refactor across the workspace", command=REFACTOR_COMMAND,
                                   arguments=[where])))
+    actions.extend(analysis.code_actions(state, snap, span, where, only))
     return actions
 
 

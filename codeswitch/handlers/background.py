@@ -40,6 +40,10 @@ class Background:
         if not task.cancelled() and (exc := task.exception()) is not None:
             log.warning("%s failed: %s", task.get_name(), exc)
 
+    def pending(self, name: str) -> list[asyncio.Task[Any]]:
+        """The tasks named ``name`` that have not finished."""
+        return [t for t in self._tasks if t.get_name() == name and not t.done()]
+
     @property
     def running(self) -> int:
         return len(self._tasks)

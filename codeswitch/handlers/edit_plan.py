@@ -32,15 +32,15 @@ class Plan:
 
 
 def rel_path(state: State, snap: Snapshot) -> str | None:
-    return state.files.facts(snap, state.root).rel_path
+    return state.files.facts(snap, state.root_for(snap.uri)).rel_path
 
 
 def secret(state: State, snap: Snapshot) -> bool:
-    return state.files.facts(snap, state.root).secret
+    return state.files.facts(snap, state.root_for(snap.uri)).secret
 
 
 def plan(state: State, snap: Snapshot, span: Span, instruction: str | None) -> Plan:
-    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index)
+    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index_for(snap.uri))
     target = target_for(snap, scope.anchor, span, scope.anchor_kind, scope.anchor_name)
     return Plan(scope, _route(state, scope), target)
 
@@ -82,9 +82,10 @@ def _preferred(state: State, decision: RouteDecision) -> tuple[str, ...]:
 
 # --- the engine per server ------------------------------------------------------------------------
 
-def engine(state: State) -> EditEngine:
-    """The state's EditEngine, following the root, index and excludes of the current config."""
-    index = state.index
+def engine(state: State, uri: str | None = None) -> EditEngine:
+    """The state's EditEngine, following the root, index and excludes of the current config (the
+    root and index of the folder holding ``uri``)."""
+    index = state.index_for(uri) if uri is not None else state.index
 
     def definitions(name: str) -> list[DefinitionSite]:
         if index is None:
@@ -97,7 +98,9 @@ def engine(state: State) -> EditEngine:
     eng = state.edit_engine
     if eng is None:
         eng = state.edit_engine = EditEngine()
-    eng.root, eng.exclude = state.root, tuple(state.config.exclude)
+    eng.root = state.root_for(uri) if uri is not None else state.root
+    eng.exclude = tuple(state.config.exclude)
+    eng.context_time_budget_s = state.config.edit.context_ms / 1000
     eng.definitions = definitions if index is not None else None
     eng.references = references if index is not None else None
     return eng

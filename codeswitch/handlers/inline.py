@@ -66,6 +66,8 @@ class InlineHost(Protocol):
     files: FileJudge
 
     def keys(self) -> frozenset[str]: ...
+    def index_for(self, uri: str) -> WorkspaceIndex | None: ...
+    def root_for(self, uri: str) -> Path | None: ...
 
 
 @dataclass(slots=True)
@@ -86,6 +88,8 @@ class InlineService:
     inflight: InflightRequests = field(default_factory=InflightRequests)
     last: ServedInfo | None = None
     shown_failures: set[str] = field(default_factory=set)
+    #: the index of the folder holding the document being completed (definitions come from it)
+    lookup: WorkspaceIndex | None = None
     items: ItemsCache = field(default_factory=ItemsCache)
     switch: InlineSwitch = field(default_factory=lambda: InlineSwitch(switch_path(data_dir())))
 
@@ -98,7 +102,7 @@ class InlineService:
         self.inflight.document_changed(uri)
 
     def _definitions(self, name: str) -> list[DefinitionSite]:
-        index = self.host.index
+        index = self.lookup
         if index is None:
             return []
         return [DefinitionSite(s.path, s.span.start.line, s.span.end.line) for s in index.definitions(name)]
@@ -106,17 +110,18 @@ class InlineService:
     def refresh(self) -> None:
         """Follow a configuration change (the state replaces its Config as a whole)."""
         host, engine = self.host, self.engine
-        if engine.config is not host.config or engine.root != host.root:
+        if engine.config is not host.config:  # the root is set per request (the document's folder)
             fresh = InlineEngine(host.config, host.catalog, root=host.root, definitions=self._definitions)
             fresh.cache, fresh.upstream_calls = engine.cache, engine.upstream_calls
             fresh.cache.size = max(1, host.config.inline.cache_size)  # shrinks on the next put
             self.engine = fresh
+        self.inflight.max_in_flight = max(1, host.config.inline.max_in_flight)
 
     def plan(self, snap: Snapshot, pos: Pos, dispatcher: Dispatcher,
              method: str = INLINE_METHOD) -> tuple[str | None, RouteDecision, RouteRecord]:
         """The inline shape at ``pos`` and the route for it, kept as the server's last route."""
         host = self.host
-        scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), host.index)
+        scope = estimate_scope(snap, ScopeRequest("inline", Span(pos, pos)), host.index_for(snap.uri))
         spent = host.ledger.spent_today() if host.ledger is not None else 0.0
         decision = route(scope, host.config, host.catalog, dispatcher.health(),
                          Budget.from_config(host.config, spent), host.keys())
@@ -145,7 +150,8 @@ class InlineService:
             pos = snap.to_pos(line, character)
         except PositionError as exc:
             raise JsonRpcInvalidParams(str(exc)) from None
-        facts = self.host.files.facts(snap, self.host.root)
+        root = self.host.root_for(uri)
+        facts = self.host.files.facts(snap, root)
         if facts.secret:
             return []  # a secret file's text never goes to a provider
         if not self.switched_on(snap, facts.rel_path):
@@ -162,6 +168,8 @@ class InlineService:
             if debounce > 0 and cached is None:  # for clients that do not debounce: a newer request
                 await asyncio.sleep(debounce / 1000)  # cancels this wait
             shape, decision, record = self.plan(snap, pos, dispatcher, method)
+            # the engine reads the prompt's context before its first wait: set for this document
+            self.engine.root, self.lookup = root, self.host.index_for(uri)
             try:
                 outcome = await self.engine.complete(snap, pos.line, pos.col, shape=shape, decision=decision,
                                                      complete=dispatcher.complete,

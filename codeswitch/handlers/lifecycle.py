@@ -17,13 +17,11 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from codeswitch.catalog import CatalogError, load_catalog
-from codeswitch.config import WORKSPACE_FILE, ConfigProblem, load_config
+from codeswitch.config import WORKSPACE_FILE, ConfigProblem, config_catalog, load_config
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import path_from_uri
 from codeswitch.handlers.indexing import build_index
 from codeswitch.ledger import Ledger, LedgerError
-from codeswitch.scope.index import WorkspaceIndex
 
 if TYPE_CHECKING:
     from codeswitch.server import CodeswitchServer, State
@@ -33,27 +31,28 @@ log = logging.getLogger(__name__)
 WATCH_REGISTRATION_ID = "codeswitch-watch"
 
 
-def _root_of(params: types.InitializeParams) -> Path | None:
-    uri = params.workspace_folders[0].uri if params.workspace_folders else params.root_uri
-    if uri:
-        return path_from_uri(uri)
-    return Path(params.root_path) if params.root_path else None
+def _roots_of(params: types.InitializeParams) -> list[Path]:
+    """Every workspace folder, in the client's order (else ``rootUri``, else ``rootPath``)."""
+    if params.workspace_folders:
+        paths = [path_from_uri(f.uri) for f in params.workspace_folders]
+        return [p for p in paths if p is not None]
+    if params.root_uri:
+        path = path_from_uri(params.root_uri)
+        return [path] if path is not None else []
+    return [Path(params.root_path)] if params.root_path else []
 
 
 def _load(state: State) -> list[ConfigProblem]:
     config, problems = load_config(state.root, state.init_options)
     state.set_config(config, problems)
-    if config.catalog_path:
-        try:
-            state.catalog = load_catalog(config.catalog_path)
-        except CatalogError as exc:  # load_config already reported it; keep the shipped catalog
-            log.warning("catalog: %s", exc)
+    state.catalog = config_catalog(config)  # a broken catalog file: load_config reported it
     return problems
 
 
 def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
     state = ls.state
-    state.root = _root_of(params)
+    roots = _roots_of(params)
+    state.root = roots[0] if roots else None
     state.documents.encoding = ls.workspace.position_encoding or types.PositionEncodingKind.Utf16
     state.init_options = params.initialization_options
     _load(state)
@@ -63,8 +62,8 @@ def initialize(ls: CodeswitchServer, params: types.InitializeParams) -> None:
         state.ledger_error = f"usage ledger disabled (no spend tracking or daily budget): {exc}"
         log.warning("%s", state.ledger_error)
     state.dispatcher = Dispatcher(state.config, state.catalog, state.ledger)
-    if state.root is not None and state.root.is_dir():
-        state.index = WorkspaceIndex(state.root)
+    state.folders.set_roots(roots)
+    state.index = state.folders.index(state.root) if state.root is not None else None
     log.info("initialized: root=%s encoding=%s", state.root, state.documents.encoding)
 
 
@@ -92,9 +91,15 @@ async def initialized(ls: CodeswitchServer, params: types.InitializedParams) -> 
         ls.window_show_message(types.ShowMessageParams(
             types.MessageType.Warning, f"codeswitch: {ls.state.ledger_error}"))
     await _watch_files(ls)
-    index, root = ls.state.index, ls.state.root
-    if index is not None and root is not None:
-        ls.state.background.spawn(build_index(ls, index, root), "workspace index build")
+    if len(ls.state.folders):
+        ls.state.background.spawn(_build_all(ls), "workspace index build")
+
+
+async def _build_all(ls: CodeswitchServer) -> None:
+    """Each folder's index in turn (one build at a time: the machine stays responsive)."""
+    for root, index in ls.state.folders:
+        if await build_index(ls, index, root) is None:
+            return  # the server is stopping
 
 
 async def _watch_files(ls: CodeswitchServer) -> None:
@@ -131,12 +136,13 @@ async def did_change_watched_files(ls: CodeswitchServer, params: types.DidChange
             continue
         if path.name == WORKSPACE_FILE:
             reload = True
-        if state.index is None or change.uri in state.documents:
+        folder = state.folders.folder_of(path)
+        if folder is None or change.uri in state.documents:
             continue  # an open document's text is the truth, not the disk
         if change.type == types.FileChangeType.Deleted:
-            state.index.remove(path)
+            folder[1].remove(path)
         else:
-            await asyncio.to_thread(state.index.update_file, path)
+            await asyncio.to_thread(folder[1].update_file, path)
     if reload:
         report_problems(ls, _load(state))
         if state.dispatcher is not None:

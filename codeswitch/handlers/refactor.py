@@ -138,7 +138,7 @@ def _where(state: State, params: object, root: Path) -> tuple[str, list[str]]:
     rng = get(params, "range")
     span = span_of(snap, rng) if rng is not None else Span(Pos(0, 0), Pos(0, 0))
     instruction = str(get(params, "instruction"))
-    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index)
+    scope = estimate_scope(snap, ScopeRequest("edit", span, instruction), state.index_for(snap.uri))
     rel = snap.path.relative_to(root).as_posix() if snap.path is not None and snap.path.is_relative_to(root) \
         else uri
     where = f"The user asked from {rel}, line {span.start.line + 1}"

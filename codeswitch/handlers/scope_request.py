@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from codeswitch.cli.pipeline import KINDS, Case, Routed
 from codeswitch.cli.scope import result_json
 from codeswitch.documents import PositionError, Snapshot, Span, UnknownDocument, path_from_uri
+from codeswitch.limits import MAX_FILE_BYTES
 from codeswitch.routing import Budget, Health, route
 from codeswitch.scope import RequestKind, ScopeRequest, estimate_scope
 
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
 METHOD = "codeswitch/scope"
 #: files read from disk for a request on a document that is not open
-MAX_DISK_BYTES = 4_000_000
+MAX_DISK_BYTES = MAX_FILE_BYTES
 
 
 def get(obj: object, key: str) -> Any:
@@ -122,7 +123,7 @@ def scope_result(state: State, params: object) -> dict[str, object]:
     start, end = _position(get(rng, "start"), "range.start"), _position(get(rng, "end"), "range.end")
     snap = snapshot_for(state, uri)
     span = span_of(snap, rng)
-    scope = estimate_scope(snap, ScopeRequest(kind, span, instruction), state.index)
+    scope = estimate_scope(snap, ScopeRequest(kind, span, instruction), state.index_for(snap.uri))
     spent = state.ledger.spent_today() if state.ledger is not None else 0.0
     health = state.dispatcher.health() if state.dispatcher is not None else Health()
     decision = route(scope, state.config, state.catalog, health, Budget.from_config(state.config, spent),

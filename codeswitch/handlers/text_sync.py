@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -66,18 +65,14 @@ def did_close(ls: CodeswitchServer, params: types.DidCloseTextDocumentParams) ->
     except UnknownDocument:
         return
     state.documents.close(uri)
-    if state.index is not None and path is not None and _in_root(ls, path):
-        asyncio.get_running_loop().run_in_executor(None, state.index.update_file, path)
-
-
-def _in_root(ls: CodeswitchServer, path: Path) -> bool:
-    root = ls.state.root
-    return root is not None and path.is_relative_to(root)
+    folder = state.folders.folder_of(path)
+    if folder is not None and path is not None:
+        asyncio.get_running_loop().run_in_executor(None, folder[1].update_file, path)
 
 
 def _schedule_index(ls: CodeswitchServer, uri: str, delay: float) -> None:
     state = ls.state
-    if state.index is None:
+    if not len(state.folders):
         return
     old = state.index_timers.pop(uri, None)
     if old is not None:
@@ -89,14 +84,15 @@ def _schedule_index(ls: CodeswitchServer, uri: str, delay: float) -> None:
 def _refresh_index(ls: CodeswitchServer, uri: str) -> None:
     state = ls.state
     state.index_timers.pop(uri, None)
-    index = state.index
     try:
         snap = state.documents.snapshot(uri)
     except UnknownDocument:
         return
     path = snap.path
-    if index is None or path is None or not _in_root(ls, path) or snap.plain_reason == "binary":
+    folder = state.folders.folder_of(path)
+    if folder is None or path is None or snap.plain_reason == "binary":
         return
+    index = folder[1]
 
     def work() -> None:
         try:

@@ -25,6 +25,7 @@ _DEFAULTS: dict[str, str] = {
     "fim_deepseek": "https://api.deepseek.com/beta",
     "fim_llamacpp": "http://127.0.0.1:8080",
     "fim_ollama": "http://127.0.0.1:11434",
+    "openai_completions": _OPENAI_DEFAULT,
 }
 
 
@@ -38,7 +39,7 @@ def default_base_url(api: str, env: Mapping[str, str] | None = None) -> str:
     if api not in _DEFAULTS:
         raise ValueError(f"unknown provider api {api!r}; expected one of {', '.join(API_NAMES)}")
     env = os.environ if env is None else env
-    if api in ("openai_responses", "openai_chat") and env.get("OPENAI_BASE_URL"):
+    if api in ("openai_responses", "openai_chat", "openai_completions") and env.get("OPENAI_BASE_URL"):
         return env["OPENAI_BASE_URL"].rstrip("/")
     if api == "anthropic" and env.get("ANTHROPIC_BASE_URL"):
         return env["ANTHROPIC_BASE_URL"].rstrip("/")
@@ -73,7 +74,7 @@ def make_provider(
         cls = OpenAIChatProvider
     elif api == "anthropic":
         cls = AnthropicProvider
-    elif api.startswith("fim_") and api in _DEFAULTS:
+    elif (api.startswith("fim_") or api == "openai_completions") and api in _DEFAULTS:
         cls = FimProvider
     else:
         raise ValueError(f"unknown provider api {api!r}; expected one of {', '.join(API_NAMES)}")

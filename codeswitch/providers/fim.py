@@ -4,14 +4,22 @@
     fim_deepseek  POST {base}/completions       DeepSeek beta (base .../beta); legacy `text` chunks, [DONE]
     fim_llamacpp  POST {base}/infill            llama.cpp server; SSE `{content, stop}` until stop=true
     fim_ollama    POST {base}/api/generate      Ollama; NDJSON `{response, done}` until done=true
+    openai_completions
+                  POST {base}/completions       OpenAI's text completions, as llama.cpp's server,
+                                                llama-cpp-python, Ollama and vLLM serve them under
+                                                /v1: `prompt`, plus `suffix` only when one is given
+                                                (a base model without FIM tokens gets the prefix only)
 
 They differ in field names, stream framing and where usage lives; all yield the same events.
+``/infill`` and ``/api/generate`` live at the server's root: a base URL ending in ``/v1`` (the
+OpenAI-style address of the same local server) is used without it for those two.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from .base import HttpProvider
 from .errmap import error_from_event
@@ -30,11 +38,22 @@ def _count(*values: object) -> int:
     return 0
 
 
+#: APIs whose path is relative to the server's root, not to an OpenAI-style ``/v1`` base
+_ROOT_APIS = frozenset({"fim_llamacpp", "fim_ollama"})
+
+
 class FimProvider(HttpProvider):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.api in _ROOT_APIS and self.base_url.endswith("/v1"):
+            self.base_url = self.base_url[: -len("/v1")]
+
     def build(self, req: CompletionRequest) -> tuple[str, dict[str, object]]:
         prompt = req.prompt if req.prompt is not None else "".join(m.text() for m in req.messages)
         suffix = req.suffix or ""
         stop = list(req.stop)
+        if self.api == "openai_completions":
+            return "/completions", self._completions_body(req, prompt, stop)
         if self.api == "fim_llamacpp":
             body: dict[str, object] = {
                 "input_prefix": prompt,
@@ -75,6 +94,23 @@ class FimProvider(HttpProvider):
             body["stream_options"] = {"include_usage": True}
             return "/completions", body
         return "/fim/completions", body
+
+    @staticmethod
+    def _completions_body(req: CompletionRequest, prompt: str, stop: list[str]) -> dict[str, object]:
+        body: dict[str, object] = {
+            "model": req.model_id,
+            "prompt": prompt,
+            "max_tokens": req.max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if req.suffix is not None:
+            body["suffix"] = req.suffix
+        if stop:
+            body["stop"] = stop
+        if req.temperature is not None:
+            body["temperature"] = req.temperature
+        return body
 
     def parse(self, lines: AsyncIterator[str], req: CompletionRequest) -> AsyncIterator[StreamEvent]:
         if self.api == "fim_ollama":

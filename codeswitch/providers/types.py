@@ -20,6 +20,7 @@ ApiName: TypeAlias = Literal[
     "fim_deepseek",
     "fim_llamacpp",
     "fim_ollama",
+    "openai_completions",
 ]
 API_NAMES: tuple[str, ...] = (
     "openai_responses",
@@ -29,6 +30,7 @@ API_NAMES: tuple[str, ...] = (
     "fim_deepseek",
     "fim_llamacpp",
     "fim_ollama",
+    "openai_completions",
 )
 
 

@@ -11,6 +11,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from codeswitch.documents import Pos, Span
+from codeswitch.limits import CHARS_PER_TOKEN
 
 from .decide import SCOPES, ScopeModel, choose, shipped_model
 from .explain import describe
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
     from .index import WorkspaceIndex
     from .syntax import SyntaxTree
 
-CHARS_PER_TOKEN = 4
 #: prefix/suffix window an inline request sends around the cursor, in characters
 INLINE_WINDOW_CHARS = 6000
 #: what one more file costs a workspace request, in tokens (its outline and the lines that change)

@@ -43,6 +43,10 @@ _FIXED = {
     "x.signature_used_elsewhere": "changes an interface that other files use",
     "x.header_used_elsewhere": "at the header of a definition other files use",
     "x.names_other_definitions": "names code defined outside this definition",
+    "terms.none": "the request names nothing in particular",
+    "terms.anchor": "the request speaks of this definition's name",
+    "terms.line": "the request speaks of what this line uses",
+    "terms.other_file": "the request speaks of another module by its name",
 }
 
 
@@ -53,8 +57,11 @@ _COUNTS = {
     "ws.files_log": "a workspace of {n} source files",
     "words.count_log": "an instruction of {n} words",
     "hist.file_changes_log": "this file changed in {n} recent commits",
+    "terms.tops_log": "the request speaks of {n} definitions of this file by name",
+    "terms.other_tops_log": "the request speaks of {n} other definitions of this file by name",
 }
 _SHARES = {
+    "terms.file_share": "{share:.0%} of the request's words are names used in this file",
     "hist.file_multi": "{share:.0%} of this file's recent changes also changed other files",
     "hist.repo_multi": "{share:.0%} of this repository's recent changes touched several files",
 }

@@ -23,6 +23,7 @@ from codeswitch.text import Pos
 from .history import is_test_path
 from .intent import CUES, Intent
 from .nodes import IMPORT_NODES, Definition, definitions_at, top_level_definitions, top_statement
+from .terms import term_values
 
 if TYPE_CHECKING:
     from codeswitch.documents import Snapshot
@@ -381,14 +382,12 @@ def _values(ev: Evidence, snapshot: Snapshot, start: Pos, end: Pos, instruction:
             v[f"cue.{cue.reach}.{cue_id(cue.why)}"] = 1.0
     if intent.reach is not None:
         v[f"intent.{intent.reach}"] = intent.weight
-    if intent.signature_change:
-        v["intent.signature"] = 1.0
-    if intent.rename:
-        v["intent.rename"] = 1.0
-    if intent.about_imports:
-        v["intent.imports"] = 1.0
-    if intent.about_class:
-        v["intent.class"] = 1.0
+    for flag, on in (("signature", intent.signature_change), ("rename", intent.rename is not None),
+                     ("imports", intent.about_imports), ("class", intent.about_class)):
+        if on:
+            v[f"intent.{flag}"] = 1.0
+    rows = (top.span.start.line, top.span.end.line) if top is not None else None
+    v.update(term_values(instruction, ev.path, line, anchor.name if anchor else None, rows, index))
     # a few pairs that mean more together than apart
     if ev.others and intent.signature_change:
         v["x.signature_used_elsewhere"] = 1.0

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codeswitch.diskio import is_regular, read_regular
+from codeswitch.limits import MAX_FILE_BYTES  # files larger are not indexed
 from codeswitch.secrets import is_secret
 
 from .history import CoChange, read_history
@@ -21,9 +22,8 @@ from .ignore import SKIP_DIRS, IgnoreRules, is_virtualenv
 from .model import Symbol
 from .syntax import SyntaxTree, language_for
 from .tags import extract_tags
+from .terms import file_name_terms, identifier_terms, terms_of
 
-#: files larger than this are not indexed (generated code, bundles, data)
-MAX_FILE_BYTES = 1_000_000
 Progress = Callable[[int, int], None]
 
 
@@ -33,6 +33,10 @@ class FileTags:
     references: tuple[Symbol, ...]
     #: definitions that are not methods (top-level functions, classes, types)
     outer_count: int = 0
+    #: the terms of every name the file defines or uses (see terms.py)
+    terms: frozenset[str] = frozenset()
+    #: term -> the first lines of the definitions (not methods) whose names have it
+    outer_terms: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
 
 def looks_binary(data: bytes) -> bool:
@@ -43,15 +47,23 @@ def looks_binary(data: bytes) -> bool:
 class _Tables:
     """Per-file tags plus name -> symbols maps; mutated only under the index lock."""
 
-    __slots__ = ("defs", "files", "refs")
+    __slots__ = ("defs", "files", "named", "refs")
 
     def __init__(self) -> None:
         self.files: dict[str, FileTags] = {}
         self.defs: dict[str, tuple[Symbol, ...]] = {}
         self.refs: dict[str, tuple[Symbol, ...]] = {}
+        #: term -> the files whose name (or package, for an __init__ / index file) has it
+        self.named: dict[str, set[str]] = {}
 
     def put(self, path: str, tags: FileTags | None) -> None:
         old = self.files.pop(path, None)
+        for term in file_name_terms(path):
+            holders = self.named.setdefault(term, set())
+            if tags is not None:
+                holders.add(path)
+            else:
+                holders.discard(path)
         touched_d = {s.name for s in old.definitions} if old else set()
         touched_r = {s.name for s in old.references} if old else set()
         if tags is not None:
@@ -242,6 +254,22 @@ class WorkspaceIndex:
         tags = self._tables.files.get(self.relative(path))
         return tags.outer_count if tags else 0
 
+    def terms_in(self, path: str | Path) -> frozenset[str]:
+        """The terms of the names one file defines or uses (empty when it is not indexed)."""
+        tags = self._tables.files.get(self.relative(path))
+        return tags.terms if tags else frozenset()
+
+    def outer_definitions_named(self, path: str | Path, terms: Iterable[str]) -> set[int]:
+        """The first lines of one file's definitions (not methods) whose names have one of ``terms``."""
+        tags = self._tables.files.get(self.relative(path))
+        if tags is None:
+            return set()
+        return {row for term in terms for row in tags.outer_terms.get(term, ())}
+
+    def files_named(self, term: str) -> int:
+        """How many indexed files carry ``term`` in their name (``cookies`` -> ``cookies.py``)."""
+        return len(self._tables.named.get(term, ()))
+
     def references_in(self, path: str | Path) -> list[Symbol]:
         tags = self._tables.files.get(self.relative(path))
         return list(tags.references) if tags else []
@@ -256,4 +284,12 @@ class WorkspaceIndex:
 
 def _tag(language: str, data: bytes, rel: str, tree: SyntaxTree | None = None) -> FileTags:
     defs, refs = extract_tags(language, data, rel, tree)
-    return FileTags(tuple(defs), tuple(refs), sum(1 for d in defs if d.kind != "method"))
+    outer: dict[str, list[int]] = {}
+    for d in defs:
+        if d.kind != "method":
+            for term in identifier_terms(d.name):
+                outer.setdefault(term, []).append(d.span.start.line)
+    return FileTags(tuple(defs), tuple(refs), sum(1 for d in defs if d.kind != "method"),
+                    terms_of({s.name for s in defs} | {s.name for s in refs}),
+                    {t: tuple(rows) for t, rows in outer.items()})
+

@@ -26,9 +26,7 @@ from codeswitch.edits import (
     line_ending,
 )
 from codeswitch.formats import SearchReplace
-
-#: files larger than this are not read into a prompt
-MAX_FILE_BYTES = 2_000_000
+from codeswitch.limits import MAX_FILE_BYTES  # files larger are not read into a prompt
 
 #: (text, version) of an open document at this absolute path, or None when it is not open
 LiveReader = Callable[[Path], "tuple[str, int] | None"]

@@ -15,6 +15,7 @@ import threading
 import time
 from types import TracebackType
 
+from .analysis import analysis_reply
 from .choices import choices_wanted, param_error
 from .formats import (
     BASE_SUFFIX,
@@ -355,7 +356,7 @@ class Emulator:
         if script.responder is not None:
             r = script.responder(record)
             return Reply(r) if isinstance(r, str) else r
-        return self.default_reply
+        return analysis_reply(record) or self.default_reply
 
     async def _stream(
         self,

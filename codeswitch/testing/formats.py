@@ -12,6 +12,7 @@ ROUTES: dict[str, str] = {
     "/v1/chat/completions": "openai_chat",
     "/v1/fim/completions": "fim_mistral",
     "/beta/completions": "fim_deepseek",
+    "/v1/completions": "openai_completions",
     "/infill": "fim_llamacpp",
     "/api/generate": "fim_ollama",
     "/v1/messages": "anthropic",
@@ -21,6 +22,7 @@ BASE_SUFFIX = {
     "openai_chat": "/v1",
     "fim_mistral": "/v1",
     "fim_deepseek": "/beta",
+    "openai_completions": "/v1",
     "anthropic": "",
     "fim_llamacpp": "",
     "fim_ollama": "",
@@ -56,7 +58,7 @@ def nonstream(api: str, ctx: RenderCtx, body: dict[str, object]) -> object:
         return {"content": ctx.reply.text, "stop": True, "stop_type": "eos",
                 "tokens_evaluated": ctx.input_tokens, "tokens_predicted": ctx.output_tokens}  # fmt: skip
     out = wo.chat_nonstream(ctx)
-    if api == "fim_deepseek":
+    if api in ("fim_deepseek", "openai_completions"):
         out["object"] = "text_completion"
         out["choices"] = [{"index": 0, "text": ctx.reply.text, "logprobs": None, "finish_reason": "stop"}]
     return out
@@ -73,7 +75,7 @@ def plan(api: str, body: dict[str, object], ctx: RenderCtx) -> tuple[list[Chunk]
         return wo.render_chat(ctx, usage), wo.chat_stream_error(), MALFORMED_SSE, sse_ct
     if api == "fim_mistral":
         return wo.render_mistral_fim(ctx), wo.chat_stream_error(), MALFORMED_SSE, sse_ct
-    if api == "fim_deepseek":
+    if api in ("fim_deepseek", "openai_completions"):
         return wo.render_deepseek_fim(ctx, usage), wo.chat_stream_error(), MALFORMED_SSE, sse_ct
     if api == "anthropic":
         return wa.render_messages(ctx), wa.messages_stream_error(), MALFORMED_SSE, sse_ct

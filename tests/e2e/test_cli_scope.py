@@ -207,6 +207,7 @@ def test_doctor_never_prints_keys(env: dict[str, str], shop: Path) -> None:
     assert "no key (set $ANTHROPIC_API_KEY or api_key_cmd)" in done.stdout
     assert "python      ok" in done.stdout
     assert "inline     gpt-5.3-codex-spark -> gpt-5.1-codex-mini" in done.stdout
+    assert "analysis   gpt-5.1-codex-mini -> gpt-5.3-codex" in done.stdout
     data = json.loads(cli(env | {"OPENAI_API_KEY": secret}, "doctor", "--root", str(shop), "--json").stdout)
     assert data["ledger"]["path"].startswith(env["XDG_DATA_HOME"])
     assert data["tiers"]["workspace"]["chain"] == ["gpt-5.3-codex"]

@@ -59,8 +59,10 @@ async def test_actions_name_the_model_and_why_without_calling_it(lsp: EditSessio
     # only an OpenAI key: the workspace tier's primary (Opus) is skipped and the title says so
     assert titles[3].startswith("Refactor across the workspace… (")
     assert f"{OPUS} skipped: no API key" in titles[3]
-    assert len(actions) == 4  # no "Fix diagnostics": the client sent none
-    edit, doc, _annotate, refactor = actions
+    assert titles[4:] == ["Explain function `area` (model chosen by context size)",
+                          "Review my changes against HEAD (model chosen by context size)"]
+    assert len(actions) == 6  # no "Fix diagnostics": the client sent none
+    edit, doc, _annotate, refactor, _explain, _review = actions
     assert edit.kind == types.CodeActionKind.RefactorRewrite and edit.edit is None
     assert edit.command is not None and edit.command.command == "codeswitch.editWithInstruction"
     assert list(edit.command.arguments or ()) == [{"textDocument": {"uri": uri}, "range": {
@@ -84,8 +86,10 @@ async def test_fix_diagnostics_only_with_diagnostics_inside_the_anchor(lsp: Edit
 async def test_top_level_statement_gets_no_quick_edits(lsp: EditSession) -> None:
     uri = lsp.open("m.py", "python", PY)
     titles = [a.title for a in await _actions(lsp, uri, 7, 2)]
-    assert titles[0].startswith("Edit with instruction…") and titles[-1].startswith("Refactor across")
-    assert len(titles) == 2
+    assert titles[0].startswith("Edit with instruction…") and titles[1].startswith("Refactor across")
+    explain, review = [t.split(" (")[0] for t in titles[2:]]
+    assert (explain, review) == ("Explain lines 1-8 of m.py", "Review my changes against HEAD")
+    assert len(titles) == 4
 
 
 async def test_resolve_fills_the_edit(lsp: EditSession, emulator: Emulator) -> None:
@@ -132,7 +136,9 @@ async def test_clients_without_resolve_get_no_quick_edits(emulator: Emulator, tm
         uri = lsp.open("m.py", "python", PY)
         titles = [a.title for a in await _actions(lsp, uri, 4, 8)]
         assert [t.split(" (")[0] for t in titles] == ["Edit with instruction…",
-                                                      "Refactor across the workspace…"]
+                                                      "Refactor across the workspace…",
+                                                      "Explain function `area`",
+                                                      "Review my changes against HEAD"]
 
 
 TS = ("export class Shape {\n"

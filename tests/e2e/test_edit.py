@@ -148,7 +148,7 @@ async def test_rejected_edits_say_why_and_change_nothing(lsp: EditSession, emula
                                                          answer: str) -> None:
     emulator.script(CODEX, answer)
     uri = lsp.open("m.py", "python", PY)
-    result = await lsp.edit(uri, 4, 4, "change it", apply=True)
+    result = await lsp.edit(uri, 4, 4, "change it in this function", apply=True)
     assert result["edit"] is None and result["applied"] is False and result["diff"] == ""
     assert result["error"]["kind"] == kind, result["error"]
     assert result["error"]["message"]

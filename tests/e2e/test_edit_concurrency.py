@@ -164,7 +164,7 @@ async def test_prompt_shows_definitions_from_other_files_but_never_secret_ones(e
         text = ("from geometry import square\nfrom secrets_env import api_token\n\n\n"
                 "def area(r):\n    x = square(r)\n    api_token()\n    return x\n")
         uri = lsp.open("m.py", "python", text)
-        result = await lsp.edit(uri, 5, 4, "add zero")
+        result = await lsp.edit(uri, 5, 4, "add zero in this function")
         assert result["error"] is None, result["error"]
         prompt = str(emulator.requests[0].body)
         assert "--- geometry.py" in prompt and "return x * x" in prompt

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from codeswitch.limits import MAX_FILE_BYTES
 from codeswitch.scope import WorkspaceIndex
 
 CORE = '''\
@@ -69,7 +70,7 @@ def workspace(tmp_path: Path) -> Path:
     write(root, "docs/a/b/draft_one.py", "def draft(): pass\n")
     write(root, "docs/a/final.py", "def final(): pass\n")
     write(root, "#odd.py", "def odd(): pass\n")
-    write(root, "huge.py", "x = 1\n" * 200_000)
+    write(root, "huge.py", "x = 1\n" * (MAX_FILE_BYTES // 6 + 1))
     write(root, "blob.py", b"def binary(): pass\n\x00\x01\x02")
     write(root, "README.md", "# not code\n")
     return root

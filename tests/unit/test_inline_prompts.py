@@ -86,6 +86,17 @@ def test_chat_model_gets_a_hole_filler_with_a_stop() -> None:
     assert req.stop == (FILL_END,)
 
 
+def test_base_model_behind_a_completions_api_continues_the_prefix() -> None:
+    model = load_catalog().get("llamacpp-completion")
+    assert not model.chat and not model.fim
+    ctx = InlineContext(prefix="def f():\n    ", suffix="\nprint(f())\n", language="python")
+    block = build_request(model, ctx, shape="block", max_tokens=500)
+    assert block.prompt == "def f():\n    " and block.suffix is None and not block.messages
+    assert block.stop == ("\n\n",) and block.max_tokens == model.max_output
+    line = build_request(model, ctx, shape="rest_of_line", max_tokens=500)
+    assert line.stop == ("\n",)
+
+
 def test_max_tokens_by_shape() -> None:
     assert max_tokens_for("rest_of_line", 256) == 64
     assert max_tokens_for("block", 256) == 256

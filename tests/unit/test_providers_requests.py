@@ -132,6 +132,23 @@ def test_fim_bodies(api: str, path: str, prefix_key: str, suffix_key: str) -> No
     assert body["stream"] is True
 
 
+def test_openai_completions_sends_a_suffix_only_when_there_is_one() -> None:
+    path, body = build("openai_completions", CompletionRequest("m", prompt="x = ", max_tokens=8, stop=["\n"]))
+    assert path == "/completions"
+    assert body == {"model": "m", "prompt": "x = ", "max_tokens": 8, "stream": True,
+                    "stream_options": {"include_usage": True}, "stop": ["\n"]}
+    _, fim = build("openai_completions", CompletionRequest("m", prompt="f(", suffix=")", max_tokens=8))
+    assert fim["suffix"] == ")"
+
+
+@pytest.mark.parametrize(("api", "root"), [("fim_llamacpp", "http://h:8080"), ("fim_ollama", "http://h:11434")])
+def test_root_apis_of_a_local_server_drop_the_openai_v1(api: str, root: str) -> None:
+    p = make_provider("local", api, root + "/v1")
+    assert isinstance(p, HttpProvider) and p.base_url == root
+    q = make_provider("local", "openai_completions", root + "/v1")
+    assert isinstance(q, HttpProvider) and q.base_url == root + "/v1"
+
+
 def test_default_base_url_honours_env_only_for_its_vendor() -> None:
     env = {"OPENAI_BASE_URL": "http://gw:4000/v1/", "ANTHROPIC_BASE_URL": "http://claude-gw"}
     assert default_base_url("openai_responses", env) == "http://gw:4000/v1"

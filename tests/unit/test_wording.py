@@ -23,7 +23,7 @@ def test_one_applied_file_is_singular() -> None:
 def test_doctor_names_the_shipped_catalog() -> None:
     data = {"grammars": {}, "config_files": [], "problems": [], "providers": {},
             "ledger": {"path": "/l", "exists": False}, "catalog": {"models": 11, "path": "(shipped)"},
-            "tiers": {}}
+            "tiers": {}, "local_servers": {}}
     assert "  11 models from the shipped catalog" in render(data).splitlines()
 
 

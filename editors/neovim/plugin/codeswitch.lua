@@ -29,3 +29,11 @@ vim.api.nvim_create_user_command('CodeswitchSnooze', function(cmd)
   end
   require('codeswitch').snooze(minutes)
 end, { nargs = '?', desc = 'codeswitch: no inline suggestions for a while (default 30 minutes; 0 resumes)' })
+
+vim.api.nvim_create_user_command('CodeswitchExplain', function(cmd)
+  require('codeswitch.analysis').explain({ line1 = cmd.line1, line2 = cmd.line2, range = cmd.range, question = cmd.args })
+end, { nargs = '*', range = true, desc = 'codeswitch: explain the selection (or the definition) in Markdown' })
+
+vim.api.nvim_create_user_command('CodeswitchReview', function(cmd)
+  require('codeswitch.analysis').review({ question = cmd.args })
+end, { nargs = '*', desc = "codeswitch: review the working tree's changes against HEAD" })

@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { createRequire } = require('node:module');
 const inlineSteps = require('./inline_steps.cjs');
+const { analysisSteps } = require('./analysis.cjs');
 
 const need = (name) => {
   const value = process.env[name];
@@ -373,6 +374,8 @@ async function main() {
     await inlineSteps.switchSteps(page, helpers);
     await saveAndCheck(page, (t) => t.trimEnd().endsWith(`return ${INLINE}`) && !t.includes('vat_of'),
       'billing.py as it was before the switch steps');
+
+    await analysisSteps(page, { step, shot, goToLine, runCommand, statusBarHas, emulator, timeout: TIMEOUT, out: OUT });
 
     if (process.env.E2E_SKIP_EDIT === '1') {
       step('edit steps skipped (E2E_SKIP_EDIT=1, or the server has no codeswitch/edit)');

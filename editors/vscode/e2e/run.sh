@@ -9,6 +9,7 @@
 # the acceptance in "Show spend", turns inline suggestions off and on from the status bar (no model
 # call while off) and snoozes them,
 # runs "Edit with instruction…" from the palette and from a code action, "Explain last route",
+# "Explain function …" and "Review my changes" (Markdown previews),
 # "Refactor workspace…" through the refactor preview, and checks the message for a server that
 # cannot start. Screenshots go to editors/vscode/e2e/out/ (printed at the end).
 #
@@ -72,6 +73,10 @@ fi
 
 WS=$WORK/shop
 cp -r "$REPO/examples/shop" "$WS"
+# a repository with one commit: "Review my changes" reviews what the steps change
+git -C "$WS" init -q && git -C "$WS" add -A &&
+  git -C "$WS" -c user.name=e2e -c user.email=e2e@example.com commit -qm "the example shop"
+echo "SHOP_API_KEY=sk-e2e-shop-secret-0000" >"$WS/.env"  # untracked and secret: never in a review
 mkdir -p "$WORK/config" "$WORK/data" "$WORK/user-data/User" "$WORK/extensions"
 
 log "starting the provider emulator"

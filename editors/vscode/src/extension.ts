@@ -1,11 +1,12 @@
 /**
  * The codeswitch extension: starts `codeswitch serve`, enables inline completion (a proposed LSP
  * 3.18 feature), keeps the server's settings in sync, and adds the edit / refactor / spend / route
- * commands and a status bar item.
+ * commands, explain / review (src/analysis.ts) and a status bar item.
  */
 import * as vscode from 'vscode';
 import { DidChangeConfigurationNotification, LanguageClient, State } from 'vscode-languageclient/node';
 import { Host, editWithInstruction, explainLastRoute, refactorWorkspace, showSpend } from './common/commands';
+import { registerAnalysis } from './analysis';
 import { ServerState, StatusParams, statusAfter, statusBar } from './common/format';
 import { SECTION, readSetting, startServer, stopServer } from './common/server';
 import { RESTART_KEYS, SERVER_KEYS, serverSettings } from './common/settings';
@@ -83,6 +84,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
+  registerAnalysis(context, host);
   starting = start();
   await starting;
 }

@@ -39,7 +39,7 @@ H.when('client initialized', function()
 end, H.guard(function()
   vim.ui.input = function(opts, on_confirm)
     H.result.prompt = opts.prompt
-    on_confirm('use the power operator')
+    on_confirm('use the power operator in this function')
   end
   vim.api.nvim_win_set_cursor(0, { 2, 4 })
   vim.lsp.buf.code_action({ apply = true, filter = pick('Edit with instruction') })

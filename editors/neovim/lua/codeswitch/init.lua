@@ -1,6 +1,7 @@
 -- codeswitch for Neovim: starts `codeswitch serve` through the built-in LSP client, turns on
 -- inline completion (Neovim 0.12+), and adds :CodeswitchEdit, :CodeswitchRefactor,
--- :CodeswitchStats, :CodeswitchToggle and :CodeswitchSnooze. Long requests report through LSP $/progress, which Neovim shows with its
+-- :CodeswitchStats, :CodeswitchToggle, :CodeswitchSnooze, and :CodeswitchExplain / :CodeswitchReview
+-- (codeswitch.analysis). Long requests report through LSP $/progress, which Neovim shows with its
 -- built-in progress support (vim.lsp.status(), LspProgress).
 local M = {}
 
@@ -76,6 +77,7 @@ local function register_commands()
   vim.lsp.commands['codeswitch.refactorWorkspace'] = function(command, ctx)
     M.refactor(target(command, ctx))
   end
+  require('codeswitch.analysis').register_commands()
 end
 
 --- Why the server command cannot run, or nil when it can. A command Neovim cannot start gives no

@@ -19,7 +19,7 @@ export interface Host {
   served(result: EditResult): void;
 }
 
-function requireClient(host: Host): LanguageClient | undefined {
+export function requireClient(host: Host): LanguageClient | undefined {
   const client = host.client();
   if (client === undefined || !client.isRunning()) {
     void vscode.window.showErrorMessage('codeswitch: the server is not running.', 'Show output').then((choice) => {
@@ -33,7 +33,7 @@ function requireClient(host: Host): LanguageClient | undefined {
 }
 
 /** The command's target, else the active editor's selection (command palette). */
-function currentTarget(args: readonly unknown[], client: LanguageClient): Target | undefined {
+export function currentTarget(args: readonly unknown[], client: LanguageClient): Target | undefined {
   const fromArgs = targetFromArgs(args);
   if (fromArgs !== undefined) {
     return fromArgs;
@@ -51,7 +51,7 @@ function currentTarget(args: readonly unknown[], client: LanguageClient): Target
  * server's $/progress messages (on our workDoneToken) show in the notification. Resolves to
  * undefined when the user cancelled.
  */
-async function withProgress<R>(client: LanguageClient, title: string, method: string,
+export async function withProgress<R>(client: LanguageClient, title: string, method: string,
   makeParams: (token: string) => Record<string, unknown>): Promise<R | undefined> {
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true },
     async (progress, cancel) => {
@@ -107,7 +107,7 @@ async function applyResult(host: Host, client: LanguageClient, result: EditResul
   return true;
 }
 
-function requestFailed(what: string, err: unknown): void {
+export function requestFailed(what: string, err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
   void vscode.window.showErrorMessage(`codeswitch: ${what} failed: ${message}`);
 }
