@@ -38,7 +38,17 @@ from codeswitch.config import Config, ConfigProblem
 from codeswitch.dispatch import Dispatcher
 from codeswitch.documents import DocumentStore
 from codeswitch.features.edit import EditEngine
-from codeswitch.handlers import actions, analysis, info, inline, lifecycle, refactor, scope_request, text_sync
+from codeswitch.handlers import (
+    actions,
+    analysis,
+    info,
+    inline,
+    inline_switch,
+    lifecycle,
+    refactor,
+    scope_request,
+    text_sync,
+)
 from codeswitch.handlers.background import Background
 from codeswitch.handlers.files import FileJudge
 from codeswitch.handlers.folders import WorkspaceFolders
@@ -87,6 +97,9 @@ FEATURES: list[Feature] = [
 #: workspace/executeCommand names: (command, handler(ls, *arguments))
 COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     (inline.ACCEPT_COMMAND, inline.accept_inline),
+    (inline_switch.TOGGLE_COMMAND, inline_switch.toggle),
+    (inline_switch.SNOOZE_COMMAND, inline_switch.snooze),
+    (inline_switch.STATUS_COMMAND, inline_switch.status),
 ]
 
 
