@@ -46,6 +46,8 @@ class ModelInfo:
     notes: str = ""
     #: prompt-cache writes (Anthropic: 1.25x input); None means billed at the input price
     price_cache_write_in: float | None = None
+    #: most choices (`n`) one request may ask for; 1 = the API gives one answer per call
+    max_choices: int = 1
 
     @property
     def chat(self) -> bool:
@@ -117,7 +119,11 @@ _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "tokens_per_second": (int, float),
     "fim": bool,
     "notes": str,
+    "max_choices": int,
 }
+
+#: the wire formats that take `n` (several choices in one call)
+CHOICE_APIS: frozenset[str] = frozenset({"openai_chat"})
 
 
 def model_entry(source: str, key: str, raw: object) -> ModelInfo:
@@ -140,6 +146,12 @@ def model_entry(source: str, key: str, raw: object) -> ModelInfo:
     for name in ("context_window", "max_output"):
         if raw[name] <= 0:
             raise CatalogError(f"{source}: models.{key}.{name}: must be positive")
+    choices = raw.get("max_choices", 1)
+    if choices < 1:
+        raise CatalogError(f"{source}: models.{key}.max_choices: must be at least 1")
+    if choices > 1 and raw["api"] not in CHOICE_APIS:
+        raise CatalogError(f"{source}: models.{key}.max_choices: the {raw['api']} API takes no `n` "
+                           f"(only {', '.join(sorted(CHOICE_APIS))} does); use 1")
     for name in ("price_in", "price_cached_in", "price_cache_write_in", "price_out"):
         if name in raw and raw[name] < 0:
             raise CatalogError(f"{source}: models.{key}.{name}: must not be negative")
@@ -161,6 +173,7 @@ def model_entry(source: str, key: str, raw: object) -> ModelInfo:
         fim=bool(raw.get("fim", False)),
         notes=raw.get("notes", ""),
         price_cache_write_in=price("price_cache_write_in"),
+        max_choices=choices,
     )
 
 

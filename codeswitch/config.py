@@ -32,6 +32,7 @@ from codeswitch.config_read import CLIENT_SOURCE as CLIENT_SOURCE
 from codeswitch.config_read import ConfigProblem as ConfigProblem
 from codeswitch.config_read import client_layer, read_toml
 from codeswitch.config_values import BadValue, coerce
+from codeswitch.inline_enable import EnableRules
 
 TIERS: tuple[str, ...] = ("inline", "function", "workspace")
 USER_FILE = Path("codeswitch") / "config.toml"
@@ -69,6 +70,10 @@ class InlineConfig:
     context_ms: int = 5
     #: inline requests running at once, all documents together; past it the oldest is cancelled
     max_in_flight: int = 3
+    #: where suggestions are on: true/false or {"*", language ids, path globs} (codeswitch.inline_enable)
+    enable: EnableRules = field(default_factory=EnableRules)
+    #: most distinct suggestions to cycle through when the user asks for more (Invoked trigger)
+    max_items: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +214,14 @@ def _apply(obj: Any, settings: Mapping[str, object], layer: _Layer, prefix: str,
         hint, current = hints[key], getattr(obj, key)
         if key == "models" and not prefix:
             changes[key] = _models(current, value, layer, problems)
+            blame[dotted] = source
+            continue
+        if isinstance(current, EnableRules):  # a bool or a table, merged over the lower layers
+            try:
+                changes[key] = current.merged(EnableRules.parse(value))
+            except ValueError as exc:
+                problems.append(ConfigProblem(source, dotted, f"{exc}; ignored"))
+                continue
             blame[dotted] = source
             continue
         if dataclasses.is_dataclass(current) or get_origin(hint) is dict:

@@ -34,6 +34,7 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "max_prefix_tokens": (0, 1_000_000, False),
     "max_suffix_tokens": (0, 1_000_000, False),
     "cache_size": (0, 1_000_000, False),
+    "max_items": (1, 16, False),
     "max_teammates": (0, 64, False),
     "max_turns": (1, 10_000, False),
     "max_tokens": (1, 1_000_000_000, False),

@@ -110,6 +110,8 @@ class Completion:
     finish_reason: str
     cost_usd: float | None
     hedged: bool = False
+    #: the texts of the further choices when the request asked for n > 1 (choice 1, 2, ...)
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(slots=True, eq=False)
@@ -127,6 +129,7 @@ class Call:
     deltas: int = 0
     delivered: int = 0
     parts: list[str] = field(default_factory=list)
+    other_parts: dict[int, list[str]] = field(default_factory=dict)  # choices 1.. of an n > 1 call
     tool_uses: list[ToolUse] = field(default_factory=list)
     usage: Usage | None = None
     finish: Finish | None = None
@@ -138,6 +141,10 @@ class Call:
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+    def other_choices(self) -> tuple[str, ...]:
+        """The texts of choices 1, 2, ... (empty unless the call asked for several)."""
+        return tuple("".join(self.other_parts[i]) for i in sorted(self.other_parts))
 
     def tokens(self) -> tuple[int, int, int, bool]:
         """(input, cached input, output, estimated). Without a usage report (cancelled or failed
@@ -230,7 +237,10 @@ async def read_until(
                 model=call.model.model_id,
             ) from None
         if isinstance(ev, TextDelta):
-            call.parts.append(ev.text)
+            if ev.index:  # another choice of an n > 1 call: kept apart, never streamed to on_text
+                call.other_parts.setdefault(ev.index, []).append(ev.text)
+            else:
+                call.parts.append(ev.text)
             call.deltas += 1
             if call.first_at is None:
                 call.first_at = call.clock()
@@ -281,6 +291,7 @@ def make_completion(ctx: RequestCtx, call: Call, now: float) -> Completion:
         finish_reason=call.finish.reason if call.finish is not None else "other",
         cost_usd=call.cost_usd(),
         hedged=ctx.hedged,
+        choices=call.other_choices(),
     )
 
 

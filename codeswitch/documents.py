@@ -248,6 +248,7 @@ class DocumentStore:
     def __init__(self, encoding: str = "utf-16") -> None:
         self.encoding = encoding
         self._docs: dict[str, _Doc] = {}
+        self._language_ids: dict[str, str] = {}  # what the client called each document's language
         self._subscribers: list[Callable[[str, int], None]] = []
 
     @property
@@ -272,6 +273,10 @@ class DocumentStore:
         binary = "\x00" in text
         syntax, reason, _ = _parse(body, language, binary=binary)
         self._docs[uri] = _Doc(uri, path, language, version, body, syntax, reason, binary)
+        if language_id:
+            self._language_ids[uri] = language_id
+        else:
+            self._language_ids.pop(uri, None)
         self._notify(uri, version)
 
     def change(self, uri: str, version: int, changes: Sequence[Change]) -> None:
@@ -328,6 +333,11 @@ class DocumentStore:
 
     def close(self, uri: str) -> None:
         self._docs.pop(uri, None)
+        self._language_ids.pop(uri, None)
+
+    def language_id(self, uri: str) -> str | None:
+        """The languageId the client opened the document with (``markdown``, ``python``, ...)."""
+        return self._language_ids.get(uri)
 
     def snapshot(self, uri: str) -> Snapshot:
         doc = self._docs.get(uri)

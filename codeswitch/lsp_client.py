@@ -244,12 +244,17 @@ class ServerClient:
             uri=uri, language_id=language_id(path), version=1, text=text)))
         return uri
 
-    async def inline(self, uri: str, line: int, character: int) -> list[dict[str, Any]]:
-        """textDocument/inlineCompletion at an LSP position: the items as JSON."""
+    async def inline(self, uri: str, line: int, character: int, *,
+                     several: bool = False) -> list[dict[str, Any]]:
+        """textDocument/inlineCompletion at an LSP position: the items as JSON. ``several`` asks as an
+        editor's next-suggestion command does (Invoked: up to ``inline.max_items`` items, more model
+        calls); otherwise as while typing (Automatic: one item)."""
+        kinds = types.InlineCompletionTriggerKind
+        kind = kinds.Invoked if several else kinds.Automatic
         params = types.InlineCompletionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             position=types.Position(line=line, character=character),
-            context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked))
+            context=types.InlineCompletionContext(trigger_kind=kind))
         result = await self._call(types.TEXT_DOCUMENT_INLINE_COMPLETION,
                                   lambda: self.client.text_document_inline_completion_async(params))
         if result is None:

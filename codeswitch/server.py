@@ -18,6 +18,7 @@ from codeswitch.handlers import (
     analysis,
     info,
     inline,
+    inline_switch,
     lifecycle,
     protocol,
     refactor,
@@ -65,6 +66,9 @@ FEATURES: list[Feature] = [
 #: workspace/executeCommand names: (command, handler(ls, *arguments))
 COMMANDS: list[tuple[str, Callable[..., Any]]] = [
     (inline.ACCEPT_COMMAND, inline.accept_inline),
+    (inline_switch.TOGGLE_COMMAND, inline_switch.toggle),
+    (inline_switch.SNOOZE_COMMAND, inline_switch.snooze),
+    (inline_switch.STATUS_COMMAND, inline_switch.status),
 ]
 
 

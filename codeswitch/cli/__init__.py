@@ -24,8 +24,8 @@ from typing import NoReturn
 from codeswitch import __version__
 
 #: subcommand modules, in the order ``--help`` lists them
-SUBCOMMANDS: tuple[str, ...] = ("harness", "analysis", "scope", "route", "doctor", "trust", "demo", "stats",
-                                "serve")
+SUBCOMMANDS: tuple[str, ...] = ("harness", "analysis", "scope", "route", "doctor", "trust", "inline", "demo",
+                                "stats", "serve")
 _LITERAL = re.compile(r"``([^`]+)``")
 
 

@@ -173,7 +173,8 @@ def _client(opts: Options, view: ProgressView | None, messages: list[str],
                         on_notification=_collector(messages, status))
 
 
-async def complete(loc: Location, opts: Options, *, accept: bool = False) -> dict[str, Any]:
+async def complete(loc: Location, opts: Options, *, accept: bool = False,
+                   several: bool = False) -> dict[str, Any]:
     """One inline completion at ``loc`` through the server; the harness's JSON object.
 
     ``accept`` runs the first item's command, as an editor does when the user takes the suggestion
@@ -184,7 +185,7 @@ async def complete(loc: Location, opts: Options, *, accept: bool = False) -> dic
     since = time.time()
     async with _client(opts, None, messages, status) as client:
         uri = client.open(loc.path, loc.text)
-        items = await client.inline(uri, loc.line, loc.character)
+        items = await client.inline(uri, loc.line, loc.character, several=several)
         route = await client.request(LAST_ROUTE_METHOD, {})
         command = items[0].get("command") if accept and items else None
         if isinstance(command, Mapping) and isinstance(command.get("command"), str):
@@ -306,7 +307,7 @@ def run_complete(args: argparse.Namespace) -> int:
         return _usage(args, exc)
     opts = _options(args, root)
     check_config(root, "codeswitch complete", env=server_env(opts))
-    return _serve("codeswitch complete", opts, complete(loc, opts),
+    return _serve("codeswitch complete", opts, complete(loc, opts, several=args.several),
                   lambda out: render_complete(out, loc.line_text, loc.character))
 
 
@@ -372,6 +373,9 @@ def register(sub: Any) -> None:
     p = sub.add_parser("complete", help="an inline completion at FILE:LINE:COL, through the server",
                        description="Ask the server for an inline completion at a 1-based FILE:LINE:COL.")
     p.add_argument("location", metavar="FILE:LINE:COL")
+    p.add_argument("--several", action="store_true",
+                   help="up to inline.max_items distinct suggestions, as an editor's next-suggestion command "
+                        "asks (more model calls); default: one, as while typing")
     _common(p)
     p.set_defaults(func=run_complete)
     p = sub.add_parser("edit", help="edit the function at FILE:LINE[:COL] by an instruction",

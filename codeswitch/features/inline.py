@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -106,6 +106,8 @@ class InlineOutcome:
     fallbacks: tuple[tuple[str, str], ...] = ()
     notice: str | None = None  # a first failure to show once (window/showMessage)
     reason: str | None = None  # why there is no suggestion
+    #: further distinct suggestions from the same call (``choices`` > 1 on a model that takes n)
+    alternatives: tuple[Suggestion, ...] = ()
 
 
 @dataclass(slots=True)
@@ -155,9 +157,11 @@ class InlineEngine:
 
     async def complete(self, doc: LineDocument, line: int, col: int, *, shape: str | None,
                        decision: RouteDecision, complete: CompleteFn,
-                       rel_path: str | None = None) -> InlineOutcome:
+                       rel_path: str | None = None, choices: int = 1) -> InlineOutcome:
         """The suggestion at (line, col): cache first, else one routed model call.
 
+        ``choices`` > 1 asks a model that takes ``n`` (the catalog's ``max_choices``) for that many
+        answers in the same call; the others come back shaped as ``alternatives``.
         Raises what ``complete`` raises when every model failed (the handler reports it);
         cancellation propagates (the caller was superseded).
         """
@@ -167,28 +171,46 @@ class InlineEngine:
         if not decision.chain:
             return InlineOutcome(None, reason=decision.cause)
         ctx = self.context(doc, line, col, rel_path)
+        done = await self.call(ctx, shape=shape, decision=decision, complete=complete, choices=choices)
+        fallbacks = tuple((str(k), str(e)) for k, e in (done.fallbacks or ()))
+        notice = self._first_failure_notice(fallbacks, done.model_key)
+        item, notes = self.shaped(doc, ctx, done.text, done.model_key, line, col, shape=shape,
+                                  tier=decision.tier)
+        if item is None:
+            return InlineOutcome(None, done.model_key, decision.tier, done.cost_usd, fallbacks, notice,
+                                 "; ".join(notes))
+        before, after = context_key(doc.line, doc.line_count, line, col)
+        self.cache.put(CacheEntry(doc.uri, line, col, before, after, item.text, done.model_key,
+                                  item.item_id))
+        others = (self.shaped(doc, ctx, text, done.model_key, line, col, shape=shape, tier=decision.tier)[0]
+                  for text in getattr(done, "choices", ()))
+        return InlineOutcome(item, done.model_key, decision.tier, done.cost_usd, fallbacks, notice,
+                             alternatives=tuple(o for o in others if o is not None))
+
+    async def call(self, ctx: InlineContext, *, shape: str | None, decision: RouteDecision,
+                   complete: CompleteFn, choices: int = 1) -> CompletionLike:
+        """One routed model call for ``ctx`` (``choices`` answers where the model takes ``n``)."""
         tokens = max_tokens_for(shape, decision.max_output_tokens)
 
         def build(model: ModelInfo) -> CompletionRequest:
-            return build_request(model, ctx, shape=shape, max_tokens=tokens)
+            req = build_request(model, ctx, shape=shape, max_tokens=tokens)
+            n = min(choices, model.max_choices)
+            return replace(req, n=n) if n > 1 else req
 
         self.upstream_calls += 1
-        done = await complete(decision, build, request_kind="inline", scope="inline")
-        fallbacks = tuple((str(k), str(e)) for k, e in (done.fallbacks or ()))
-        notice = self._first_failure_notice(fallbacks, done.model_key)
-        model = self.catalog.models.get(done.model_key)
+        return await complete(decision, build, request_kind="inline", scope="inline")
+
+    def shaped(self, doc: LineDocument, ctx: InlineContext, text: str, model_key: str, line: int, col: int,
+               *, shape: str | None, tier: str) -> tuple[Suggestion | None, tuple[str, ...]]:
+        """A model's raw text shaped into a suggestion (None when nothing usable is left)."""
+        model = self.catalog.models.get(model_key)
         chat = model is None or model.chat
-        shaped = shape_completion(done.text, language=doc.language, prefix=ctx.prefix, suffix=ctx.suffix,
+        result = shape_completion(text, language=doc.language, prefix=ctx.prefix, suffix=ctx.suffix,
                                   shape=shape, chat=chat)
-        if shaped.text is None:
-            return InlineOutcome(None, done.model_key, decision.tier, done.cost_usd, fallbacks, notice,
-                                 "; ".join(shaped.notes))
-        item = Suggestion(shaped.text, line, col, new_item_id(), done.model_key, decision.tier, False,
-                          shaped.notes)
-        before, after = context_key(doc.line, doc.line_count, line, col)
-        self.cache.put(CacheEntry(doc.uri, line, col, before, after, shaped.text, done.model_key,
-                                  item.item_id))
-        return InlineOutcome(item, done.model_key, decision.tier, done.cost_usd, fallbacks, notice)
+        if result.text is None:
+            return None, tuple(result.notes)
+        notes = tuple(result.notes)
+        return Suggestion(result.text, line, col, new_item_id(), model_key, tier, False, notes), notes
 
     def _first_failure_notice(self, fallbacks: Sequence[tuple[str, str]], served_by: str) -> str | None:
         """One message per (model, error kind), the first time it happens in this session."""

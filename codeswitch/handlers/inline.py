@@ -22,11 +22,13 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
 
 from codeswitch.catalog import Catalog
-from codeswitch.config import Config
+from codeswitch.config import Config, data_dir
 from codeswitch.dispatch import AllModelsFailed, Dispatcher
 from codeswitch.documents import DocumentStore, Pos, PositionError, Snapshot, Span, UnknownDocument
 from codeswitch.features.inflight import InflightRequests
 from codeswitch.features.inline import InlineEngine, InlineOutcome, Suggestion
+from codeswitch.features.inline_items import ItemsCache, more_items
+from codeswitch.features.inline_switch import InlineSwitch, switch_path
 from codeswitch.features.prompts_inline import DefinitionSite
 from codeswitch.handlers.file_facts import FileFactsCache
 from codeswitch.handlers.last_route import (
@@ -92,6 +94,8 @@ class InlineService:
     shown_failures: set[str] = field(default_factory=set)
     #: the index of the folder holding the document being completed (definitions come from it)
     lookup: WorkspaceIndex | None = None
+    items: ItemsCache = field(default_factory=ItemsCache)
+    switch: InlineSwitch = field(default_factory=lambda: InlineSwitch(switch_path(data_dir())))
 
     def __post_init__(self) -> None:
         host = self.host
@@ -129,14 +133,21 @@ class InlineService:
     async def suggest(self, uri: str, line: int, character: int, notify: Callable[[str, object], None],
                       method: str = INLINE_METHOD) -> Suggestion | None:
         """The suggestion for one request, or None; raises CancelledError when superseded or stale."""
+        items = await self.suggest_items(uri, line, character, notify, method)
+        return items[0] if items else None
+
+    async def suggest_items(self, uri: str, line: int, character: int, notify: Callable[[str, object], None],
+                            method: str = INLINE_METHOD, want: int = 1) -> list[Suggestion]:
+        """Up to ``want`` distinct suggestions (one upstream call when ``want`` is 1; see
+        ``features.inline_items``); raises CancelledError when superseded or stale."""
         store, dispatcher = self.host.documents, self.host.dispatcher
         if dispatcher is None:
-            return None  # not initialized yet
+            return []  # not initialized yet
         self.refresh()
         try:
             snap = store.snapshot(uri)
         except UnknownDocument:
-            return None
+            return []
         try:
             pos = snap.to_pos(line, character)
         except PositionError as exc:
@@ -144,35 +155,54 @@ class InlineService:
         root = self.host.root_for(uri)
         facts = self.host.files.facts(snap, root)
         if facts.secret:
-            return None  # a secret file's text never goes to a provider
+            return []  # a secret file's text never goes to a provider
+        if not self.switched_on(snap, facts.rel_path):
+            return []  # turned off, snoozed or disabled here: nothing leaves the machine
         ticket = self.inflight.begin(uri)
         try:
+            listed = self.items.get(snap, pos.line, pos.col) if want > 1 else None
+            if listed is not None:
+                return list(listed)
             cached = self.engine.cached(snap, pos.line, pos.col)
-            if cached is not None:
-                return cached
+            if cached is not None and want <= 1:
+                return [cached]
             debounce = self.host.config.inline.debounce_ms
-            if debounce > 0:  # for clients that do not debounce: a newer request cancels this wait
-                await asyncio.sleep(debounce / 1000)
+            if debounce > 0 and cached is None:  # for clients that do not debounce: a newer request
+                await asyncio.sleep(debounce / 1000)  # cancels this wait
             shape, decision, record = self.plan(snap, pos, dispatcher, method)
             # the engine reads the prompt's context before its first wait: set for this document
             self.engine.root, self.lookup = root, self.host.index_for(uri)
             try:
                 outcome = await self.engine.complete(snap, pos.line, pos.col, shape=shape, decision=decision,
                                                      complete=dispatcher.complete,
-                                                     rel_path=facts.rel_path)
+                                                     rel_path=facts.rel_path, choices=want)
             except AllModelsFailed as exc:
                 if not self._show_dispatch_notices(dispatcher, notify):
                     self._show_once(notify, exc.kind, f"codeswitch: inline completion failed: {exc}")
-                return None
+                return []
+            found = [s for s in (outcome.suggestion, *outcome.alternatives) if s is not None]
+            if want > 1:
+                asked = [outcome.model] if outcome.model and cached is None else []
+                found = await more_items(self.engine, snap, pos.line, pos.col, have=found, want=want,
+                                         shape=shape, decision=decision, complete=dispatcher.complete,
+                                         rel_path=facts.rel_path, asked=asked)
             if ticket.superseded or store.version(uri) != snap.version:
                 raise asyncio.CancelledError("the document changed while the model was answering")
+            if want > 1:
+                self.items.put(snap, pos.line, pos.col, found)
             if self._show_dispatch_notices(dispatcher, notify):
                 outcome = replace(outcome, notice=None)  # the dispatcher already said it
             self._report(outcome, notify)
             mark_served(self.host, record, outcome.model)
-            return outcome.suggestion
+            return found
         finally:
             self.inflight.end(ticket)
+
+    def switched_on(self, snap: Snapshot, rel_path: str | None) -> bool:
+        """The user's switch, the snooze and ``inline.enable`` for this document."""
+        paths = tuple(p for p in (rel_path, snap.path.as_posix() if snap.path is not None else None) if p)
+        language = self.host.documents.language_id(snap.uri) or snap.language
+        return self.switch.verdict(self.host.config.inline.enable, language, paths).allowed
 
     def _show_once(self, notify: Callable[[str, object], None], key: str, message: str) -> None:
         if key in self.shown_failures:
@@ -305,14 +335,22 @@ def host_of(ls: InlineServer) -> InlineHost:
     return ls.state
 
 
+def items_wanted(params: types.InlineCompletionParams, config: Config) -> int:
+    """Several items when the user asked (Invoked: next/previous suggestion), else one."""
+    invoked = params.context.trigger_kind == types.InlineCompletionTriggerKind.Invoked
+    return max(1, config.inline.max_items) if invoked else 1
+
+
 async def inline_completion(ls: InlineServer,
                             params: types.InlineCompletionParams) -> types.InlineCompletionList:
     svc = service(host_of(ls))
     uri = params.text_document.uri
-    s = await svc.suggest(uri, params.position.line, params.position.character, _notifier(ls))
-    if s is None:
+    found = await svc.suggest_items(uri, params.position.line, params.position.character, _notifier(ls),
+                                    want=items_wanted(params, svc.host.config))
+    if not found:
         return types.InlineCompletionList(items=[])
-    return inline_items(svc.host.documents.snapshot(uri), s)
+    snap = svc.host.documents.snapshot(uri)
+    return types.InlineCompletionList(items=[item for s in found for item in inline_items(snap, s).items])
 
 
 async def completion(ls: InlineServer, params: types.CompletionParams) -> types.CompletionList | None:

@@ -51,13 +51,17 @@ from .types import (
 
 
 async def collect(stream: AsyncIterator[StreamEvent]) -> Collected:
-    """Drain a stream into text, tool calls, usage and finish (closing it even on error)."""
+    """Drain a stream into text, tool calls, usage and finish (closing it even on error).
+
+    The text is the first choice's (a request for n > 1 choices streams the others with their index).
+    """
     out = Collected()
     parts: list[str] = []
     try:
         async for ev in stream:
             if isinstance(ev, TextDelta):
-                parts.append(ev.text)
+                if ev.index == 0:
+                    parts.append(ev.text)
             elif isinstance(ev, ToolUse):
                 out.tool_uses.append(ev)
             elif isinstance(ev, Usage):

@@ -108,6 +108,8 @@ class OpenAIChatProvider(HttpProvider):
         }
         if req.stop:
             body["stop"] = list(req.stop)
+        if req.n > 1:
+            body["n"] = req.n
         if req.temperature is not None:
             body["temperature"] = req.temperature
         if req.tools:
@@ -152,10 +154,11 @@ class OpenAIChatProvider(HttpProvider):
                     raise self.malformed("chat delta is not an object", model)
                 text = delta.get("content")
                 if isinstance(text, str) and text:
-                    yield TextDelta(text)
+                    index = choice.get("index", 0)
+                    yield TextDelta(text, index if isinstance(index, int) and index >= 0 else 0)
                 for tc in delta.get("tool_calls") or []:
                     self._merge_call(calls, tc, model)
-                if isinstance(choice.get("finish_reason"), str):
+                if isinstance(choice.get("finish_reason"), str) and not choice.get("index"):
                     finish = choice["finish_reason"]
         if not done and finish is None:
             raise self.malformed("chat stream ended without [DONE]", model)

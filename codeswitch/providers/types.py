@@ -108,6 +108,9 @@ class CompletionRequest:
     temperature: float | None = None
     tools: Sequence[ToolSpec] = ()
     cache_system: bool = False
+    #: how many alternative completions (choices) to generate in this one call; only wire formats
+    #: that take `n` (Chat Completions) send it, and the catalog says which models honour it
+    n: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,10 @@ class Timeouts:
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
+    """A piece of text; `index` is the choice it belongs to (0 unless the request asked for n > 1)."""
+
     text: str
+    index: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ import time
 from types import TracebackType
 
 from .analysis import analysis_reply
+from .choices import choices_wanted, param_error
 from .formats import (
     BASE_SUFFIX,
     DEFAULT_MODELS,
@@ -314,14 +315,19 @@ class Emulator:
         if fault is not None and fault.kind in ("html", "redirect"):
             await self._wrong_answer(resp, record, fault.kind)
             return
+        refused = param_error(api, body)
+        if refused is not None:
+            record.status, record.finished_at = refused[0], time.monotonic()
+            await resp.send_json(*refused)
+            return
         try:
-            reply = self._next_reply(script, record)
+            replies = [self._next_reply(script, record) for _ in range(choices_wanted(api, body))]
         except Exception as e:  # a test's responder raised: answer 500 and say why
             record.status, record.finished_at = 500, time.monotonic()
             msg = f"emulator responder failed: {type(e).__name__}: {e}"
             await resp.send_json(500, {"error": {"message": msg, "type": "server_error", "code": None}})
             return
-        ctx = RenderCtx.make(model, reply, req.body)
+        ctx = RenderCtx.make(model, replies[0], req.body, tuple(replies[1:]))
         if not wants_stream(api, body) or (fault is not None and fault.kind == "plain_json"):
             record.status = 200
             await resp.send_json(200, nonstream(api, ctx, body))

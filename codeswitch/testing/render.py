@@ -42,17 +42,22 @@ class RenderCtx:
     reply: Reply
     input_tokens: int  # all prompt tokens, cached included
     cached_input_tokens: int
-    output_tokens: int
+    output_tokens: int  # over every choice
     created: int
+    others: tuple[Reply, ...] = ()  # choices 1.. when the request asked for n > 1 (Chat Completions)
 
     @classmethod
-    def make(cls, model: str, reply: Reply, raw_body: bytes) -> RenderCtx:
+    def make(cls, model: str, reply: Reply, raw_body: bytes, others: tuple[Reply, ...] = ()) -> RenderCtx:
         est_in = max(1, len(raw_body) // 4)
         inp = reply.input_tokens if reply.input_tokens is not None else est_in
-        out = reply.output_tokens
-        if out is None:
-            out = len(pieces(reply.text)) + sum(len(json_pieces(dict(c.input))) for c in reply.tool_calls)
-        return cls(model, reply, inp, min(reply.cached_input_tokens, inp), out, int(time.time()))
+        out = sum(_output_tokens(r) for r in (reply, *others))
+        return cls(model, reply, inp, min(reply.cached_input_tokens, inp), out, int(time.time()), others)
+
+
+def _output_tokens(reply: Reply) -> int:
+    if reply.output_tokens is not None:
+        return reply.output_tokens
+    return len(pieces(reply.text)) + sum(len(json_pieces(dict(c.input))) for c in reply.tool_calls)
 
 
 def sse(data: object, event: str | None = None) -> bytes:

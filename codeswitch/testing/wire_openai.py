@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from .render import Chunk, RenderCtx, json_pieces, new_id, pieces, sse
+from .script import Reply
 
 
 def _responses_usage(ctx: RenderCtx) -> dict[str, object]:
@@ -148,12 +149,21 @@ def render_chat(ctx: RenderCtx, include_usage: bool, obj: str = "chat.completion
     cid = new_id("chatcmpl")
     out: list[Chunk] = []
 
-    def choice(delta: dict[str, object], finish: str | None = None) -> list[object]:
-        return [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}]
+    def choice(delta: dict[str, object], finish: str | None = None, index: int = 0) -> list[object]:
+        return [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}]
 
-    out.append(Chunk(_chat_chunk(ctx, cid, obj, choice({"role": "assistant", "content": ""}))))
-    for p in pieces(ctx.reply.text):
-        out.append(Chunk(_chat_chunk(ctx, cid, obj, choice({"content": p})), 1))
+    texts = [ctx.reply.text, *(r.text for r in ctx.others)]
+    for i in range(len(texts)):
+        out.append(Chunk(_chat_chunk(ctx, cid, obj, choice({"role": "assistant", "content": ""}, index=i))))
+    # several choices stream interleaved, one choice per chunk, as the API sends them with n > 1
+    split = [pieces(t) for t in texts]
+    for k in range(max(map(len, split))):
+        for i, parts in enumerate(split):
+            if k < len(parts):
+                out.append(Chunk(_chat_chunk(ctx, cid, obj, choice({"content": parts[k]}, index=i)), 1))
+    for i, other in enumerate(ctx.others, start=1):
+        end = "length" if other.finish == "length" else "stop"
+        out.append(Chunk(_chat_chunk(ctx, cid, obj, choice({}, end, index=i))))
     for i, call in enumerate(ctx.reply.tool_calls):
         head = {"index": i, "id": call.id or new_id("call"), "type": "function"}
         first = {**head, "function": {"name": call.name, "arguments": ""}}
@@ -184,9 +194,16 @@ def chat_nonstream(ctx: RenderCtx) -> dict[str, object]:
         "object": "chat.completion",
         "created": ctx.created,
         "model": ctx.model,
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _finish(ctx)}],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": _finish(ctx)},
+                    *(_other_choice(i, r) for i, r in enumerate(ctx.others, start=1))],
         "usage": chat_usage(ctx),
     }
+
+
+def _other_choice(index: int, reply: Reply) -> dict[str, object]:
+    message = {"role": "assistant", "content": reply.text or None, "refusal": None}
+    return {"index": index, "message": message, "logprobs": None,
+            "finish_reason": "length" if reply.finish == "length" else "stop"}
 
 
 def chat_stream_error() -> bytes:

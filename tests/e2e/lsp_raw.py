@@ -35,9 +35,10 @@ async def raw_request(client: LanguageClient, method: str, params: object) -> An
 
 
 async def inline_texts(client: LanguageClient, uri: str, line: int, character: int) -> list[str]:
-    """The insert texts of an invoked textDocument/inlineCompletion at ``line``:``character``."""
+    """The insert texts of an automatic textDocument/inlineCompletion (as while typing: one item) at
+    ``line``:``character``."""
     result = await client.text_document_inline_completion_async(types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
     items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
     return [str(i.insert_text) for i in items]

@@ -59,6 +59,6 @@ async def test_text_holding_a_credential_is_never_sent(lsp: EditSession, emulato
 async def _inline_at(lsp: EditSession, uri: str, line: int, character: int) -> list[str]:
     result = await lsp.client.text_document_inline_completion_async(types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
     items = result.items if isinstance(result, types.InlineCompletionList) else (result or [])
     return [str(i.insert_text) for i in items]

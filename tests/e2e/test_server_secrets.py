@@ -68,7 +68,7 @@ class Received:
 async def _inline(session: LspSession, uri: str, line: int, character: int) -> list[str]:
     result = await session.client.text_document_inline_completion_async(types.InlineCompletionParams(
         text_document=types.TextDocumentIdentifier(uri), position=types.Position(line, character),
-        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+        context=types.InlineCompletionContext(trigger_kind=types.InlineCompletionTriggerKind.Automatic)))
     if result is None:
         return []
     items = result.items if isinstance(result, types.InlineCompletionList) else result

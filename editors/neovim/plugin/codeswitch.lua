@@ -17,6 +17,19 @@ vim.api.nvim_create_user_command('CodeswitchStats', function()
   require('codeswitch').stats()
 end, { nargs = 0, desc = 'codeswitch: spend and inline acceptance per model' })
 
+vim.api.nvim_create_user_command('CodeswitchToggle', function()
+  require('codeswitch').toggle()
+end, { nargs = 0, desc = 'codeswitch: turn inline suggestions off or on (shared with other editors)' })
+
+vim.api.nvim_create_user_command('CodeswitchSnooze', function(cmd)
+  local minutes = cmd.args ~= '' and tonumber(cmd.args) or 30
+  if minutes == nil then
+    vim.notify('codeswitch: :CodeswitchSnooze takes a number of minutes', vim.log.levels.ERROR)
+    return
+  end
+  require('codeswitch').snooze(minutes)
+end, { nargs = '?', desc = 'codeswitch: no inline suggestions for a while (default 30 minutes; 0 resumes)' })
+
 vim.api.nvim_create_user_command('CodeswitchExplain', function(cmd)
   require('codeswitch.analysis').explain({ line1 = cmd.line1, line2 = cmd.line2, range = cmd.range, question = cmd.args })
 end, { nargs = '*', range = true, desc = 'codeswitch: explain the selection (or the definition) in Markdown' })

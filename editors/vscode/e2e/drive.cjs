@@ -1,11 +1,13 @@
-// Drives code-server in headless Chromium with playwright-core: ghost text, Tab to accept, the
-// spend report (acceptance recorded through codeswitch.acceptInline), and "Edit with instruction…".
+// Drives code-server in headless Chromium with playwright-core: ghost text, cycling through several
+// suggestions and the inline switch (inline_steps.cjs), Tab to accept, the spend report (acceptance
+// recorded through codeswitch.acceptInline), and "Edit with instruction…".
 // Run by run.sh, which sets the E2E_* variables. Waits on conditions only, never on time.
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
 const { createRequire } = require('node:module');
+const inlineSteps = require('./inline_steps.cjs');
 const { analysisSteps } = require('./analysis.cjs');
 
 const need = (name) => {
@@ -349,6 +351,8 @@ async function main() {
     const ghost = page.locator('.ghost-text-decoration, .ghost-text', { hasText: 'invoice.gross' }).first();
     await ghost.waitFor({ state: 'visible' });
     await shot(page, 'ghost-text');
+    const helpers = { step, shot, emulator, runCommand, statusBarHas, out: OUT };
+    await inlineSteps.cycleSteps(page, helpers);
 
     step('accept with Tab');
     await page.keyboard.press('Tab');
@@ -367,11 +371,14 @@ async function main() {
     }
     await shot(page, 'spend');
     await closeReport(page);
+    await inlineSteps.switchSteps(page, helpers);
+    await saveAndCheck(page, (t) => t.trimEnd().endsWith(`return ${INLINE}`) && !t.includes('vat_of'),
+      'billing.py as it was before the switch steps');
 
     await analysisSteps(page, { step, shot, goToLine, runCommand, statusBarHas, emulator, timeout: TIMEOUT, out: OUT });
 
     if (process.env.E2E_SKIP_EDIT === '1') {
-      step('edit steps skipped: the server has no codeswitch/edit');
+      step('edit steps skipped (E2E_SKIP_EDIT=1, or the server has no codeswitch/edit)');
     } else {
       await editSteps(page);
       await cancelStep(page);
@@ -385,6 +392,11 @@ async function main() {
     await shot(page, 'failure').catch(() => undefined);
     const html = await page.content().catch(() => '');
     fs.writeFileSync(path.join(OUT, 'failure.html'), html);
+    // what the user was told (toasts hide themselves) and what reached the models
+    await runCommand(page, 'Notifications: Show Notifications').then(() => shot(page, 'failure-notifications'))
+      .catch(() => undefined);
+    await emulator('/_emulator/requests').then((r) => fs.writeFileSync(path.join(OUT, 'failure-requests.json'),
+      JSON.stringify(r, null, 1))).catch(() => undefined);
     throw err;
   } finally {
     await browser.close();

@@ -4,13 +4,16 @@
 # Installs (cached, see install.sh) code-server on Node 24, Debian's chromium and playwright-core;
 # builds and installs the .vsix; starts the loopback provider emulator with the answers script.py writes; opens a
 # copy of examples/shop with the extension pointed at the emulator; then drive.cjs types in a
-# Python file, waits for ghost text, accepts it with Tab, checks the acceptance in "Show spend",
+# Python file, waits for ghost text, cycles through three suggestions with Alt+] / Alt+[ (the
+# next models of the inline chain answer the Invoked request), accepts the first with Tab, checks
+# the acceptance in "Show spend", turns inline suggestions off and on from the status bar (no model
+# call while off) and snoozes them,
 # runs "Edit with instruction…" from the palette and from a code action, "Explain last route",
 # "Explain function …" and "Review my changes" (Markdown previews),
 # "Refactor workspace…" through the refactor preview, and checks the message for a server that
 # cannot start. Screenshots go to editors/vscode/e2e/out/ (printed at the end).
 #
-# Environment: CODESWITCH_PYTHON (default: the repo's .venv python), CODESWITCH_E2E_CACHE,
+# Environment: CODESWITCH_PYTHON (default: the repo's .venv python), CODESWITCH_E2E_CACHE, E2E_SKIP_EDIT=1,
 # E2E_TIMEOUT_MS (per wait, default 90000), E2E_KEEP=1 keeps the temporary directory.
 set -euo pipefail
 
@@ -58,7 +61,8 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...: until COMMAND succeeds
 }
 
 # the server's edit request is built separately; run the edit step only once it exists
-SKIP_EDIT=0
+# (E2E_SKIP_EDIT=1 skips the edit, refactor and settings steps on purpose)
+SKIP_EDIT=${E2E_SKIP_EDIT:-0}
 if ! "$PY" -c 'import sys, codeswitch.server as s; sys.exit(0 if any(f.method == "codeswitch/edit" for f in s.FEATURES) else 1)'; then
   SKIP_EDIT=1
   log "the server has no codeswitch/edit yet: the edit step is skipped"
@@ -105,6 +109,7 @@ cat >"$WORK/user-data/User/settings.json" <<JSON
   "editor.suggestOnTriggerCharacters": false,
   "editor.wordBasedSuggestions": "off",
   "editor.inlineSuggest.enabled": true,
+  "editor.inlineSuggest.showToolbar": "always",
   "workbench.startupEditor": "none",
   "workbench.tips.enabled": false,
   "workbench.enableExperiments": false,

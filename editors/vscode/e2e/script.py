@@ -2,7 +2,9 @@
 
 Usage: python script.py WORKSPACE > script.json
 
-- inline (any model without its own script, e.g. gpt-5.3-codex-spark): one FILL answer;
+- inline (any model without its own script, e.g. gpt-5.3-codex-spark): one FILL answer; the next
+  models of the inline chain (gpt-5.1-codex-mini, claude-haiku-4-5) answer the "next suggestion"
+  request with two other ones;
 - gpt-5.3-codex (function edits): docstrings for invoice_for, capture_payment, then refund_due (the
   function the inline step typed);
 - claude-opus-4-6 (the workspace team, one teammate, so the turns come in this order): the lead
@@ -19,6 +21,7 @@ from pathlib import Path
 from codeswitch.testing.conversation import rename_edits
 
 INLINE = "invoice.gross - invoice.vat"
+SECOND, THIRD = "invoice.net", "invoice.gross * 0"  # the other suggestions to cycle through
 OLD, NEW = "reserve_stock", "hold_stock"
 RENAMED = ("inventory.py", "orders.py", "billing.py", "api.py")
 
@@ -39,6 +42,9 @@ def main(workspace: Path) -> dict[str, object]:
     return {
         "default": f"<FILL>{INLINE}</FILL>",
         "models": {
+            # twice each: on a loaded machine the inline tier's hedge may ask the next model too
+            "gpt-5.1-codex-mini": {"replies": [f"<FILL>{SECOND}</FILL>"] * 2},
+            "claude-haiku-4-5": {"replies": [f"<FILL>{THIRD}</FILL>"] * 2},
             "gpt-5.3-codex": {"replies": [
                 docstring_edit("def invoice_for(order: Order) -> Invoice:", "    net = order.total",
                                "The invoice for an order: its total plus VAT, rounded to cents."),

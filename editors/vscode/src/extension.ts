@@ -10,6 +10,7 @@ import { registerAnalysis } from './analysis';
 import { ServerState, StatusParams, statusAfter, statusBar } from './common/format';
 import { SECTION, readSetting, startServer, stopServer } from './common/server';
 import { RESTART_KEYS, SERVER_KEYS, serverSettings } from './common/settings';
+import { InlineSwitchItem } from './switch';
 
 export const STATUS_NOTIFICATION = 'codeswitch/status';
 
@@ -31,7 +32,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   status.name = 'codeswitch';
   let last: StatusParams | undefined;
   renderStatus(status, last, 'starting');
-  context.subscriptions.push(output, trace, status);
+  const inlineSwitch = new InlineSwitchItem(() => client);
+  context.subscriptions.push(output, trace, status, inlineSwitch);
 
   const start = async (): Promise<void> => {
     renderStatus(status, last, 'starting');
@@ -44,6 +46,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       last = params;
       renderStatus(status, last, 'running');
     });
+    inlineSwitch.attach(client);
     client.onDidChangeState((event) => {
       renderStatus(status, last, event.newState === State.Running ? 'running'
         : event.newState === State.Starting ? 'starting' : 'stopped');

@@ -1,9 +1,9 @@
 -- codeswitch for Neovim: starts `codeswitch serve` through the built-in LSP client, turns on
 -- inline completion (Neovim 0.12+), and adds :CodeswitchEdit, :CodeswitchRefactor,
--- :CodeswitchStats, and :CodeswitchExplain / :CodeswitchReview (codeswitch.analysis). Long requests
--- report through LSP $/progress, which Neovim shows with its built-in progress support
--- (vim.lsp.status(), LspProgress). The params and results of the custom methods (codeswitch/edit,
--- codeswitch/refactor, codeswitch/stats) are those of docs/protocol.md.
+-- :CodeswitchStats, :CodeswitchToggle, :CodeswitchSnooze, and :CodeswitchExplain / :CodeswitchReview
+-- (codeswitch.analysis). Long requests report through LSP $/progress, which Neovim shows with its
+-- built-in progress support (vim.lsp.status(), LspProgress). The params and results of the custom
+-- methods (codeswitch/edit, codeswitch/refactor, codeswitch/stats) are those of docs/protocol.md.
 local M = {}
 
 M.name = 'codeswitch'
@@ -58,7 +58,7 @@ local function start_legacy(opts)
       local root = vim.fs.root(ev.buf, opts.root_markers) or vim.fn.getcwd()
       vim.lsp.start({
         name = M.name, cmd = opts.cmd, cmd_env = opts.cmd_env, root_dir = root,
-        init_options = init_options(opts.settings),
+        init_options = init_options(opts.settings), handlers = M.handlers,
       }, { bufnr = ev.buf })
     end,
   })
@@ -100,6 +100,76 @@ function M.check_cmd(cmd)
     .. "cmd = { '/path/to/codeswitch/.venv/bin/codeswitch', 'serve' } (see docs/neovim.md)"):format(where)
 end
 
+--- The inline switch as the server last told it: { enabled, snoozedUntil (ms), allowed, reason }.
+M.inline_state = nil
+
+M.handlers = {
+  ['codeswitch/inlineSwitch'] = function(_, result)
+    M.inline_state = result
+  end,
+}
+
+local function switch_message(state)
+  if not state.enabled then
+    return 'inline suggestions are off (:CodeswitchToggle turns them on)'
+  end
+  if type(state.snoozedUntil) == 'number' then
+    return ('inline suggestions are snoozed until %s (:CodeswitchToggle resumes them)')
+      :format(os.date('%H:%M', math.floor(state.snoozedUntil / 1000)))
+  end
+  if not state.allowed then
+    return 'inline suggestions are off here: ' .. tostring(state.reason)
+  end
+  return 'inline suggestions are on'
+end
+
+--- Sends one of the server's codeswitch.inline.* commands for the current buffer; the server keeps
+--- the switch (shared with other editors and the CLI) and answers its state.
+local function switch_command(command, options, on_done)
+  local client = M.client(0)
+  if not client then
+    notify('the language server is not running', vim.log.levels.ERROR)
+    return
+  end
+  options.uri = vim.uri_from_bufnr(0)
+  client:request('workspace/executeCommand', { command = command, arguments = { options } }, function(err, result)
+    if err then
+      notify(err.message or vim.inspect(err), vim.log.levels.ERROR)
+    elseif type(result) == 'table' then
+      M.inline_state = result
+      notify(switch_message(result))
+    end
+    if on_done then
+      on_done(err, result)
+    end
+  end, 0)
+end
+
+--- :CodeswitchToggle — inline suggestions off / on (on also ends a snooze)
+function M.toggle(on_done)
+  switch_command('codeswitch.inline.toggle', {}, on_done)
+end
+
+--- :CodeswitchSnooze [minutes] — off for a while (default 30 minutes; 0 resumes)
+function M.snooze(minutes, on_done)
+  switch_command('codeswitch.inline.snooze', { minutes = minutes or 30 }, on_done)
+end
+
+--- A short word for a statusline: '' when suggestions are on, else 'inline off' / 'inline snoozed'.
+function M.statusline()
+  local s = M.inline_state
+  if type(s) ~= 'table' then
+    return ''
+  end
+  if not s.enabled then
+    return 'inline off'
+  end
+  if type(s.snoozedUntil) == 'number' and s.snoozedUntil / 1000 > os.time() then
+    return 'inline snoozed'
+  end
+  return s.allowed and '' or 'inline off here'
+end
+
 --- Configure and start the server; see docs/neovim.md.
 function M.setup(opts)
   opts = vim.tbl_deep_extend('force', vim.deepcopy(M.defaults), opts or {})
@@ -117,6 +187,7 @@ function M.setup(opts)
       filetypes = opts.filetypes,
       root_markers = opts.root_markers,
       init_options = init_options(opts.settings),
+      handlers = M.handlers,
     })
     vim.lsp.enable(M.name)
   else
