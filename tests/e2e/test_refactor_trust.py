@@ -128,7 +128,9 @@ async def test_a_cap_hit_by_a_teammate_keeps_its_kind_and_the_spend(start_server
     assert "team.max_turns" in result["error"]["message"]
     assert result["edit"] is None and not lsp.applied
     agents = {a["role"]: a for a in result["agents"]}
-    assert agents["lead"]["turns"] == 1 and agents["teammate 1"]["turns"] == 2
+    # the teammates run side by side: whichever reaches the cap first stops the team
+    assert agents["lead"]["turns"] == 1
+    assert max(agents["teammate 1"]["turns"], agents["teammate 2"]["turns"]) == 2
     assert result["usage"]["input_tokens"] > 0 and result["model"] == OPUS
 
 
