@@ -35,6 +35,9 @@ ORDER = {s: i for i, s in enumerate(SCOPES)}
 #: a word joins the model's vocabulary only when it appears in this many projects' cases
 MIN_WORD_PROJECTS = 5
 MIN_WORD_CASES = 15
+#: the penalty chosen is the smallest whose leave-one-project-out under-routing stays at or below this:
+#: a point of margin under the 10 % bound, for projects that route a little differently from these
+UNDER_TARGET = 0.09
 #: never a feature: the names of the corpus projects and of every evaluation set's projects
 PROJECT_WORDS = frozenset({
     "click", "httpx", "sympy", "sphinx", "pytest", "xarray", "pylint", "requests", "flask", "werkzeug",
@@ -206,9 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("features", nargs="+")
     ap.add_argument("--click", help="features of the public click cases, scored separately")
-    ap.add_argument("--c", type=float, default=0.3, help="inverse regularization strength")
+    ap.add_argument("--c", type=float, default=0.1, help="inverse regularization strength")
     ap.add_argument("--penalty", type=float, default=None,
-                    help="under-routing penalty (default: the smallest on a grid with macro under ≤ 10%%)")
+                    help="under-routing penalty (default: the smallest on a grid with macro under ≤ UNDER_TARGET)")
     ap.add_argument("--balanced", action="store_true", help="weigh the classes equally (default: as found)")
     ap.add_argument("--write", action="store_true", help=f"write {MODEL_PATH.name}")
     ap.add_argument("--without", action="append", default=[], metavar="PREFIX",
@@ -238,13 +241,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print("\npenalty grid (subject cases; macro accuracy / under / over / cost/oracle):")
     chosen = args.penalty
-    for p in (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0):
+    for p in (1.0, 1.25, 1.5, 1.6, 1.7, 1.8, 1.9, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0):
         res = routed(p, "subject")
         ss = [score(v) for v in res.values()]
         acc, under = (sum(s["acc"] for s in ss) / len(ss), sum(s["under"] for s in ss) / len(ss))
         over, cost = sum(s["over"] for s in ss) / len(ss), sum(s["cost_ratio"] for s in ss) / len(ss)
         print(f"  {p:4.1f}: {acc:6.1%} {under:6.1%} {over:6.1%} {cost:6.2f}")
-        if chosen is None and under <= 0.10:
+        if chosen is None and under <= UNDER_TARGET:
             chosen = p
     chosen = chosen if chosen is not None else 6.0
     print(f"under-routing penalty: {chosen}")
