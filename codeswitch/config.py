@@ -3,7 +3,7 @@
 Every setting has a default, so an empty or missing file is a full configuration. The layers are
 (DESIGN.md "Configuration"):
 
-1. built-in defaults (the dataclasses below);
+1. built-in defaults (the dataclasses of :mod:`codeswitch.config_schema`);
 2. ``$XDG_CONFIG_HOME/codeswitch/config.toml`` (``~/.config/...`` when unset);
 3. ``<workspace>/.codeswitch.toml``;
 4. LSP ``initializationOptions`` / ``workspace/didChangeConfiguration`` (a dict with the same keys).
@@ -15,136 +15,29 @@ keeps what the lower layers said. API keys are read on demand and never kept in 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, get_origin, get_type_hints
 
 from codeswitch import trust
-from codeswitch.breakers import DispatchPolicy
-from codeswitch.catalog import Catalog, CatalogError, ModelInfo, load_catalog, model_entry
-from codeswitch.config_providers import KINDS, default_providers, kind_problem, provider_of_kind
+from codeswitch.catalog import Catalog, CatalogError, load_catalog
+from codeswitch.config_merge import Layer, apply_layer
 from codeswitch.config_providers import ProviderConfig as ProviderConfig
 from codeswitch.config_providers import TimeoutsConfig as TimeoutsConfig
 from codeswitch.config_read import CLIENT_SOURCE as CLIENT_SOURCE
+from codeswitch.config_read import USER_FILE as USER_FILE
 from codeswitch.config_read import ConfigProblem as ConfigProblem
 from codeswitch.config_read import client_layer, read_toml
-from codeswitch.config_values import BadValue, coerce
-from codeswitch.inline_enable import EnableRules
+from codeswitch.config_schema import TIERS as TIERS
+from codeswitch.config_schema import BudgetConfig as BudgetConfig
+from codeswitch.config_schema import Config as Config
+from codeswitch.config_schema import EditConfig as EditConfig
+from codeswitch.config_schema import InlineConfig as InlineConfig
+from codeswitch.config_schema import TeamConfig as TeamConfig
+from codeswitch.config_schema import TierConfig as TierConfig
 
-TIERS: tuple[str, ...] = ("inline", "function", "workspace")
-USER_FILE = Path("codeswitch") / "config.toml"
 WORKSPACE_FILE = ".codeswitch.toml"
-
-
-@dataclass(frozen=True, slots=True)
-class TierConfig:
-    """How one tier is served: the model chain (catalog keys, tried in order) and its limits."""
-
-    chain: tuple[str, ...] = ()
-    latency_budget_ms: int = 10_000
-    max_output_tokens: int = 1024
-    hedge_after_ms: int | None = None
-    #: the most of a model's context window one request of this tier may fill (0.5: half); a model
-    #: whose window holds the request only above that share is skipped (long-context quality drops)
-    max_context_fill: float = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class BudgetConfig:
-    """Dollar limits; None disables a limit."""
-
-    per_request_usd: float | None = 2.0
-    daily_usd: float | None = 20.0
-
-
-@dataclass(frozen=True, slots=True)
-class InlineConfig:
-    debounce_ms: int = 0
-    max_prefix_tokens: int = 1500
-    max_suffix_tokens: int = 500
-    cache_size: int = 256
-    #: time for reading definitions from other files into the prompt (what is found by then goes)
-    context_ms: int = 5
-    #: inline requests running at once, all documents together; past it the oldest is cancelled
-    max_in_flight: int = 3
-    #: where suggestions are on: true/false or {"*", language ids, path globs} (codeswitch.inline_enable)
-    enable: EnableRules = field(default_factory=EnableRules)
-    #: most distinct suggestions to cycle through when the user asks for more (Invoked trigger)
-    max_items: int = 3
-
-
-@dataclass(frozen=True, slots=True)
-class EditConfig:
-    """Function edits (code actions, ``codeswitch edit``)."""
-
-    #: time for reading definitions from other files into the prompt (what is found by then goes)
-    context_ms: int = 50
-
-
-@dataclass(frozen=True, slots=True)
-class TeamConfig:
-    """Limits for the workspace agent team (lead + teammates)."""
-
-    max_teammates: int = 3
-    max_turns: int = 12
-    max_tokens: int = 400_000
-    max_usd: float = 5.0
-
-
-def _tiers() -> dict[str, TierConfig]:
-    return {
-        "inline": TierConfig(
-            chain=("gpt-5.3-codex-spark", "codestral", "cerebras-gpt-oss-120b", "gpt-5.1-codex-mini",
-                   "deepseek-chat-fim", "claude-haiku-4-5"),
-            latency_budget_ms=1500,
-            max_output_tokens=256,
-            hedge_after_ms=400,
-        ),
-        "function": TierConfig(
-            chain=("gpt-5.3-codex", "claude-sonnet-4-5", "claude-opus-4-6", "gpt-5.1-codex-mini"),
-            latency_budget_ms=60_000,
-            max_output_tokens=8192,
-        ),
-        "workspace": TierConfig(
-            chain=("claude-opus-4-6", "gpt-5.3-codex", "claude-sonnet-4-5"),
-            latency_budget_ms=600_000,
-            max_output_tokens=32_000,
-        ),
-        # explain / review: cheap fast models first; the context windows decide (routing.py)
-        "analysis": TierConfig(
-            chain=("gpt-5.1-codex-mini", "claude-haiku-4-5", "gpt-5.3-codex", "claude-sonnet-4-5",
-                   "claude-opus-4-6"),
-            latency_budget_ms=600_000,
-            max_output_tokens=8192,
-            max_context_fill=0.5,
-        ),
-    }
-
-
-@dataclass(frozen=True)
-class Config:
-    """The merged configuration. ``sources`` lists the layers that were read, lowest first."""
-
-    providers: dict[str, ProviderConfig] = field(default_factory=default_providers)
-    tiers: dict[str, TierConfig] = field(default_factory=_tiers)
-    budget: BudgetConfig = field(default_factory=BudgetConfig)
-    exclude: tuple[str, ...] = ()
-    inline: InlineConfig = field(default_factory=InlineConfig)
-    team: TeamConfig = field(default_factory=TeamConfig)
-    edit: EditConfig = field(default_factory=EditConfig)
-    #: retries, breakers and draining for every model call
-    dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
-    catalog_path: str | None = None
-    #: models added to the catalog (user config file or trusted workspace only), as ``[models.<key>]``
-    models: dict[str, ModelInfo] = field(default_factory=dict)
-    #: directories whose .codeswitch.toml may set endpoints and key sources (user config file only)
-    trusted_workspaces: tuple[str, ...] = ()
-    sources: tuple[str, ...] = field(default=(), compare=False)
-    #: whether the workspace layer and the client's settings were trusted (codeswitch.trust)
-    trusted: bool = field(default=False, compare=False)
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -169,129 +62,6 @@ def config_files(root: str | Path | None, env: Mapping[str, str] | None = None) 
     if root is not None:
         candidates.append(Path(root) / WORKSPACE_FILE)
     return [p for p in candidates if p.is_file()]
-
-
-@dataclass(frozen=True, slots=True)
-class _Layer:
-    """Where a layer's settings come from and what it may set."""
-
-    source: str
-    user: bool = False  # the user's own config file
-    trusted: bool = False  # the user's file, or a workspace/client layer of a trusted workspace
-
-
-def _refusal(layer: _Layer, dotted: str) -> str | None:
-    if layer.user:
-        return None
-    if trust.user_only(dotted):
-        return f"only your user config file ({USER_FILE}) may set this; ignored"
-    if trust.restricted(dotted) and not layer.trusted:
-        return ("refused: a workspace or editor setting may not choose endpoints, key sources or "
-                "commands; set it in your user config file, or trust this workspace with "
-                "`codeswitch trust`; ignored")
-    return None
-
-
-def _apply(obj: Any, settings: Mapping[str, object], layer: _Layer, prefix: str,
-           problems: list[ConfigProblem], blame: dict[str, str]) -> Any:
-    """``obj`` (a config dataclass) with the settings of one layer applied, field by field.
-
-    A bad key or value is reported and skipped, so the lower layers' value stays.
-    """
-    hints = get_type_hints(type(obj))
-    changes: dict[str, object] = {}
-    source = layer.source
-    for raw_key, value in settings.items():
-        key = str(raw_key)
-        dotted = f"{prefix}{key}"
-        if key not in hints or key in ("sources", "trusted"):
-            problems.append(ConfigProblem(source, dotted, "unknown key; ignored"))
-            continue
-        refused = _refusal(layer, dotted)
-        if refused is not None:
-            problems.append(ConfigProblem(source, dotted, refused))
-            continue
-        hint, current = hints[key], getattr(obj, key)
-        if key == "models" and not prefix:
-            changes[key] = _models(current, value, layer, problems)
-            blame[dotted] = source
-            continue
-        if isinstance(current, EnableRules):  # a bool or a table, merged over the lower layers
-            try:
-                changes[key] = current.merged(EnableRules.parse(value))
-            except ValueError as exc:
-                problems.append(ConfigProblem(source, dotted, f"{exc}; ignored"))
-                continue
-            blame[dotted] = source
-            continue
-        if dataclasses.is_dataclass(current) or get_origin(hint) is dict:
-            if not isinstance(value, Mapping):
-                problems.append(ConfigProblem(source, dotted, "expected a table; ignored"))
-                continue
-            if dataclasses.is_dataclass(current):
-                changes[key] = _apply(current, value, layer, f"{dotted}.", problems, blame)
-                continue
-            merged = dict(current)
-            for name, sub in value.items():
-                where = f"{dotted}.{name}"
-                if not isinstance(sub, Mapping):
-                    problems.append(ConfigProblem(source, where, "expected a table; ignored"))
-                elif key == "providers" and not prefix:
-                    _merge_provider(merged, str(name), sub, layer, problems, blame)
-                elif name not in merged:
-                    problems.append(ConfigProblem(source, where, f"unknown {key} name; ignored"))
-                else:
-                    merged[name] = _apply(merged[name], sub, layer, f"{where}.", problems, blame)
-            changes[key] = merged
-            continue
-        try:
-            changes[key] = coerce(value, hint, key)
-        except BadValue as exc:
-            problems.append(ConfigProblem(source, dotted, f"{exc} (got {value!r}); keeping {current!r}"))
-            continue
-        blame[dotted] = source
-    return replace(obj, **changes)
-
-
-def _merge_provider(providers: dict[str, ProviderConfig], name: str, settings: Mapping[str, object],
-                    layer: _Layer, problems: list[ConfigProblem], blame: dict[str, str]) -> None:
-    """One ``[providers.<name>]`` table: tunes a known provider, or (user or trusted layers only)
-    adds a new one of the ``kind`` it names."""
-    where = f"providers.{name}"
-    current = providers.get(name)
-    if current is None:
-        if not layer.trusted:
-            problems.append(ConfigProblem(layer.source, where, (
-                "refused: a workspace or editor setting may not add a provider; add it in your user "
-                "config file, or trust this workspace with `codeswitch trust`; ignored")))
-            return
-        kind = settings.get("kind")
-        if not isinstance(kind, str) or kind not in KINDS:
-            problems.append(ConfigProblem(layer.source, f"{where}.kind", (
-                f"a new provider needs a kind, one of {', '.join(KINDS)} (got {kind!r}); ignored")))
-            return
-        current = provider_of_kind(kind)
-    updated = _apply(current, settings, layer, f"{where}.", problems, blame)
-    why = kind_problem(updated)
-    if why is not None:
-        problems.append(ConfigProblem(layer.source, where, f"{why}; ignored"))
-        return
-    providers[name] = updated
-
-
-def _models(current: dict[str, ModelInfo], settings: object, layer: _Layer,
-            problems: list[ConfigProblem]) -> dict[str, ModelInfo]:
-    """``[models.<key>]`` tables: catalog entries added by the config (same fields as the catalog)."""
-    if not isinstance(settings, Mapping):
-        problems.append(ConfigProblem(layer.source, "models", "expected a table; ignored"))
-        return current
-    merged = dict(current)
-    for key, raw in settings.items():
-        try:
-            merged[str(key)] = model_entry(layer.source, str(key), raw)
-        except CatalogError as exc:
-            problems.append(ConfigProblem(layer.source, f"models.{key}", f"{exc}; ignored"))
-    return merged
 
 
 def _check_models(config: Config, problems: list[ConfigProblem], blame: Mapping[str, str]) -> Config:
@@ -371,7 +141,8 @@ def _load(workspace_root: str | Path | None, init_options: object, environ: Mapp
     sources: list[str] = ["defaults"]
     config = defaults
     if user is not None:
-        config = _apply(config, user, _Layer(str(user_path), user=True, trusted=True), "", problems, blame)
+        own = Layer(str(user_path), user=True, trusted=True)
+        config = apply_layer(config, user, own, "", problems, blame)
         sources.append(str(user_path))
     if trusted is None:
         trusted = trust.is_trusted(workspace_root, environ, config.trusted_workspaces)
@@ -383,7 +154,7 @@ def _load(workspace_root: str | Path | None, init_options: object, environ: Mapp
     for source, layer in layers:
         if layer is None:
             continue
-        config = _apply(config, layer, _Layer(source, trusted=trusted), "", problems, blame)
+        config = apply_layer(config, layer, Layer(source, trusted=trusted), "", problems, blame)
         sources.append(source)
     config = _check_models(config, problems, blame)
     catalog = _catalog_for(config, problems, blame) if catalog is None else catalog.with_models(config.models)

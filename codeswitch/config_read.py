@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CLIENT_SOURCE = "initializationOptions"
+#: the user's own config file, below ``$XDG_CONFIG_HOME`` (config.user_config_path)
+USER_FILE = Path("codeswitch") / "config.toml"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,25 +11,21 @@ arguments.
 from __future__ import annotations
 
 import argparse
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from codeswitch.cli.harness import (
+from codeswitch.cli.client import (
     Location,
     Options,
     UsageError,
-    _client,
-    _common,
-    _options,
-    _progress,
-    _serve,
-    _usage,
-    locate,
-    parse_location,
-    resolve_root,
+    add_common,
+    options,
+    request,
+    serve,
     server_env,
+    usage,
 )
+from codeswitch.cli.harness import locate_selection, resolve_root
 from codeswitch.cli.harness_view import usage_line, usage_of
 from codeswitch.cli.problems import check_config
 
@@ -41,18 +37,7 @@ KEYS = ("task", "title", "markdown", "answer", "model", "scope", "tier", "contex
 async def analysis_request(method: str, params: dict[str, Any], opts: Options,
                            opened: Location | None = None) -> dict[str, Any]:
     """codeswitch/explain or codeswitch/review through the server; the result in the JSON shape."""
-    view = _progress(opts)
-    params = {**params, "workDoneToken": f"codeswitch-cli-{uuid.uuid4().hex[:12]}"}
-    try:
-        async with _client(opts, view, [], []) as client:
-            if opened is not None:
-                client.open(opened.path, opened.text)
-            result = await client.request(method, params)
-    finally:
-        if view is not None:
-            view.close()
-    if not isinstance(result, Mapping):
-        result = {"error": {"kind": "bad_result", "message": f"{method} answered {result!r}"}}
+    result = await request(method, params, opts, opened)
     out: dict[str, Any] = {key: result.get(key) for key in KEYS}
     out["usage"] = usage_of(result.get("usage"))
     for key in ("files", "left_out", "reasons", "fallbacks"):
@@ -75,21 +60,16 @@ def _question(args: argparse.Namespace) -> dict[str, Any]:
 def run_explain(args: argparse.Namespace) -> int:
     prog = "codeswitch explain"
     try:
-        path, line, col = parse_location(args.location, need_col=False, prog=prog)
-        root = resolve_root(args.root, path, prog)
-        loc = locate(path, line, col, root, prog)
-        end = loc
-        if args.end:
-            _, end_line, end_col = parse_location(f"{path}:{args.end}", need_col=True, prog=f"{prog} --end")
-            end = locate(path, end_line, end_col, root, f"{prog} --end")
+        root, loc, selected_end = locate_selection(args, prog)
     except UsageError as exc:
-        return _usage(args, exc)
-    opts = _options(args, root)
+        return usage(args, exc)
+    end = selected_end or loc
+    opts = options(args, root)
     check_config(root, prog, env=server_env(opts))
     params = {"textDocument": {"uri": loc.path.as_uri()}, **_question(args),
               "range": {"start": {"line": loc.line, "character": loc.character},
                         "end": {"line": end.line, "character": end.character}}}
-    return _serve(prog, opts, analysis_request("codeswitch/explain", params, opts, loc), render)
+    return serve(prog, opts, analysis_request("codeswitch/explain", params, opts, loc), render)
 
 
 def run_review(args: argparse.Namespace) -> int:
@@ -97,10 +77,10 @@ def run_review(args: argparse.Namespace) -> int:
     try:
         root = resolve_root(args.root, None, prog)
     except UsageError as exc:
-        return _usage(args, exc)
-    opts = _options(args, root)
+        return usage(args, exc)
+    opts = options(args, root)
     check_config(root, prog, env=server_env(opts))
-    return _serve(prog, opts, analysis_request("codeswitch/review", _question(args), opts), render)
+    return serve(prog, opts, analysis_request("codeswitch/review", _question(args), opts), render)
 
 
 def register(sub: Any) -> None:
@@ -110,11 +90,11 @@ def register(sub: Any) -> None:
     p.add_argument("location", metavar="FILE:LINE[:COL]")
     p.add_argument("--end", default=None, metavar="LINE:COL", help="end of the selection (1-based)")
     p.add_argument("--question", default=None, help="what you want to know (optional)")
-    _common(p)
+    add_common(p)
     p.set_defaults(func=run_explain)
     p = sub.add_parser("review", help="review the working tree's changes against HEAD (Markdown)",
                        description="Review the working tree's changes against HEAD with the definitions "
                        "they touch; the model is chosen by how much context the review needs.")
     p.add_argument("--question", default=None, help="what to look at especially (optional)")
-    _common(p)
+    add_common(p)
     p.set_defaults(func=run_review)

@@ -7,76 +7,33 @@ initializes it like an editor, opens the file and sends the same request an edit
 atomically). ``FILE:LINE:COL`` is 1-based, columns count characters. Exit status: 0 served, 1 the
 request failed (every model failed, the edit was refused), 2 unusable arguments; never a traceback.
 The params it sends and the results it reads are those of docs/protocol.md (the method names come
-from :mod:`codeswitch.handlers.protocol`).
+from :mod:`codeswitch.handlers.protocol`). The session and the exit status are
+:mod:`codeswitch.cli.client`'s, shared with ``explain`` and ``review``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
-import os
-import shlex
-import sys
 import time
-import uuid
-from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from codeswitch.cli import usage_json
 from codeswitch.cli.apply import check_bases, plan_workspace_edit, write_atomically
-from codeswitch.cli.harness_view import (
-    ProgressView,
-    empty_usage,
-    inline_usage,
-    is_tty,
-    render_complete,
-    render_edit,
-    usage_of,
-    wants_color,
-)
+from codeswitch.cli.client import Location as Location
+from codeswitch.cli.client import Options as Options
+from codeswitch.cli.client import UsageError as UsageError
+from codeswitch.cli.client import add_common, open_client, options, request, serve, server_env, usage
+from codeswitch.cli.harness_view import inline_usage, render_complete, render_edit, usage_of, wants_color
 from codeswitch.cli.problems import check_config
 from codeswitch.config import data_dir
 from codeswitch.edits import EditRejected, split_lines, workspace_diff
-from codeswitch.handlers.protocol import EDIT_METHOD, LAST_ROUTE_METHOD, REFACTOR_METHOD, STATUS_NOTIFICATION
+from codeswitch.handlers.protocol import EDIT_METHOD, LAST_ROUTE_METHOD, REFACTOR_METHOD
 from codeswitch.ledger import LEDGER_FILE
-from codeswitch.lsp_client import RequestFailed, ServerClient, ServerGone
 from codeswitch.secrets import is_secret
 from codeswitch.text import col_to_units
 
 ROOT_MARKERS = (".git", ".codeswitch.toml")
-
-
-class UsageError(Exception):
-    """Arguments the harness cannot use (exit status 2)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    path: Path
-    line: int  # 0-based
-    character: int  # 0-based, UTF-16 code units (what the harness negotiates)
-    text: str  # the whole file
-
-    @property
-    def line_text(self) -> str:
-        return split_lines(self.text)[self.line].rstrip("\r\n")
-
-
-@dataclass(slots=True)
-class Options:
-    """What a harness command needs besides its own arguments."""
-
-    root: Path
-    server_cmd: list[str] | None = None
-    env: Mapping[str, str] | None = None
-    as_json: bool = False
-    apply: bool = False
-    stdout: Any = field(default_factory=lambda: sys.stdout)
-    stderr: Any = field(default_factory=lambda: sys.stderr)
-    progress: bool = True
 
 
 def parse_location(spec: str, *, need_col: bool, prog: str) -> tuple[Path, int, int | None]:
@@ -139,38 +96,24 @@ def locate(path: Path, line: int, col: int | None, root: Path, prog: str) -> Loc
     return Location(full, line - 1, col_to_units(row, col - 1, "utf-16"), text)
 
 
+def locate_selection(args: argparse.Namespace, prog: str) -> tuple[Path, Location, Location | None]:
+    """``FILE:LINE[:COL]`` and ``--end LINE:COL`` in the workspace root: (root, start, end or None)."""
+    path, line, col = parse_location(args.location, need_col=False, prog=prog)
+    root = resolve_root(args.root, path, prog)
+    loc = locate(path, line, col, root, prog)
+    end = None
+    if args.end:
+        _, end_line, end_col = parse_location(f"{path}:{args.end}", need_col=True, prog=f"{prog} --end")
+        end = locate(path, end_line, end_col, root, f"{prog} --end")
+    return root, loc, end
+
+
 def edit_params(loc: Location, instruction: str, end: Location | None = None) -> dict[str, Any]:
     """``codeswitch/edit`` params for the range ``loc``..``end`` (a cursor when ``end`` is None)."""
     end = end or loc
     return {"textDocument": {"uri": loc.path.as_uri()}, "instruction": instruction,
             "range": {"start": {"line": loc.line, "character": loc.character},
                       "end": {"line": end.line, "character": end.character}}}
-
-
-def server_env(opts: Options) -> dict[str, str]:
-    return dict(opts.env) if opts.env is not None else dict(os.environ)
-
-
-def _progress(opts: Options) -> ProgressView | None:
-    if not opts.progress:
-        return None
-    return ProgressView(opts.stderr, tty=is_tty(opts.stderr))
-
-
-def _collector(messages: list[str], status: list[Mapping[str, Any]]) -> Callable[[str, Any], None]:
-    def on_notification(method: str, params: Any) -> None:
-        if method == "window/showMessage" and isinstance(params, Mapping):
-            messages.append(str(params.get("message", "")))
-        elif method == STATUS_NOTIFICATION and isinstance(params, Mapping):
-            status.append(params)
-
-    return on_notification
-
-
-def _client(opts: Options, view: ProgressView | None, messages: list[str],
-            status: list[Mapping[str, Any]]) -> ServerClient:
-    return ServerClient(opts.root, command=opts.server_cmd, env=server_env(opts), on_progress=view,
-                        on_notification=_collector(messages, status))
 
 
 async def complete(loc: Location, opts: Options, *, accept: bool = False,
@@ -183,7 +126,7 @@ async def complete(loc: Location, opts: Options, *, accept: bool = False,
     messages: list[str] = []
     status: list[Mapping[str, Any]] = []
     since = time.time()
-    async with _client(opts, None, messages, status) as client:
+    async with open_client(opts, None, messages, status) as client:
         uri = client.open(loc.path, loc.text)
         items = await client.inline(uri, loc.line, loc.character, several=several)
         route = await client.request(LAST_ROUTE_METHOD, {})
@@ -219,19 +162,7 @@ async def complete(loc: Location, opts: Options, *, accept: bool = False,
 async def change_request(method: str, params: dict[str, Any], opts: Options,
                          opened: Location | None = None) -> dict[str, Any]:
     """codeswitch/edit or codeswitch/refactor through the server; applies the edit with ``--apply``."""
-    messages: list[str] = []
-    view = _progress(opts)
-    params = {**params, "apply": False, "workDoneToken": f"codeswitch-cli-{uuid.uuid4().hex[:12]}"}
-    try:
-        async with _client(opts, view, messages, []) as client:
-            if opened is not None:
-                client.open(opened.path, opened.text)
-            result = await client.request(method, params)
-    finally:
-        if view is not None:
-            view.close()
-    if not isinstance(result, Mapping):
-        result = {"error": {"kind": "bad_result", "message": f"{method} answered {result!r}"}}
+    result = await request(method, {**params, "apply": False}, opts, opened)
     out: dict[str, Any] = {
         "scope": result.get("scope"), "tier": result.get("tier"), "model": result.get("model"),
         "reasons": list(result.get("reasons") or []),
@@ -261,54 +192,17 @@ async def change_request(method: str, params: dict[str, Any], opts: Options,
     return out
 
 
-def emit(out: Mapping[str, Any], opts: Options, text: str) -> int:
-    """Print the result (JSON object or text) and the error line; the exit status."""
-    if opts.as_json:
-        print(json.dumps(out, ensure_ascii=False), file=opts.stdout)
-    elif text:
-        print(text, file=opts.stdout)
-    error = out.get("error")
-    if error:
-        message = error.get("message") if isinstance(error, Mapping) else str(error)
-        if not opts.as_json:
-            print(f"codeswitch: {message}", file=opts.stderr)
-        return 1
-    return 0
-
-
-def _usage(args: argparse.Namespace, exc: UsageError) -> int:
-    """Unusable arguments: one line on stderr (and the JSON object with ``--json``); exit status 2."""
-    if args.json:
-        print(usage_json(str(exc)))
-    print(exc, file=sys.stderr)
-    return 2
-
-
-def _options(args: argparse.Namespace, root: Path) -> Options:
-    server_cmd = shlex.split(args.server_cmd) if args.server_cmd else None
-    return Options(root=root, server_cmd=server_cmd, as_json=args.json, apply=getattr(args, "apply", False))
-
-
-def _failure(opts: Options, kind: str, message: str, prog: str) -> int:
-    if opts.as_json:
-        out: dict[str, Any] = {"scope": None, "tier": None, "model": None, "usage": empty_usage(),
-                               "fallbacks": [], "error": {"kind": kind, "message": message}}
-        print(json.dumps(out, ensure_ascii=False), file=opts.stdout)
-    print(f"{prog}: {message}", file=opts.stderr)
-    return 1
-
-
 def run_complete(args: argparse.Namespace) -> int:
     try:
         path, line, col = parse_location(args.location, need_col=True, prog="codeswitch complete")
         root = resolve_root(args.root, path, "codeswitch complete")
         loc = locate(path, line, col, root, "codeswitch complete")
     except UsageError as exc:
-        return _usage(args, exc)
-    opts = _options(args, root)
+        return usage(args, exc)
+    opts = options(args, root)
     check_config(root, "codeswitch complete", env=server_env(opts))
-    return _serve("codeswitch complete", opts, complete(loc, opts, several=args.several),
-                  lambda out: render_complete(out, loc.line_text, loc.character))
+    return serve("codeswitch complete", opts, complete(loc, opts, several=args.several),
+                 lambda out: render_complete(out, loc.line_text, loc.character))
 
 
 def run_edit(args: argparse.Namespace) -> int:
@@ -316,17 +210,11 @@ def run_edit(args: argparse.Namespace) -> int:
     try:
         if not args.instruction.strip():
             raise UsageError(f"{prog}: the instruction is empty")
-        path, line, col = parse_location(args.location, need_col=False, prog=prog)
-        root = resolve_root(args.root, path, prog)
-        loc = locate(path, line, col, root, prog)
-        end = None
-        if args.end:
-            _, end_line, end_col = parse_location(f"{path}:{args.end}", need_col=True, prog=f"{prog} --end")
-            end = locate(path, end_line, end_col, root, f"{prog} --end")
+        root, loc, end = locate_selection(args, prog)
     except UsageError as exc:
-        return _usage(args, exc)
+        return usage(args, exc)
     params = edit_params(loc, args.instruction, end)
-    return _change(prog, EDIT_METHOD, params, _options(args, root), loc)
+    return _change(prog, EDIT_METHOD, params, options(args, root), loc)
 
 
 def run_refactor(args: argparse.Namespace) -> int:
@@ -336,8 +224,8 @@ def run_refactor(args: argparse.Namespace) -> int:
             raise UsageError(f"{prog}: the instruction is empty")
         root = resolve_root(args.root, None, prog)
     except UsageError as exc:
-        return _usage(args, exc)
-    opts = _options(args, root)
+        return usage(args, exc)
+    opts = options(args, root)
     return _change(prog, REFACTOR_METHOD, {"instruction": args.instruction}, opts)
 
 
@@ -345,28 +233,8 @@ def _change(prog: str, method: str, params: dict[str, Any], opts: Options,
             opened: Location | None = None) -> int:
     """Send an edit or refactor request, then print (and with --apply write) what came back."""
     check_config(opts.root, prog, env=server_env(opts))
-    return _serve(prog, opts, change_request(method, params, opts, opened=opened),
-                  lambda out: render_edit(out, apply=opts.apply, color=wants_color(opts.stdout)))
-
-
-def _serve(prog: str, opts: Options, request: Coroutine[Any, Any, dict[str, Any]],
-           render: Callable[[dict[str, Any]], str]) -> int:
-    """Run one request through the server and print its result; a dead server or an error answer -> 1."""
-    try:
-        out = asyncio.run(request)
-    except ServerGone as exc:
-        return _failure(opts, "server", str(exc), prog)
-    except RequestFailed as exc:
-        return _failure(opts, "request_failed", str(exc), prog)
-    return emit(out, opts, render(out))
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--root", default=None, help="the workspace folder (default: the nearest folder with "
-                   ".git or .codeswitch.toml, else the current directory)")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--server-cmd", default=None, metavar="CMD",
-                   help="the server command line (default: python -P -m codeswitch serve)")
+    return serve(prog, opts, change_request(method, params, opts, opened=opened),
+                 lambda out: render_edit(out, apply=opts.apply, color=wants_color(opts.stdout)))
 
 
 def register(sub: Any) -> None:
@@ -376,7 +244,7 @@ def register(sub: Any) -> None:
     p.add_argument("--several", action="store_true",
                    help="up to inline.max_items distinct suggestions, as an editor's next-suggestion command "
                         "asks (more model calls); default: one, as while typing")
-    _common(p)
+    add_common(p)
     p.set_defaults(func=run_complete)
     p = sub.add_parser("edit", help="edit the function at FILE:LINE[:COL] by an instruction",
                        description="Ask the server for a function edit at a 1-based FILE:LINE[:COL].")
@@ -384,11 +252,11 @@ def register(sub: Any) -> None:
     p.add_argument("instruction")
     p.add_argument("--end", default=None, metavar="LINE:COL", help="end of the selection (1-based)")
     p.add_argument("--apply", action="store_true", help="write the edit (atomically, all files or none)")
-    _common(p)
+    add_common(p)
     p.set_defaults(func=run_edit)
     p = sub.add_parser("refactor", help="a workspace refactor by an instruction (the agent team)",
                        description="Ask the server for a refactor across the workspace.")
     p.add_argument("instruction")
     p.add_argument("--apply", action="store_true", help="write the edit (atomically, all files or none)")
-    _common(p)
+    add_common(p)
     p.set_defaults(func=run_refactor)

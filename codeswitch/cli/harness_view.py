@@ -1,7 +1,7 @@
 """What the headless harness shows: progress on stderr, results as text or JSON, usage from the ledger.
 
-Kept apart from :mod:`codeswitch.cli.harness` (arguments and the LSP session) so the demo can
-reuse the rendering, and so each piece stays small.
+Kept apart from :mod:`codeswitch.cli.harness` (arguments) and :mod:`codeswitch.cli.client` (the LSP
+session) so the demo can reuse the rendering, and so each piece stays small.
 """
 
 from __future__ import annotations

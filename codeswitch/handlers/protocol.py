@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import types as pytypes
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, Union, cast, get_args, get_origin
+from typing import Any, ClassVar, TypeVar, Union, cast, get_args, get_origin
 
 import attrs
 import cattrs
@@ -143,21 +143,35 @@ class Fallback:
     error: str
 
 
-@wire(camel=False)
+def _kind_of(result: _ChangeResult) -> str:
+    return result.KIND
+
+
 @attrs.frozen
-class EditResult:
-    """``codeswitch/edit``. ``edit`` is null when ``error`` says why nothing is to be applied."""
+class _ChangeResult:
+    """The fields an edit and a refactor result share (docs/protocol.md: the refactor result is the
+    edit result plus the team's own). ``scope`` and ``tier`` default to the request's own ``KIND``."""
+
+    KIND: ClassVar[str]
 
     edit: types.WorkspaceEdit | None = None
     diff: str = ""
     applied: bool = False
     model: str | None = None
-    scope: str = "function"
-    tier: str = "function"
+    scope: str = attrs.Factory(_kind_of, takes_self=True)
+    tier: str = attrs.Factory(_kind_of, takes_self=True)
     reasons: list[str] = attrs.Factory(list)
     usage: Usage = Usage()
     fallbacks: list[Fallback] = attrs.Factory(list)
     error: ErrorInfo | None = None
+
+
+@wire(camel=False)
+@attrs.frozen
+class EditResult(_ChangeResult):
+    """``codeswitch/edit``. ``edit`` is null when ``error`` says why nothing is to be applied."""
+
+    KIND: ClassVar[str] = "function"
 
 
 @wire(camel=False)
@@ -194,24 +208,16 @@ class Base:
 
 @wire(camel=False)
 @attrs.frozen
-class RefactorResult:
+class RefactorResult(_ChangeResult):
     """``codeswitch/refactor``: :class:`EditResult`'s fields plus the team's files, agents, refusals
     and the bases the edits were computed against."""
 
-    edit: types.WorkspaceEdit | None = None
-    diff: str = ""
-    applied: bool = False
-    model: str | None = None
-    scope: str = "workspace"
-    tier: str = "workspace"
-    reasons: list[str] = attrs.Factory(list)
+    KIND: ClassVar[str] = "workspace"
+
     files: list[str] = attrs.Factory(list)
     agents: list[AgentUsage] = attrs.Factory(list)
-    usage: Usage = Usage()
-    fallbacks: list[Fallback] = attrs.Factory(list)
     refused: list[Refusal] = attrs.Factory(list)
     bases: list[Base] = attrs.Factory(list)
-    error: ErrorInfo | None = None
 
 
 @wire(camel=False)

@@ -15,10 +15,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .index import WorkspaceIndex
+from typing import Protocol
 
 _PART = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -40,6 +37,19 @@ STOP_WORDS = frozenset({
     "def", "func", "var", "let", "const", "self", "none", "null", "nil", "true", "false", "return",
     "async", "await", "import", "elif", "else", "struct", "interface",
 })
+
+
+class TermIndex(Protocol):
+    """What :func:`term_values` asks of the workspace index (``index.WorkspaceIndex`` answers it).
+
+    Named here rather than imported, so this module stays below the index that uses it.
+    """
+
+    def terms_in(self, path: str) -> frozenset[str]: ...
+
+    def outer_definitions_named(self, path: str, terms: Iterable[str]) -> set[int]: ...
+
+    def files_named(self, term: str) -> int: ...
 
 
 def _stem(word: str) -> str:
@@ -82,7 +92,7 @@ def instruction_terms(instruction: str) -> frozenset[str]:
 
 
 def term_values(instruction: str, path: str, line: str, anchor_name: str | None,
-                top_lines: tuple[int, int] | None, index: WorkspaceIndex | None) -> dict[str, float]:
+                top_lines: tuple[int, int] | None, index: TermIndex | None) -> dict[str, float]:
     """Scope features: where the request's terms meet the code (the cursor's line, its definition,
     the file's other definitions, the names of other files)."""
     terms = instruction_terms(instruction)

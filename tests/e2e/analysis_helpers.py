@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from lsp_raw import plain
-from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from lsp_start import initialized, server_env, start_client, write_files
 from test_edit_helpers import EditSession, edit_caps
 
 from codeswitch import trust
@@ -46,12 +44,9 @@ async def start_analysis_session(emulator: Emulator, tmp_path: Path, files: dict
                                  trusted: bool = True) -> AsyncIterator[AnalysisSession]:
     root = tmp_path / "ws"
     root.mkdir()
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update(OPENAI_API_KEY="sk-test-analysis-openai", ANTHROPIC_API_KEY="sk-ant-test-analysis",
-               XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"))
+    write_files(root, files)
+    env = server_env(tmp_path, {"OPENAI_API_KEY": "sk-test-analysis-openai",
+                                "ANTHROPIC_API_KEY": "sk-ant-test-analysis"})
     options: dict[str, object] = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")},
                                                 "anthropic": {"base_url": emulator.base_url("anthropic")}}}
     if trusted:
@@ -63,15 +58,8 @@ async def start_analysis_session(emulator: Emulator, tmp_path: Path, files: dict
             f'[providers.anthropic]\nbase_url = "{emulator.base_url("anthropic")}"\n')
         options = {}
     options.update(settings or {})
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"], server_env=env)
-    client: LanguageClient = await config.start()  # type: ignore[assignment]
+    client = await start_client(env)
     session = AnalysisSession(client, root)
     client.feature("codeswitch/status")(lambda params: session.status.append(params))
-    await client.initialize_session(types.InitializeParams(
-        capabilities=edit_caps(), root_uri=root.as_uri(), initialization_options=options,
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
-    try:
+    async with initialized(client, root, edit_caps(), options):
         yield session
-    finally:
-        await client.shutdown_session()
-        await client.stop()

@@ -13,8 +13,6 @@ watch_files=..., inline=...)`` builds client capabilities. A session (:class:`Ls
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,21 +21,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from lsp_raw import plain, raw_request
+from lsp_start import server_env, start_client, write_files
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from codeswitch import trust
 
 #: an LSP range as (start line, start character, end line, end character), or None for full text
 Edit = tuple[tuple[int, int, int, int] | None, str]
-
-
-def server_env(tmp: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment of a hermetic server: no real keys or endpoints, XDG dirs under tmp."""
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update(XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
-    env.update(extra or {})
-    return env
 
 
 def capabilities(encodings: Sequence[str] | None = ("utf-16",), *, progress: bool = False,
@@ -146,12 +137,8 @@ async def start_server(tmp_path: Path) -> AsyncIterator[StartServer]:
         workspace.mkdir(parents=True, exist_ok=True)
         if trusted:  # the user ran `codeswitch trust`: the client's settings may pick the endpoints
             trust.add(workspace, {"XDG_CONFIG_HOME": server_env(home)["XDG_CONFIG_HOME"]})
-        for name, text in (files or {}).items():
-            (workspace / name).parent.mkdir(parents=True, exist_ok=True)
-            (workspace / name).write_text(text, encoding="utf-8")
-        config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve", *args],
-                                    server_env=server_env(home, env))
-        client: LanguageClient = await config.start()  # type: ignore[assignment]
+        write_files(workspace, files or {})
+        client = await start_client(server_env(home, env), tuple(args))
         session = LspSession(client, workspace)
         sessions.append(session)
         if initialize:

@@ -8,20 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 Message = dict[str, Any]
-
-
-def server_env(tmp: Path) -> dict[str, str]:
-    """A hermetic server environment: no real keys or endpoints, XDG dirs under tmp."""
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update(XDG_CONFIG_HOME=str(tmp / "config"), XDG_DATA_HOME=str(tmp / "data"))
-    return env
 
 
 class StdioPeer:

@@ -195,8 +195,7 @@ async def test_cancel_from_the_progress_closes_the_upstream_stream(lsp: Analysis
     reports = lsp.progress("explain-cancel")
     pending = asyncio.ensure_future(lsp.explain(uri, 3, 4, workDoneToken="explain-cancel"))
     (req,) = await emulator.wait_requests(1)
-    while not reports:
-        await asyncio.wait_for(lsp.client.wait_for_notification(types.PROGRESS), timeout=30)
+    await lsp.wait_first_progress(reports)
     assert reports[0].kind == "begin" and reports[0].cancellable
     lsp.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
                                types.WorkDoneProgressCancelParams(token="explain-cancel"))

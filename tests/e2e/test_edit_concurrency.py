@@ -142,8 +142,7 @@ async def test_progress_cancel_cancels_the_edit_and_closes_the_stream(lsp: EditS
     reports = lsp.progress("edit-progress")
     pending = asyncio.ensure_future(lsp.edit(uri, 1, 4, "square it", workDoneToken="edit-progress"))
     (req,) = await emulator.wait_requests(1)
-    while not reports:
-        await asyncio.wait_for(lsp.client.wait_for_notification(types.PROGRESS), timeout=30)
+    await lsp.wait_first_progress(reports)
     assert reports[0].kind == "begin" and reports[0].cancellable
     lsp.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
                                types.WorkDoneProgressCancelParams(token="edit-progress"))
@@ -161,8 +160,7 @@ async def test_a_progress_token_used_again_after_a_cancel_does_not_cancel_the_ne
     reports = lsp.progress("same-token")
     first = asyncio.ensure_future(lsp.edit(uri, 1, 4, "square it", workDoneToken="same-token"))
     await emulator.wait_requests(1)
-    while not reports:
-        await asyncio.wait_for(lsp.client.wait_for_notification(types.PROGRESS), timeout=30)
+    await lsp.wait_first_progress(reports)
     lsp.client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL,
                                types.WorkDoneProgressCancelParams(token="same-token"))
     with pytest.raises(JsonRpcException):

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from lsp_raw import plain, raw_request
+from lsp_start import initialized, server_env, start_client, write_files
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from codeswitch import trust
 from codeswitch.testing import Emulator
@@ -87,6 +86,11 @@ class EditSession:
         """Where the client collects $/progress values for a client-made token."""
         return self.client.progress_reports.setdefault(token, [])
 
+    async def wait_first_progress(self, reports: list[Any]) -> None:
+        """Until ``reports`` (a token's list from :meth:`progress`) holds its first report."""
+        while not reports:
+            await asyncio.wait_for(self.client.wait_for_notification(types.PROGRESS), timeout=30)
+
     async def wait_indexed(self) -> None:
         """Until the server's workspace index build reported its end ($/progress)."""
         def done() -> bool:
@@ -118,15 +122,10 @@ async def start_edit_session(emulator: Emulator, tmp_path: Path, *,
                              settings: dict[str, object] | None = None) -> AsyncIterator[EditSession]:
     root = tmp_path / "ws"
     root.mkdir()
-    for name, text in (files or {}).items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update(OPENAI_API_KEY=FAKE_KEY, XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_DATA_HOME=str(tmp_path / "data"))
+    write_files(root, files or {})
+    env = server_env(tmp_path, {"OPENAI_API_KEY": FAKE_KEY})
     trust.add(root, env)  # the user trusted the workspace: its settings may pick the endpoint
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"], server_env=env)
-    client: LanguageClient = await config.start()  # type: ignore[assignment]
+    client = await start_client(env)
     session = EditSession(client, root)
 
     client.feature("codeswitch/status")(lambda params: session.status.append(params))
@@ -139,14 +138,8 @@ async def start_edit_session(emulator: Emulator, tmp_path: Path, *,
     base_url = emulator.base_url("openai_responses")
     options: dict[str, object] = {"providers": {"openai": {"base_url": base_url}}}
     options.update(settings or {})
-    await client.initialize_session(types.InitializeParams(
-        capabilities=caps or edit_caps(), root_uri=root.as_uri(), initialization_options=options,
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
-    try:
+    async with initialized(client, root, caps or edit_caps(), options):
         yield session
-    finally:
-        await client.shutdown_session()
-        await client.stop()
 
 
 def search_replace(search: str, replace: str, path: str | None = None) -> str:

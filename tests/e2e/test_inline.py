@@ -5,17 +5,16 @@ gpt-5.3-codex-spark, then gpt-5.1-codex-mini."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from lsp_start import initialized, server_env, start_client, write_files
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import ClientServerConfig, LanguageClient
+from pytest_lsp import LanguageClient
 
 from codeswitch import trust
 from codeswitch.catalog import load_catalog
@@ -85,27 +84,16 @@ async def _start(emulator: Emulator, tmp_path: Path, caps: types.ClientCapabilit
                  keys: dict[str, str] | None = None) -> AsyncIterator[Session]:
     root, data = tmp_path / "ws", tmp_path / "data"
     root.mkdir()
-    for name, text in (files or {}).items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL"))}
-    env.update(OPENAI_API_KEY=FAKE_KEY, XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(data))
-    env.update(keys or {})
+    write_files(root, files or {})
+    env = server_env(tmp_path, {"OPENAI_API_KEY": FAKE_KEY, **(keys or {})})
     trust.add(root, env)  # the user trusted the workspace: its settings may pick the endpoint
-    config = ClientServerConfig(server_command=[sys.executable, "-m", "codeswitch", "serve"], server_env=env)
-    client: LanguageClient = await config.start()  # type: ignore[assignment]
+    client = await start_client(env)
     session = Session(client, root, data)
     client.feature("codeswitch/status")(lambda params: session.status.append(params))
     options = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")}}}
     options.update(settings or {})
-    await client.initialize_session(types.InitializeParams(
-        capabilities=caps, root_uri=root.as_uri(), initialization_options=options,
-        workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="ws")]))
-    try:
+    async with initialized(client, root, caps, options):
         yield session
-    finally:
-        await client.shutdown_session()
-        await client.stop()
 
 
 @pytest_asyncio.fixture

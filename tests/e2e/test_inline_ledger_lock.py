@@ -13,7 +13,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from stdio_peer import StdioPeer, server_env
+from lsp_start import server_env
+from stdio_peer import StdioPeer
 from test_inline import INLINE_CAPS, SPARK, _fill, _start
 
 from codeswitch import trust

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from stdio_peer import StdioPeer, index_report, server_env
+from lsp_start import server_env
+from stdio_peer import StdioPeer, index_report
 
 from codeswitch.testing.workspace import generate_workspace
 

@@ -148,22 +148,8 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-#: type-only imports (``if TYPE_CHECKING:``) that close a cycle: importer -> imported. Each one is a
-#: debt: the importer should name what it needs with a Protocol of its own.
-TYPE_ONLY_CYCLE_EDGES = {("codeswitch.scope.terms", "codeswitch.scope.index")}
-
-
 def test_no_import_cycles() -> None:
-    graph = {m: {t for t in ts if (m, t) not in TYPE_ONLY_CYCLE_EDGES} for m, ts in GRAPH.items()}
-    assert _cycles(graph) == []
-
-
-def test_type_only_cycle_edges_are_still_type_only() -> None:
-    for module, target in TYPE_ONLY_CYCLE_EDGES:
-        assert target in GRAPH[module]  # drop the entry once the import is gone
-        tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
-        runtime = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-        assert all(target.rpartition(".")[2] not in ast.unparse(n) for n in runtime)
+    assert _cycles(GRAPH) == []
 
 
 def test_the_cycle_finder_finds_cycles() -> None:
