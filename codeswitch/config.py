@@ -34,6 +34,7 @@ from codeswitch.config_schema import BudgetConfig as BudgetConfig
 from codeswitch.config_schema import Config as Config
 from codeswitch.config_schema import EditConfig as EditConfig
 from codeswitch.config_schema import InlineConfig as InlineConfig
+from codeswitch.config_schema import ScopeConfig as ScopeConfig
 from codeswitch.config_schema import TeamConfig as TeamConfig
 from codeswitch.config_schema import TierConfig as TierConfig
 

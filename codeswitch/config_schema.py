@@ -62,6 +62,16 @@ class EditConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ScopeConfig:
+    """How the scope estimate decides between tiers (``codeswitch.scope.decide``)."""
+
+    #: how much worse one tier too small is than one tier too large: higher sends unsure requests
+    #: to the broader, dearer tier more often. None: the shipped model's, chosen so that requests
+    #: routed below their true scope stay under 10 % on projects it was not trained on
+    under_penalty: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TeamConfig:
     """Limits for the workspace agent team (lead + teammates)."""
 
@@ -112,6 +122,7 @@ class Config:
     inline: InlineConfig = field(default_factory=InlineConfig)
     team: TeamConfig = field(default_factory=TeamConfig)
     edit: EditConfig = field(default_factory=EditConfig)
+    scope: ScopeConfig = field(default_factory=ScopeConfig)
     #: retries, breakers and draining for every model call
     dispatch: DispatchPolicy = field(default_factory=DispatchPolicy)
     catalog_path: str | None = None

@@ -50,6 +50,7 @@ LIMITS: dict[str, tuple[float, float, bool]] = {
     "max_cooldown_s": (0, 86_400, False),
     "drain_after_finish_s": (0, 60, False),
     "max_context_fill": (0, 1, True),
+    "under_penalty": (0, 100, True),
 }
 
 

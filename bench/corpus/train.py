@@ -211,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--click", help="features of the public click cases, scored separately")
     ap.add_argument("--c", type=float, default=0.1, help="inverse regularization strength")
     ap.add_argument("--penalty", type=float, default=None,
-                    help="under-routing penalty (default: the smallest on a grid with macro under ≤ UNDER_TARGET)")
+                    help="under-routing penalty (default: the smallest on the grid with macro under "
+                         "≤ UNDER_TARGET)")
     ap.add_argument("--balanced", action="store_true", help="weigh the classes equally (default: as found)")
     ap.add_argument("--write", action="store_true", help=f"write {MODEL_PATH.name}")
     ap.add_argument("--without", action="append", default=[], metavar="PREFIX",

@@ -267,7 +267,7 @@ class Pipeline:
         if index is not None:
             index.symbols_in(snapshot.path or case.file)
         request = ScopeRequest(case.kind, Span(start, end), case.instruction)  # type: ignore[arg-type]
-        scope = estimate_scope(snapshot, request, index)
+        scope = estimate_scope(snapshot, request, index, under_penalty=config.scope.under_penalty)
         keys, assumed = self.keys_for(config)
         decision = route(scope, config, self.catalog, health or Health(),
                          Budget.from_config(config, spent_today_usd), keys)

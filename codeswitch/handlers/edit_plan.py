@@ -42,7 +42,8 @@ def secret(state: State, snap: Snapshot) -> bool:
 
 def plan(state: State, snap: Snapshot, span: Span, instruction: str | None) -> Plan:
     scope = start_cheaper(estimate_scope(snap, ScopeRequest("edit", span, instruction),
-                                         state.index_for(snap.uri)))
+                                         state.index_for(snap.uri),
+                                         under_penalty=state.config.scope.under_penalty))
     target = target_for(snap, scope.anchor, span, scope.anchor_kind, scope.anchor_name)
     return Plan(scope, _route(state, scope), target)
 

@@ -42,7 +42,8 @@ def scope_result(state: State, params: ScopeParams) -> ScopeResult:
     snap = snapshot_for(state, uri)
     request_kind: RequestKind = kind  # type: ignore[assignment]
     request = ScopeRequest(request_kind, span_of(snap, rng), params.instruction)
-    scope = estimate_scope(snap, request, state.index_for(snap.uri))
+    scope = estimate_scope(snap, request, state.index_for(snap.uri),
+                           under_penalty=state.config.scope.under_penalty)
     root = str(state.root) if state.root is not None else "."
     body = scope_json(snap, scope, route_for(state, scope), root)
     return CONVERTER.structure({**body, "uri": uri, "version": snap.version}, ScopeResult)

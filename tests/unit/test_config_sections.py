@@ -90,3 +90,23 @@ def test_one_size_cap_for_indexing_and_requests(tmp_path: Path) -> None:
         assert exc.kind == "file_too_large"
     else:
         raise AssertionError("a file over the cap was accepted")
+
+
+def test_the_under_routing_penalty_is_a_setting(env: dict[str, str], tmp_path: Path) -> None:
+    """``[scope] under_penalty`` moves unsure edits between tiers; a bad value keeps the model's."""
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "orders.py").write_text("def total(items):\n    s = 0\n    for i in items:\n"
+                                    "        s += i.price\n    return s\n")
+    case = Case(str(root), "orders.py", (3, 8), (3, 8), "make this faster", kind="edit")
+
+    def scope_with(text: str) -> str:
+        write_user(env, text)
+        return Pipeline(env=env).run(case).scope.scope
+
+    assert scope_with("[scope]\nunder_penalty = 100\n") == "workspace"
+    assert scope_with("[scope]\nunder_penalty = 0.05\n") != "workspace"
+    write_user(env, "[scope]\nunder_penalty = -1\n")
+    config, problems = load_config(root, None, env=env)
+    assert config.scope.under_penalty is None
+    assert [p.key for p in problems] == ["scope.under_penalty"]
