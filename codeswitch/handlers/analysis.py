@@ -169,13 +169,14 @@ async def explain(ls: CodeswitchServer, params: object) -> dict[str, Any]:
         await progress.begin()
         await _index_ready(state, progress)
         progress.report("gathering context")
-        read = WorkspaceSource(state)
-        root, path = state.root, snap.path
+        root, path = state.root_for(uri), snap.path
+        read = WorkspaceSource(state, root)
         inside = root is not None and path is not None and path.resolve().is_relative_to(root.resolve())
-        # a file outside the workspace (or unsaved) is explained alone: the index knows other files
-        ctx = explain_context(read, state.index if inside else None, path=rel, text=snap.text,
-                              start_line=start, end_line=end,
-                              subject=subject, name=name, limit=_limit(state), language=snap.language)
+        # a file outside the workspace (or unsaved) is explained alone: the index knows other files.
+        # Reading and parsing other files takes a while on a big workspace: off the event loop
+        ctx = await asyncio.to_thread(explain_context, read, state.index_for(uri) if inside else None,
+                                      path=rel, text=snap.text, start_line=start, end_line=end,
+                                      subject=subject, name=name, limit=_limit(state), language=snap.language)
         if not ctx.pieces:
             return _result("explain", ctx=ctx, error=("too_large", "; ".join(ctx.left_out)))
         return await _answer(ls, ctx, EXPLAIN_METHOD, uri, progress, question)
@@ -184,10 +185,15 @@ async def explain(ls: CodeswitchServer, params: object) -> dict[str, Any]:
 
 
 async def review(ls: CodeswitchServer, params: object) -> dict[str, Any]:
-    """codeswitch/review: the working-tree changes against HEAD, reviewed."""
+    """codeswitch/review: the working-tree changes against HEAD, reviewed (of the workspace folder
+    holding ``textDocument`` when given, else of the first folder)."""
     state = ls.state
     question = _question(params)
-    root: Path | None = state.root
+    uri = get(get(params, "textDocument"), "uri")
+    if uri is not None and not isinstance(uri, str):
+        raise JsonRpcInvalidParams("textDocument.uri must be a string")
+    root: Path | None = state.root_for(uri) if uri is not None else state.root
+    index = state.index_for(uri) if uri is not None else state.index
     if root is None:
         return _result("review", error=("no_workspace", "no workspace folder: nothing to review"))
     progress = Progress(ls, _token(params), "codeswitch: review my changes")
@@ -200,8 +206,8 @@ async def review(ls: CodeswitchServer, params: object) -> dict[str, Any]:
             return _result("review", error=(exc.kind, exc.message))
         await _index_ready(state, progress)
         progress.report("gathering context")
-        read = WorkspaceSource(state)
-        ctx = review_context(files, read, read.may_send, state.index, limit=_limit(state))
+        read = WorkspaceSource(state, root)
+        ctx = await asyncio.to_thread(review_context, files, read, read.may_send, index, limit=_limit(state))
         if not any(p.kind == "diff" for p in ctx.pieces):
             why = "no changes against HEAD to review" if not files else "; ".join(ctx.left_out)
             return _result("review", ctx=ctx, error=("no_changes", why))
@@ -222,10 +228,10 @@ def code_actions(state: State, snap: Snapshot, span: Span, where: dict[str, Any]
         title=f"Explain {subject.split(' (')[0]} (model chosen by context size)",
         kind=types.CodeActionKind.Empty,
         command=types.Command(title="codeswitch: explain", command=EXPLAIN_COMMAND, arguments=[where]))]
-    if state.root is not None:
+    if state.root_for(snap.uri) is not None:
         actions.append(types.CodeAction(
             title="Review my changes against HEAD (model chosen by context size)",
             kind=types.CodeActionKind.Empty,
             command=types.Command(title="codeswitch: review my changes", command=REVIEW_COMMAND,
-                                  arguments=[{}])))
+                                  arguments=[{"textDocument": {"uri": snap.uri}}])))
     return actions

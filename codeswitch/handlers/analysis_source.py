@@ -20,11 +20,12 @@ MAX_READ_BYTES = 4_000_000
 
 
 class WorkspaceSource:
-    """A ``features.analysis_context.Reader`` over the server state, for one request."""
+    """A ``features.analysis_context.Reader`` over the server state, for one request in the
+    workspace folder ``root`` (safe to use from a worker thread: snapshots are immutable)."""
 
-    def __init__(self, state: State) -> None:
+    def __init__(self, state: State, root: Path | None) -> None:
         self.state = state
-        self.root: Path | None = state.root
+        self.root = root
         self.excluded = IgnoreRules()
         self.excluded.add_lines(list(state.config.exclude))
         self._snaps: dict[str, Snapshot | None] = {}

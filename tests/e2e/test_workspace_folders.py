@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lsp_raw import plain
 from lsprotocol import types
 
 from codeswitch.testing import Emulator
@@ -23,6 +25,11 @@ def write(root: Path, files: dict[str, str]) -> None:
     root.mkdir(parents=True)
     for name, text in files.items():
         (root / name).write_text(text, encoding="utf-8")
+
+
+def git(root: Path, *args: str) -> None:
+    identity = ["-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run(["git", *identity, *args], cwd=root, check=True, capture_output=True)
 
 
 async def indexed(client: Any, builds: int) -> list[str]:
@@ -70,3 +77,41 @@ async def test_every_folder_is_indexed_and_serves_its_documents(
     assert [i.insert_text for i in listed or []] == ["price * factor"]
     body = json.dumps(emulator.requests[-1].body)
     assert "lib.py" in body and "return price * factor" in body
+
+
+async def test_explain_and_review_read_the_folder_of_their_document(
+        start_server: Any, lsp_caps: Callable[..., types.ClientCapabilities], tmp_path: Path,
+        emulator: Emulator) -> None:
+    """Explain finds definitions with its document's folder index; review diffs that folder's
+    repository, not the first folder's."""
+    a, b = tmp_path / "proj-a", tmp_path / "proj-b"
+    write(a, FOLDER_A)
+    write(b, FOLDER_B)
+    for repo in (a, b):
+        git(repo, "init", "-q")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "start")
+    (b / "lib.py").write_text(FOLDER_B["lib.py"].replace("price * factor", "round(price * factor, 2)"))
+    s = await start_server(root=a, initialize=False, env={"OPENAI_API_KEY": "sk-test-folders-0000"})
+    options = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")}}}
+    s.result = await s.client.initialize_session(types.InitializeParams(
+        capabilities=lsp_caps(["utf-16"], progress=True), root_uri=a.as_uri(),
+        initialization_options=options,
+        workspace_folders=[types.WorkspaceFolder(uri=a.as_uri(), name="a"),
+                           types.WorkspaceFolder(uri=b.as_uri(), name="b")]))
+    await indexed(s.client, 2)
+    main = (b / "main.py").as_uri()
+    s.client.text_document_did_open(types.DidOpenTextDocumentParams(
+        types.TextDocumentItem(uri=main, language_id="python", version=1, text=FOLDER_B["main.py"])))
+    here = {"start": {"line": 2, "character": 8}, "end": {"line": 2, "character": 8}}
+    explained = plain(await s.client.protocol.send_request_async(
+        "codeswitch/explain", {"textDocument": {"uri": main}, "range": here}))
+    assert explained["error"] is None, explained["error"]
+    assert "lib.py" in explained["files"]  # scale_price, found by folder b's index
+    assert "return round(price * factor, 2)" in json.dumps(emulator.requests[-1].body)
+    reviewed = plain(await s.client.protocol.send_request_async(
+        "codeswitch/review", {"textDocument": {"uri": main}}))
+    assert reviewed["error"] is None, reviewed["error"]
+    assert "+    return round(price * factor, 2)" in json.dumps(emulator.requests[-1].body)
+    first = plain(await s.client.protocol.send_request_async("codeswitch/review", {}))
+    assert first["error"]["kind"] == "no_changes"  # folder a (the first): nothing to review

@@ -75,9 +75,11 @@ export async function reviewChanges(docs: AnalysisDocuments, host: Host): Promis
   if (client === undefined) {
     return false;
   }
+  const active = vscode.window.activeTextEditor?.document.uri;
+  const uri = active?.scheme === 'file' ? active.toString() : undefined;
   try {
     const result = await withProgress<AnalysisResult>(client, 'codeswitch: reviewing your changes…', REVIEW_METHOD,
-      (token) => reviewParams(token));
+      (token) => reviewParams(token, uri));
     return await show(docs, host, result);
   } catch (err) {
     requestFailed('the review', err);

@@ -13,6 +13,7 @@ test('explain params carry the target, the question and the progress token', () 
   });
   assert.deepEqual(reviewParams('t'), { workDoneToken: 't' });
   assert.deepEqual(reviewParams(), {});
+  assert.deepEqual(reviewParams('t', 'file:///w/a.py'), { textDocument: { uri: 'file:///w/a.py' }, workDoneToken: 't' });
 });
 
 test('an answer becomes a document with a status line; an error its message', () => {

@@ -92,7 +92,13 @@ end
 --- :CodeswitchReview — opts: question, on_done(err, result, buf)
 function M.review(opts)
   opts = opts or {}
-  request('codeswitch/review', {}, opts.bufnr or vim.api.nvim_get_current_buf(), opts)
+  local bufnr = opts.bufnr or vim.api.nvim_get_current_buf()
+  local params = {}
+  if vim.api.nvim_buf_get_name(bufnr) ~= '' then
+    -- the changes of the workspace folder holding this buffer
+    params.textDocument = { uri = vim.uri_from_bufnr(bufnr) }
+  end
+  request('codeswitch/review', params, bufnr, opts)
 end
 
 --- The client commands "Explain this" and "Review my changes" code actions carry.

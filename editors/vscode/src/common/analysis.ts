@@ -37,8 +37,12 @@ export function explainParams(target: Target, workDoneToken?: string, question?:
   return params;
 }
 
-export function reviewParams(workDoneToken?: string): Record<string, unknown> {
-  return workDoneToken === undefined ? {} : { workDoneToken };
+/** The review's params: the changes of the workspace folder holding ``uri`` (the active editor's). */
+export function reviewParams(workDoneToken?: string, uri?: string): Record<string, unknown> {
+  return {
+    ...(uri === undefined ? {} : { textDocument: { uri } }),
+    ...(workDoneToken === undefined ? {} : { workDoneToken }),
+  };
 }
 
 function tokens(n: number | undefined): string {
