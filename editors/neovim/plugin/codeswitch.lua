@@ -37,3 +37,7 @@ end, { nargs = '*', range = true, desc = 'codeswitch: explain the selection (or 
 vim.api.nvim_create_user_command('CodeswitchReview', function(cmd)
   require('codeswitch.analysis').review({ question = cmd.args })
 end, { nargs = '*', desc = "codeswitch: review the working tree's changes against HEAD" })
+
+vim.api.nvim_create_user_command('CodeswitchCancel', function()
+  require('codeswitch.analysis').cancel()
+end, { nargs = 0, desc = 'codeswitch: cancel the explain and review requests still running' })

@@ -49,6 +49,31 @@ function H.when(what, cond, fn, timeout_ms)
   vim.defer_fn(tick, 0)
 end
 
+-- The emulator's recorded requests (its /_emulator/requests listing), fetched in the background by
+-- the Python that runs the server: returns the latest listing (nil before the first) and starts a
+-- new fetch when none is running, so it fits a H.when condition.
+local listing, fetching = nil, false
+function H.emulator_requests()
+  if not fetching and cfg.emulator_url then
+    fetching = true
+    local code = 'import sys, urllib.request; '
+      .. 'sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())'
+    vim.system({ cfg.server_cmd[1], '-c', code, cfg.emulator_url .. '/_emulator/requests' }, { text = true },
+      function(out)
+        vim.schedule(function()
+          if out.code == 0 then
+            local ok, decoded = pcall(vim.json.decode, out.stdout)
+            if ok then
+              listing = decoded
+            end
+          end
+          fetching = false
+        end)
+      end)
+  end
+  return listing
+end
+
 -- send keys one at a time, gap_ms apart, then call fn
 function H.type(keys, gap_ms, fn)
   local i = 0

@@ -98,3 +98,45 @@ def test_explain_action_and_review_command_open_markdown_scratch_buffers(
     assert reviewed["lines"][0] == "# Review: changes in 1 file"
     assert any("**Verdict:** Needs changes." in line for line in reviewed["lines"])
     assert [r["model"] for r in emu.requests()] == [MINI, MINI]
+
+
+CANCEL_PROBE = r"""
+H.start({ inline = false })
+vim.cmd('edit geo.py')
+H.when('client initialized', function()
+  local c = H.client()
+  return c ~= nil and c.initialized
+end, H.guard(function()
+  local analysis = require('codeswitch.analysis')
+  vim.api.nvim_win_set_cursor(0, { 5, 4 })
+  vim.cmd('CodeswitchExplain')
+  H.when('the model is asked', function()
+    local seen = H.emulator_requests()
+    return seen ~= nil and #seen == 1
+  end, H.guard(function()
+    H.result.running = analysis.running()
+    vim.cmd('CodeswitchCancel')
+    H.result.after = analysis.running()
+    H.when('the model stream is closed', function()
+      local seen = H.emulator_requests()
+      return seen ~= nil and #seen == 1 and seen[1].disconnected_at ~= vim.NIL and seen[1].model
+    end, H.guard(function(model)
+      H.finish({ ok = true, model = model })
+    end), 30000)
+  end), 30000)
+end))
+"""
+
+
+def test_cancel_stops_a_running_explanation_and_closes_the_model_stream(
+    nvim_emulator: Callable[..., EmulatorProcess], nvim_probe: Callable[..., dict[str, object]],
+    nvim_workspace: Path,
+) -> None:
+    (nvim_workspace / "geo.py").write_text(GEO, encoding="utf-8")
+    (nvim_workspace / "units.py").write_text(UNITS, encoding="utf-8")
+    emu = nvim_emulator(script={"models": {MINI: {"faults": [{"kind": "stall_first", "stall_s": 120}]}}})
+    result = nvim_probe(CANCEL_PROBE, emu)
+    assert result["ok"], result
+    assert (result["running"], result["after"], result["model"]) == (1, 0, MINI)
+    (req,) = emu.requests()
+    assert req["disconnected_at"] is not None and req["finished_at"] is None and req["tokens_sent"] == 0

@@ -5,6 +5,8 @@
 local M = {}
 
 local seq = 0
+--- explain and review requests still running: request id -> client
+local pending = {}
 
 local function core()
   return require('codeswitch')
@@ -36,7 +38,9 @@ end
 local function answer(opts)
   return function(err, result)
     local buf
-    if err then
+    if err and err.code == vim.lsp.protocol.ErrorCodes.RequestCancelled then
+      notify('cancelled')
+    elseif err then
       notify(err.message or vim.inspect(err), vim.log.levels.ERROR)
     elseif type(result) ~= 'table' then
       notify('no answer', vim.log.levels.WARN)
@@ -62,7 +66,34 @@ local function request(method, params, bufnr, opts)
   if opts.question and opts.question ~= '' then
     params.question = opts.question
   end
-  client:request(method, params, answer(opts), bufnr)
+  local id
+  local done = answer(opts)
+  local ok
+  ok, id = client:request(method, params, function(err, result)
+    pending[id] = nil
+    done(err, result)
+  end, bufnr)
+  if ok and id then
+    pending[id] = client
+  end
+end
+
+--- :CodeswitchCancel — cancels the explain and review requests still running (the server stops
+--- the model call and closes its stream); returns how many were cancelled.
+function M.cancel()
+  local n = 0
+  for id, client in pairs(pending) do
+    pending[id] = nil
+    client:cancel_request(id)
+    n = n + 1
+  end
+  notify(n > 0 and ('cancelled %d request(s)'):format(n) or 'nothing to cancel')
+  return n
+end
+
+--- How many explain and review requests are running.
+function M.running()
+  return vim.tbl_count(pending)
 end
 
 --- :CodeswitchExplain — opts: line1, line2, range (as in a user command) or bufnr + lsp_range (a
