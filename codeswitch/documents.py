@@ -9,7 +9,9 @@ chunk holding the requested byte, so the whole text is never joined, copied or e
 A change only *edits* the tree (``Tree.edit``, cheap); the incremental reparse waits until someone
 reads ``Snapshot.syntax`` (:class:`_PendingTree`). Typing a burst of characters that no request looks
 at costs no parse at all, a request pays one reparse for all the edits since the last one, and an
-inline request (``Snapshot.syntax_near``) parses only the definitions around the cursor.
+inline request (``Snapshot.syntax_near``) parses only the definitions around the cursor, also while
+the text does not parse (an unclosed parenthesis): their bounds then come from the last tree
+without errors, and a large document is never reparsed whole on that path.
 
 Positions cross the LSP edge in the negotiated encoding (utf-16 by default, utf-8 or utf-32)
 and are :class:`Pos` (code points) inside. Lines split on ``\\n``, ``\\r\\n`` and ``\\r``.
@@ -25,7 +27,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from codeswitch.limits import MAX_FILE_BYTES
-from codeswitch.scope.syntax import Region, SyntaxTree, language_for
+from codeswitch.scope.syntax import SyntaxTree, language_for
 from codeswitch.text import Pos, Span, Text, advance, col_to_units, extent, split_lines, units_to_col
 
 __all__ = ["DocumentStore", "Pos", "PositionError", "Snapshot", "Span", "UnknownDocument", "path_from_uri",
@@ -57,17 +59,30 @@ def path_from_uri(uri: str) -> Path | None:
 #: tree-sitter parsers are not thread-safe and a document's trees share one
 _PARSE_LOCK = threading.Lock()
 
+#: a local parse widens (more top-level nodes on each side) up to this many bytes, then settles
+LOCAL_PARSE_BYTES = 32 * 1024
+#: documents up to this size are reparsed whole when the local parse does not settle (cheap there)
+SMALL_TREE_BYTES = 16 * 1024
+#: how many whole nodes on each side of the cursor's each widening takes
+_REACHES = (1, 4, 16, 64)
+
 
 class _PendingTree:
-    """A tree edited for one or more changes, reparsed against its text the first time it is read."""
+    """A tree edited for one or more changes, reparsed against its text the first time it is read.
 
-    __slots__ = ("_base", "_local", "_text", "_tree")
+    ``outline`` is the last tree that parsed without errors, edited for every change since, when
+    the base itself has errors: its top-level nodes still bound the definitions around a cursor
+    while the text is broken (an unclosed parenthesis) and the base's error recovery says little.
+    """
 
-    def __init__(self, base: SyntaxTree, text: Text) -> None:
+    __slots__ = ("_base", "_local", "_outline", "_text", "_tree")
+
+    def __init__(self, base: SyntaxTree, text: Text, outline: SyntaxTree | None = None) -> None:
         self._base = base  # edited, not reparsed; never edited again once here
+        self._outline = outline  # the same, the last tree without errors (None: the base is it)
         self._text = text
         self._tree: SyntaxTree | None = None
-        self._local: tuple[Region, SyntaxTree] | None = None
+        self._local: tuple[int, SyntaxTree] | None = None
 
     def resolve(self) -> SyntaxTree:
         tree = self._tree
@@ -79,28 +94,50 @@ class _PendingTree:
         return tree
 
     def near(self, row: int) -> SyntaxTree:
-        """The parsed tree when there is one, else a parse of the top-level nodes around ``row``
-        (the whole tree when the last tree had errors, the region is most of the file, or the
-        node at ``row`` now runs past it)."""
+        """The parsed tree when there is one, else a parse of the top-level nodes around ``row``.
+
+        The region is widened while the node holding ``row`` reaches one of its edges (the edit may
+        have joined it to what lies beyond), up to ``LOCAL_PARSE_BYTES``; a node that still does,
+        or holds a syntax error after one widening, is an unclosed construct that a wider parse
+        would only grow, and the last parse is the answer. Never a whole parse of a large
+        document: only one of at most ``SMALL_TREE_BYTES`` is reparsed whole, for the exact answer.
+        """
         tree = self._tree
         if tree is not None:
             return tree
-        region = self._base.region_around(row)
-        if region is None or 2 * (region.end_byte - region.start_byte) > self._text.nbytes:
-            return self.resolve()
-        with _PARSE_LOCK:
-            local = self._local
-            if local is None or local[0] != region:
-                parsed = self._base.parse_region(self._text.read, region, row, self._text.nbytes)
-                if parsed is None:
-                    local = None
-                else:
-                    local = self._local = (region, parsed)
-        return local[1] if local is not None else self.resolve()
+        local = self._local
+        if local is not None and local[0] == row:
+            return local[1]
+        size = self._text.nbytes
+        outline = self._outline or self._base
+        parsed: SyntaxTree | None = None
+        for reach in _REACHES:
+            region = outline.region_around(row, reach)
+            if region is None:
+                break
+            if 2 * (region.end_byte - region.start_byte) > size:
+                return self.resolve()
+            if parsed is not None and region.end_byte - region.start_byte > LOCAL_PARSE_BYTES:
+                break
+            parsed, joined = self._base.parse_region(self._text.read, region, row, size)
+            if not joined or (reach > 1 and parsed.holds_error_at(row)):
+                break
+        else:
+            if size <= SMALL_TREE_BYTES:
+                return self.resolve()
+        if parsed is None:
+            return self.resolve()  # an empty tree: nothing to go by
+        self._local = (row, parsed)
+        return parsed
 
-    def editable(self) -> SyntaxTree:
-        """A copy to edit for the next change: the reparsed tree when there is one, else the base."""
-        return _copy_tree(self._tree or self._base)
+    def editable(self) -> tuple[SyntaxTree, SyntaxTree | None]:
+        """Copies to edit for the next change: the base (the reparsed tree when there is one, else
+        this base) and the outline (None when the new base has no errors itself)."""
+        tree = self._tree
+        if tree is not None and not tree.has_error:
+            return _copy_tree(tree), None
+        outline = self._outline or (self._base if not self._base.has_error else None)
+        return _copy_tree(tree or self._base), _copy_tree(outline) if outline is not None else None
 
 
 def _copy_tree(syntax: SyntaxTree) -> SyntaxTree:
@@ -291,20 +328,24 @@ class DocumentStore:
             raise UnknownDocument(uri)
         text = doc.text
         edited: SyntaxTree | None = None
+        outline: SyntaxTree | None = None
         fresh = False
         for rng, new in changes:
             if "\x00" in new:
                 doc.binary = True
             if rng is None:
                 text, fresh, edited, doc.binary = Text.from_string(new), True, None, "\x00" in new
+                outline = None
                 continue
             start, end = self._clamp(text, rng[0], rng[1]), self._clamp(text, rng[2], rng[3])
             if (end.line, end.col) < (start.line, start.col):
                 start, end = end, start
             if doc.syntax is not None and not fresh and not doc.binary:
-                if edited is None:  # older snapshots keep their own, unedited tree
-                    edited = (doc.syntax.editable() if isinstance(doc.syntax, _PendingTree)
-                              else _copy_tree(doc.syntax))
+                if edited is None:  # older snapshots keep their own, unedited trees
+                    if isinstance(doc.syntax, _PendingTree):
+                        edited, outline = doc.syntax.editable()
+                    else:
+                        edited = _copy_tree(doc.syntax)
                 start_byte, old_end_byte = text.byte_offset(start), text.byte_offset(end)
                 start_point = text.ts_point(start)
                 if text.lone_cr:
@@ -313,12 +354,15 @@ class DocumentStore:
                 else:
                     old_end_point = text.ts_point(end)
                 data = new.encode("utf-8", _SP)
-                edited.edit(start_byte, old_end_byte, start_byte + len(data), start_point, old_end_point,
-                            advance(start_point, extent(data)))
+                new_end_point = advance(start_point, extent(data))
+                for tree in (edited, outline):
+                    if tree is not None:
+                        tree.edit(start_byte, old_end_byte, start_byte + len(data), start_point,
+                                  old_end_point, new_end_point)
             text = text.replace(start, end, new)
         doc.text, doc.version, doc.snap = text, version, None
         if edited is not None and text.nbytes <= MAX_TREE_BYTES and not doc.binary:
-            doc.syntax = _PendingTree(edited, text)
+            doc.syntax = _PendingTree(edited, text, outline)
         elif fresh or doc.syntax is None or doc.binary or text.nbytes > MAX_TREE_BYTES:
             doc.syntax, doc.plain_reason, _ = _parse(text, doc.language, binary=doc.binary)
         self._notify(uri, version)

@@ -66,16 +66,19 @@ class _Tables:
                 holders.discard(path)
         touched_d = {s.name for s in old.definitions} if old else set()
         touched_r = {s.name for s in old.references} if old else set()
+        new_d: dict[str, list[Symbol]] = {}
+        new_r: dict[str, list[Symbol]] = {}
         if tags is not None:
             self.files[path] = tags
-            touched_d |= {s.name for s in tags.definitions}
-            touched_r |= {s.name for s in tags.references}
-        for table, names, attr in ((self.defs, touched_d, "definitions"),
-                                   (self.refs, touched_r, "references")):
+            for sym in tags.definitions:  # grouped once: a name at a time would be names x symbols
+                new_d.setdefault(sym.name, []).append(sym)
+            for sym in tags.references:
+                new_r.setdefault(sym.name, []).append(sym)
+            touched_d |= new_d.keys()
+            touched_r |= new_r.keys()
+        for table, names, fresh in ((self.defs, touched_d, new_d), (self.refs, touched_r, new_r)):
             for name in names:
-                kept = tuple(s for s in table.get(name, ()) if s.path != path)
-                if tags is not None:
-                    kept += tuple(s for s in getattr(tags, attr) if s.name == name)
+                kept = tuple(s for s in table.get(name, ()) if s.path != path) + tuple(fresh.get(name, ()))
                 if kept:
                     table[name] = kept  # a new tuple: readers holding the old one are unaffected
                 else:

@@ -136,42 +136,65 @@ class SyntaxTree:
         assert tree is not None
         return SyntaxTree(self.language, self.parser, tree)
 
-    def region_around(self, row: int) -> Region | None:
-        """The top-level nodes around ``row``: from the last one that ends above it to the first
-        that starts below it, as a byte and point range. None for an empty tree, or one with a
-        syntax error anywhere: error recovery may have drawn any boundary, so it tells nothing."""
+    def region_around(self, row: int, reach: int = 1) -> Region | None:
+        """The top-level nodes around ``row``: from the ``reach``-th whole node that ends above it to
+        the ``reach``-th that starts below it (the file's edge when there are fewer), as a byte and
+        point range. None for an empty tree.
+
+        On a tree with syntax errors only nodes without errors bound the region: error recovery may
+        have drawn any boundary of an ERROR or of a node holding one, so those tell nothing."""
         root = self.tree.root_node
         count = root.child_count
-        if root.has_error or count == 0:
+        if count == 0:
             return None
+        broken = root.has_error
         cursor = root.walk()  # finding the child is done in C, not by walking children here
         index = cursor.goto_first_child_for_point((row, 0))
         at = cursor.node if index is not None else root.child(count - 1)
         assert at is not None
-        before = at.prev_sibling  # whole nodes on both sides: one that ends above row ...
-        while before is not None and before.end_point.row >= row:
+        before = at.prev_sibling  # whole nodes on both sides: ones that end above row ...
+        need = reach
+        while before is not None:
+            if before.end_point.row < row and not (broken and _unsure(before)):
+                need -= 1
+                if need == 0:
+                    break
             before = before.prev_sibling
-        after: ts.Node | None = at if at.start_point.row > row else at.next_sibling  # ... one below
-        while after is not None and after.start_point.row <= row:
+        after: ts.Node | None = at  # ... and ones that start below it
+        need = reach
+        while after is not None:
+            if after.start_point.row > row and not (broken and _unsure(after)):
+                need -= 1
+                if need == 0:
+                    break
             after = after.next_sibling
-        first, last = before or at, after or at
-        return Region(first.start_byte, last.end_byte, first.start_point, last.end_point)
+        start = (before.start_byte, before.start_point) if before is not None else (0, (0, 0))
+        end = (after.end_byte, after.end_point) if after is not None else (root.end_byte, root.end_point)
+        return Region(start[0], end[0], _point(start[1]), _point(end[1]))
 
-    def parse_region(self, read: ReadCallback, region: Region, row: int, size: int) -> SyntaxTree | None:
+    def parse_region(self, read: ReadCallback, region: Region, row: int,
+                     size: int) -> tuple[SyntaxTree, bool]:
         """A fresh parse of just ``region`` of the text (``size`` bytes in all; positions stay those
-        of the whole text). None when the top-level node holding ``row`` reaches an edge of the
-        region that is not an edge of the file: the text may have joined it to what lies beyond."""
+        of the whole text), and whether it is *joined*: the top-level node holding ``row`` reaches
+        an edge of the region that is not an edge of the file, so the text may have joined it to
+        what lies beyond."""
         parser = ts.Parser(self.parser.language)
         parser.included_ranges = [ts.Range(region.start_point, region.end_point, region.start_byte,
                                            region.end_byte)]
         tree = parser.parse(read, encoding="utf8")
         assert tree is not None
+        joined = False
         for node in tree.root_node.children:
             holds_row = node.start_point.row <= row <= node.end_point.row
             if holds_row and ((node.start_byte <= region.start_byte and region.start_byte > 0)
                               or (node.end_byte >= region.end_byte and region.end_byte < size)):
-                return None
-        return SyntaxTree(self.language, parser, tree)
+                joined = True
+        return SyntaxTree(self.language, parser, tree), joined
+
+    def holds_error_at(self, row: int) -> bool:
+        """Whether a top-level node holding ``row`` has a syntax error."""
+        return any(n.has_error for n in self.tree.root_node.children
+                   if n.start_point.row <= row <= n.end_point.row)
 
     @property
     def root(self) -> ts.Node:
@@ -184,3 +207,13 @@ class SyntaxTree:
     def sexp(self) -> str:
         """The tree as an S-expression (for tests comparing incremental and fresh parses)."""
         return str(self.root)
+
+
+def _point(p: tuple[int, int] | ts.Point) -> tuple[int, int]:
+    return (p[0], p[1])
+
+
+def _unsure(node: ts.Node) -> bool:
+    """A node whose extent error recovery may have drawn (an ERROR, or one holding an error)."""
+    return node.has_error or node.is_missing
+

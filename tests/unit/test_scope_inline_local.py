@@ -72,3 +72,50 @@ def test_a_keystroke_in_a_long_file_parses_only_the_definitions_around_it() -> N
     assert local.root.start_byte > 0 and local.root.end_byte - local.root.start_byte < snap.byte_length / 10
     assert _inline(snap, row, 14)[3] == "f200"
     assert snap.syntax is not None and snap.syntax.root.end_byte == snap.byte_length  # whole, on demand
+
+
+def _long_file() -> tuple[DocumentStore, str, str]:
+    text = "".join(f"def f{i}(x):\n    y = x + {i}\n    return y\n\n\n" for i in range(2000))
+    store, uri = DocumentStore(), "file:///long.py"
+    store.open(uri, "python", 1, text)
+    return store, uri, text
+
+
+def _parsed_whole(snap: Snapshot) -> bool:
+    return snap._syntax._tree is not None  # type: ignore[union-attr]
+
+
+def test_an_unclosed_parenthesis_in_a_long_file_is_still_parsed_locally() -> None:
+    store, uri, _ = _long_file()
+    row = 5 * 1000 + 1  # inside f1000
+    store.change(uri, 2, [((row, 13, row, 13), " + g(x, 1")])
+    snap = store.snapshot(uri)
+    local = snap.syntax_near(row)
+    assert local is not None and local.has_error
+    assert local.root.end_byte - local.root.start_byte < snap.byte_length / 100
+    assert not _parsed_whole(snap)
+    scope = _inline(snap, row, 22)
+    anchor = scope[1]
+    assert scope[0] == "inline" and isinstance(anchor, Span) and anchor.start.line <= row <= anchor.end.line
+    # someone reads the whole (broken) tree; the next keystrokes still parse only around the cursor
+    assert snap.syntax is not None and snap.syntax.has_error
+    store.change(uri, 3, [((row, 22, row, 22), "0")])
+    snap = store.snapshot(uri)
+    local = snap.syntax_near(row)
+    assert local is not None and local.root.end_byte - local.root.start_byte < snap.byte_length / 100
+    assert not _parsed_whole(snap)
+    store.change(uri, 4, [((row, 23, row, 23), ")")])  # closed again: the whole-file answer
+    snap = store.snapshot(uri)
+    assert _inline(snap, row, 24) == _inline(Snapshot.from_text(snap.text, path=Path("long.py")), row, 24)
+    assert not _parsed_whole(snap)
+
+
+def test_a_line_that_joins_the_next_definition_widens_the_local_parse() -> None:
+    store, uri, _ = _long_file()
+    row = 5 * 1000 - 1  # the blank line just above f1000
+    store.change(uri, 2, [((row, 0, row, 0), "@cached")])  # now decorates f1000
+    snap = store.snapshot(uri)
+    whole = Snapshot.from_text(snap.text, path=Path("long.py"))
+    assert whole.syntax is not None and not whole.syntax.has_error
+    assert _inline(snap, row, 7) == _inline(whole, row, 7)
+    assert not _parsed_whole(snap)
