@@ -42,13 +42,9 @@ async def indexed(client: Any, builds: int) -> list[str]:
         await asyncio.sleep(0.01)
 
 
-async def test_every_folder_is_indexed_and_serves_its_documents(
-        start_server: Any, lsp_caps: Callable[..., types.ClientCapabilities], tmp_path: Path,
-        emulator: Emulator) -> None:
-    a, b = tmp_path / "proj-a", tmp_path / "proj-b"
-    write(a, FOLDER_A)
-    write(b, FOLDER_B)
-    emulator.script(SPARK, "<FILL>price * factor</FILL>")
+async def two_folders(start_server: Any, lsp_caps: Callable[..., types.ClientCapabilities],
+                      emulator: Emulator, a: Path, b: Path) -> Any:
+    """A served session with folders ``a`` and ``b``, OpenAI pointed at the emulator."""
     s = await start_server(root=a, initialize=False, env={"OPENAI_API_KEY": "sk-test-folders-0000"})
     options = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")}}}
     s.result = await s.client.initialize_session(types.InitializeParams(
@@ -56,6 +52,17 @@ async def test_every_folder_is_indexed_and_serves_its_documents(
         initialization_options=options,
         workspace_folders=[types.WorkspaceFolder(uri=a.as_uri(), name="a"),
                            types.WorkspaceFolder(uri=b.as_uri(), name="b")]))
+    return s
+
+
+async def test_every_folder_is_indexed_and_serves_its_documents(
+        start_server: Any, lsp_caps: Callable[..., types.ClientCapabilities], tmp_path: Path,
+        emulator: Emulator) -> None:
+    a, b = tmp_path / "proj-a", tmp_path / "proj-b"
+    write(a, FOLDER_A)
+    write(b, FOLDER_B)
+    emulator.script(SPARK, "<FILL>price * factor</FILL>")
+    s = await two_folders(start_server, lsp_caps, emulator, a, b)
     assert sorted(await indexed(s.client, 2)) == ["2 files indexed", "2 files indexed"]
     # the second folder's index knows who uses its function
     lib = b / "lib.py"
@@ -92,13 +99,7 @@ async def test_explain_and_review_read_the_folder_of_their_document(
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", "start")
     (b / "lib.py").write_text(FOLDER_B["lib.py"].replace("price * factor", "round(price * factor, 2)"))
-    s = await start_server(root=a, initialize=False, env={"OPENAI_API_KEY": "sk-test-folders-0000"})
-    options = {"providers": {"openai": {"base_url": emulator.base_url("openai_responses")}}}
-    s.result = await s.client.initialize_session(types.InitializeParams(
-        capabilities=lsp_caps(["utf-16"], progress=True), root_uri=a.as_uri(),
-        initialization_options=options,
-        workspace_folders=[types.WorkspaceFolder(uri=a.as_uri(), name="a"),
-                           types.WorkspaceFolder(uri=b.as_uri(), name="b")]))
+    s = await two_folders(start_server, lsp_caps, emulator, a, b)
     await indexed(s.client, 2)
     main = (b / "main.py").as_uri()
     s.client.text_document_did_open(types.DidOpenTextDocumentParams(
