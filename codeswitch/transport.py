@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import re
+import stat
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -79,7 +81,8 @@ class StreamSource:
             return await self.reader.readuntil(b"\n")
         except asyncio.IncompleteReadError as exc:
             return exc.partial
-        except asyncio.LimitOverrunError:
+        except asyncio.LimitOverrunError as exc:
+            await self.reader.readexactly(exc.consumed)  # drop it: the next read starts after it
             raise NotLsp("a header line longer than the stream limit") from None
 
     async def read(self, n: int) -> bytes:
@@ -249,6 +252,30 @@ class Connection:
         return None
 
 
+async def stdin_source(stream: BinaryIO, executor: Executor | None = None) -> Source:
+    """The fastest way to read ``stream`` on this loop.
+
+    A pipe or a socket (how every editor starts a language server) is read by the event loop
+    itself, without a thread hop per header line and body; anything else (a regular file, a
+    terminal, a stream without a descriptor) is read in ``executor``. A terminal stays blocking:
+    the loop would make the descriptor non-blocking, and the shell shares it.
+    """
+    try:
+        fd = stream.fileno()
+        mode = os.fstat(fd).st_mode
+    except (OSError, ValueError, AttributeError):  # io.BytesIO and the like
+        return StdinSource(stream, executor)
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return StdinSource(stream, executor)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=_CHUNK, loop=loop)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader, loop=loop), stream)
+    except (OSError, ValueError):
+        return StdinSource(stream, executor)
+    return StreamSource(reader)
+
+
 def serve_stdio(server: Any, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
     """pygls's ``start_io`` with :class:`Connection` as the reading loop (blocks until stdin ends)."""
     import sys
@@ -258,10 +285,13 @@ def serve_stdio(server: Any, stdin: BinaryIO | None = None, stdout: BinaryIO | N
     server._stop_event = stop = threading.Event()
     writer = StdoutWriter(stdout or sys.stdout.buffer)
     server.protocol.set_writer(writer)
-    source = StdinSource(stdin or sys.stdin.buffer, server.thread_pool)
-    conn = Connection(source, writer.write, server.protocol)
+
+    async def serve() -> None:
+        source = await stdin_source(stdin or sys.stdin.buffer, server.thread_pool)
+        await Connection(source, writer.write, server.protocol).run(stop)
+
     try:
-        asyncio.run(conn.run(stop))
+        asyncio.run(serve())
     except BrokenPipeError:
         log.error("the connection to the client is lost; shutting down")
     except (KeyboardInterrupt, SystemExit):

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import os
+import threading
 from typing import Any
 
 from codeswitch.tcp import loopback_host, token_gate
-from codeswitch.transport import INVALID_REQUEST, PARSE_ERROR, Connection, read_length
+from codeswitch.transport import (
+    INVALID_REQUEST,
+    PARSE_ERROR,
+    Connection,
+    StdinSource,
+    StreamSource,
+    read_length,
+    stdin_source,
+)
 
 
 class Bytes:
@@ -67,6 +78,39 @@ def test_an_oversized_message_is_answered_and_skipped_then_reading_goes_on() -> 
     assert why == "eof" and proto.handled == [PING]
     assert answers[0]["id"] is None and answers[0]["error"]["code"] == INVALID_REQUEST
     assert "over the limit" in answers[0]["error"]["message"]
+
+
+def test_a_pipe_is_read_by_the_event_loop_and_skips_what_is_not_lsp(tmp_path: Any) -> None:
+    garbage = b"x" * (3 << 20) + b"\n"  # one line over the stream's limit, on lenient stdio
+    data = garbage + b"not a header\n" + msg(PING) + msg({**PING, "id": 2})
+    read_fd, write_fd = os.pipe()
+
+    def feed() -> None:
+        with os.fdopen(write_fd, "wb") as pipe:
+            pipe.write(data)
+
+    async def serve() -> tuple[str, Protocol, object]:
+        proto = Protocol()
+        with os.fdopen(read_fd, "rb") as stream:
+            source = await stdin_source(stream)
+            return await Connection(source, bytearray().extend, proto).run(), proto, source
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    why, proto, source = asyncio.run(serve())
+    writer.join()
+    assert isinstance(source, StreamSource)
+    assert why == "eof" and proto.handled == [PING, {**PING, "id": 2}]
+
+
+def test_streams_that_are_not_pipes_are_read_in_a_thread(tmp_path: Any) -> None:
+    (tmp_path / "in").write_bytes(msg(PING))
+
+    async def sources() -> list[object]:
+        with (tmp_path / "in").open("rb") as regular:
+            return [await stdin_source(io.BytesIO(msg(PING))), await stdin_source(regular)]
+
+    assert all(isinstance(source, StdinSource) for source in asyncio.run(sources()))
 
 
 def test_a_huge_content_length_is_not_allocated() -> None:
