@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import stat
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -257,9 +258,12 @@ async def stdin_source(stream: BinaryIO, executor: Executor | None = None) -> So
 
     A pipe or a socket (how every editor starts a language server) is read by the event loop
     itself, without a thread hop per header line and body; anything else (a regular file, a
-    terminal, a stream without a descriptor) is read in ``executor``. A terminal stays blocking:
-    the loop would make the descriptor non-blocking, and the shell shares it.
+    terminal, a stream without a descriptor, any stream on Windows, whose loop reads only
+    overlapped pipes) is read in ``executor``. A terminal stays blocking: the loop would make the
+    descriptor non-blocking, and the shell shares it.
     """
+    if sys.platform == "win32":
+        return StdinSource(stream, executor)
     try:
         fd = stream.fileno()
         mode = os.fstat(fd).st_mode
@@ -278,8 +282,6 @@ async def stdin_source(stream: BinaryIO, executor: Executor | None = None) -> So
 
 def serve_stdio(server: Any, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
     """pygls's ``start_io`` with :class:`Connection` as the reading loop (blocks until stdin ends)."""
-    import sys
-
     from pygls.io_ import StdoutWriter
 
     server._stop_event = stop = threading.Event()
