@@ -253,10 +253,12 @@ class Dispatcher(DispatchSession):
         primary = asyncio.create_task(self._open_with_retries(ctx, chain[i]))
         tasks = {primary}
         winner: Call | None = None
+        handed: Call | None = None  # the call returned to the caller, who closes it
         try:
             done, _ = await asyncio.wait(tasks, timeout=ctx.decision.hedge_after_ms / 1000)
             if done:
-                return primary.result(), i
+                handed = primary.result()
+                return handed, i
             ctx.hedged = True
             tasks.add(asyncio.create_task(self._open_with_retries(ctx, chain[j])))
             pending = set(tasks)
@@ -269,15 +271,19 @@ class Dispatcher(DispatchSession):
                         await self._abandon(call)
             if winner is None:
                 return None, j
+            handed = winner
             return winner, i if winner.model.key == chain[i] else j
         finally:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if winner is not None:
-                for call in ctx.calls:
-                    if call is not winner and call.outcome is None:
-                        await self._abandon(call)
+            for call in ctx.calls:
+                if call is handed or call.outcome is not None:
+                    continue
+                if winner is not None and call is not winner:
+                    await self._abandon(call)
+                else:  # the request was cancelled once a call had opened: nobody else closes it
+                    await close_stream(call)
 
     async def _abandon(self, call: Call) -> None:
         """A hedged call that lost the race: close it, record it as cancelled."""

@@ -256,3 +256,34 @@ async def test_hedge_winner_failing_midway_falls_back_to_the_model_it_beat(tmp_p
     assert prov.calls == [A, B, B]
     assert sorted(rows, key=str) == sorted([(A, "fallback", "server_error"), (B, "cancelled", "hedge_lost"),
                                            (B, "ok", None)], key=str)
+
+
+class CancelsTheRequest(Scripted):
+    """Cancels the request's task the moment its first token is out (the editor moved on)."""
+
+    target: asyncio.Task[object] | None = None
+
+    async def stream(self, req: CompletionRequest) -> AsyncGenerator[StreamEvent, None]:
+        self.calls.append(req.model_id)
+        try:
+            await asyncio.sleep(0)
+            assert self.target is not None
+            asyncio.get_running_loop().call_soon(self.target.cancel)
+            yield TextDelta("a")
+            await asyncio.Event().wait()
+        finally:
+            self.closed += 1
+
+
+async def test_a_request_cancelled_as_its_hedged_call_opens_closes_that_call() -> None:
+    prov = CancelsTheRequest("p", {})
+    policy = DispatchPolicy(RetryPolicy(max_retries=0))
+    d = Dispatcher(Config(), CATALOG, None, lambda model: prov, policy=policy)
+    dec = RouteDecision(tier="inline", scope="inline", chain=(A, B), max_output_tokens=64,
+                        latency_budget_ms=10_000, cost_ceiling_usd=None, cause="c", hedge_after_ms=50)
+    request = d.complete(dec, build, request_kind="inline", scope="inline")
+    task: asyncio.Task[object] = asyncio.create_task(request)
+    prov.target = task
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert prov.calls == [A] and prov.closed == 1  # closed now, not when the collector finds it
