@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from . import loopback
 from .errmap import error_from_event, error_from_response
 from .errors import (
     AuthError,
@@ -73,6 +74,8 @@ class HttpProvider:
         self._api_key = api_key.strip() if api_key else None
         self.timeouts = timeouts
         self._extra_headers = dict(headers or {})
+        if transport is None and loopback.serves(self.base_url):
+            transport = loopback.LoopbackTransport()  # a local model server: the lean path
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(connect=timeouts.connect_s, read=None, write=30.0, pool=timeouts.connect_s),
