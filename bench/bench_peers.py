@@ -96,11 +96,13 @@ def typed_text(keys: int) -> str:
     return "".join(rows)
 
 
-def document(lines: int) -> tuple[str, int]:
+def document(lines: int, typed: str = "") -> tuple[str, int, int]:
+    """The file, and the cursor (row, column) in it, once ``typed`` is typed at its middle line."""
     rows = [f"value_{i} = compute({i})" for i in range(lines)]
     mid = lines // 2
-    rows[mid] = ""
-    return "\n".join(rows) + "\n", mid
+    head = typed.split("\n")
+    rows[mid:mid + 1] = head
+    return "\n".join(rows) + "\n", mid + len(head) - 1, len(head[-1])
 
 
 CAPS = {"textDocument": {"inlineCompletion": {}, "completion": {"completionItem": {"snippetSupport": False}},
@@ -110,7 +112,9 @@ CAPS = {"textDocument": {"inlineCompletion": {}, "completion": {"completionItem"
 
 
 async def measure(server: Server, root: Path, lines: int, keys: int, ports: dict[str, int],
-                  on_key: Callable[[int, float], None] | None = None) -> Result:
+                  on_key: Callable[[int, float], None] | None = None, typed_before: int = 0) -> Result:
+    """``keys`` keystrokes (after WARMUP more); ``typed_before``: characters already typed into
+    the file when it is opened (the same text a session that typed them would have)."""
     root.mkdir(parents=True, exist_ok=True)
     env = dict(server.env)
     if server.name.startswith("codeswitch"):
@@ -125,24 +129,25 @@ async def measure(server: Server, root: Path, lines: int, keys: int, ports: dict
             "workspaceFolders": [{"uri": root.as_uri(), "name": "ws"}],
             "initializationOptions": server.options}), 60)
         client.notify("initialized", {})
-        text, row = document(lines)
+        text, row, col = document(lines, typed_text(typed_before + WARMUP + keys)[:typed_before])
         uri = (root / "bench.py").as_uri()
         client.notify("textDocument/didOpen", {"textDocument": {
             "uri": uri, "languageId": "python", "version": 1, "text": text}})
         await asyncio.sleep(SETTLE_S[0])  # each server's own work on open (parse, index) is done
-        return await _type(client, server, uri, row, keys, ports, on_key)
+        return await _type(client, server, uri, (row, col, typed_before), keys, ports, on_key)
     except (TimeoutError, LspError, ConnectionError) as exc:
         return Result([], 0, client.peak_rss_mb(), f"{type(exc).__name__}: {exc}")
     finally:
         await client.stop()
 
 
-async def _type(client: StdioClient, server: Server, uri: str, row: int, keys: int, ports: dict[str, int],
-                on_key: Callable[[int, float], None] | None) -> Result:
+async def _type(client: StdioClient, server: Server, uri: str, at: tuple[int, int, int], keys: int,
+                ports: dict[str, int], on_key: Callable[[int, float], None] | None) -> Result:
     method = "textDocument/inlineCompletion" if server.method == "inline" else "textDocument/completion"
     trigger = {"triggerKind": 2} if server.method == "inline" else {"triggerKind": 1}
-    col, version, times, cpu = 0, 1, [], []
-    typed = typed_text(WARMUP + keys)
+    row, col, skip = at
+    version, times, cpu = 1, [], []
+    typed = typed_text(skip + WARMUP + keys)[skip:]
     before = counts(ports["port"]).get(server.counter or "", 0)
     empty = 0
     for i in range(WARMUP + keys):
@@ -289,6 +294,9 @@ async def _drift(args: argparse.Namespace, tmp: Path, ports: dict[str, int]) -> 
     if not res.times:
         print(f"\nDrift: failed ({res.error})")
         return
+    # the same last 100 keys typed by a fresh server into the same text: what the file's growth
+    # alone costs (the session typed ~25 lines into it), apart from anything the session kept
+    fresh = await measure(cs, tmp / "drift-fresh", lines, 100, ports, typed_before=args.drift - 100)
     first, last = statistics.median(res.times[:100]), statistics.median(res.times[-100:])
     cpu_first, cpu_last = statistics.mean(res.cpu[:100]), statistics.mean(res.cpu[-100:])
     print(f"\nDrift over {args.drift} keys (codeswitch, {lines} lines, a model call per key): "
@@ -298,6 +306,10 @@ async def _drift(args: argparse.Namespace, tmp: Path, ports: dict[str, int]) -> 
           f"({(cpu_last / cpu_first - 1) * 100:+.1f} %), "
           f"peak RSS {res.rss_mb or 0:.0f} MB, {res.calls / len(res.times):.2f} model calls/key"
           + (f", {res.error}" if res.error else ""))
+    if fresh.times:
+        print(f"  the same last 100 keys on a fresh server opened with the text typed so far: median "
+              f"{fresh.median:.2f} ms, server CPU per key {fresh.cpu_mean:.2f} ms; the session's last 100 "
+              f"are {(last / fresh.median - 1) * 100:+.1f} % from it (what the session itself adds)")
 
 
 def main() -> None:
