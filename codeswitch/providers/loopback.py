@@ -63,13 +63,18 @@ class _Connection:
     origin: tuple[str, int]
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
+    loop: asyncio.AbstractEventLoop
     reused: bool = field(default=False)
 
     def usable(self) -> bool:
+        """Not ended by the server, and made on this loop (a client may outlive an ``asyncio.run``)."""
+        if self.loop is not asyncio.get_running_loop():
+            return False
         return not (self.reader.at_eof() or self.writer.is_closing())
 
     def close(self) -> None:
-        self.writer.close()
+        with contextlib.suppress(RuntimeError):  # made on a loop that is closed: nothing to close
+            self.writer.close()
 
 
 class LoopbackTransport(httpx.AsyncBaseTransport):
@@ -139,7 +144,7 @@ class LoopbackTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectTimeout(f"no connection to {host}:{origin[1]} in time") from None
         except OSError as exc:
             raise httpx.ConnectError(f"cannot connect to {host}:{origin[1]}: {exc.strerror or exc}") from None
-        return _Connection(origin, reader, writer)
+        return _Connection(origin, reader, writer, asyncio.get_running_loop())
 
     def _release(self, conn: _Connection) -> None:
         idle = self._idle.setdefault(conn.origin, [])

@@ -184,3 +184,4 @@ async def test_a_reused_connection_that_ends_without_an_answer_is_tried_once_mor
         with pytest.raises(httpx.RemoteProtocolError):
             await client.get(url)  # a new connection that ends without an answer is not retried
     assert server.connections == 3
+
