@@ -24,6 +24,11 @@ _PROSE = re.compile(r"^(here('s| is)|sure|certainly|the (completion|missing|code
 OVERLAP_WINDOW = 400
 #: text parsed on each side of the cursor for the syntax check (characters, cut at line ends)
 SYNTAX_BEFORE, SYNTAX_AFTER = 1500, 600
+#: a line starting with one of these continues the statement above it
+_CLOSERS = frozenset(")]}>")
+_CONTINUATIONS = frozenset({"else", "elif", "elseif", "elsif", "except", "finally", "catch", "end", "rescue",
+                            "ensure", "when", "then", "do", "until"})
+_FIRST_WORD = re.compile(r"[A-Za-z_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,16 +164,57 @@ def shape_completion(raw: str, *, language: str | None, prefix: str, suffix: str
 
 
 def syntax_region(prefix: str, suffix: str) -> tuple[str, str]:
-    """The lines around the cursor the syntax check parses (whole lines, bounded size)."""
+    """The lines around the cursor the syntax check parses: whole lines, bounded in size, and
+    no more than the top-level statement the cursor is in when its start is within the bound.
+
+    A top-level statement starts at a line that is not indented, not blank and not a closing
+    bracket (the ``}`` or ``)`` that ends the statement above). The check compares errors with and
+    without the completion in the same region, so a region cut mid-construct only costs errors
+    on both sides; a smaller region costs less to parse on every keystroke.
+    """
     before = prefix
     if len(before) > SYNTAX_BEFORE:
         cut = before.find("\n", len(before) - SYNTAX_BEFORE)
         before = before[cut + 1:] if cut >= 0 else before[-SYNTAX_BEFORE:]
+    start = _last_statement_start(before)
+    if start > 0:
+        before = before[start:]
     after = suffix
     if len(after) > SYNTAX_AFTER:
         cut = after.rfind("\n", 0, SYNTAX_AFTER)
         after = after[:cut] if cut > 0 else after[:SYNTAX_AFTER]
+    end = _next_statement_start(after)
+    if end is not None:
+        after = after[:end]
     return before, after
+
+
+def _starts_statement(line: str) -> bool:
+    if not line or line[0].isspace() or line[0] in _CLOSERS:
+        return False
+    word = _FIRST_WORD.match(line)
+    return word is None or word.group() not in _CONTINUATIONS
+
+
+def _last_statement_start(before: str) -> int:
+    """The offset of the last line of ``before`` that starts a top-level statement (0 if none)."""
+    offset = len(before)
+    for line in reversed(before.split("\n")):  # the cursor's (partial) line first
+        offset -= len(line)
+        if _starts_statement(line):
+            return offset
+        offset -= 1  # its line break
+    return 0
+
+
+def _next_statement_start(after: str) -> int | None:
+    """Where ``after`` ends before the next line that starts a top-level statement (None if none)."""
+    offset = 0
+    for i, line in enumerate(after.split("\n")):
+        if i > 0 and _starts_statement(line):
+            return offset - 1  # at the end of the line above
+        offset += len(line) + 1
+    return None
 
 
 def _adds_syntax_errors(language: str, before: str, after: str) -> bool:

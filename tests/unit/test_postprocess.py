@@ -114,11 +114,23 @@ def test_completion_that_fixes_an_empty_body_is_kept() -> None:
 
 
 def test_syntax_region_is_bounded_and_cut_at_line_ends() -> None:
-    prefix = "".join(f"line_{i} = {i}\n" for i in range(1000)) + "x = "
-    suffix = "".join(f"\nafter_{i} = {i}" for i in range(1000))
+    prefix = "def f():\n" + "".join(f"    line_{i} = {i}\n" for i in range(1000)) + "    x = "
+    suffix = "".join(f"\n    after_{i} = {i}" for i in range(1000))
     before, after = syntax_region(prefix, suffix)
-    assert len(before) <= 1500 and before.startswith("line_") and before.endswith("x = ")
-    assert len(after) <= 600 and after.startswith("\nafter_0") and after.split("\n")[-1].startswith("after_")
+    assert len(before) <= 1500 and before.startswith("    line_") and before.endswith("x = ")
+    assert len(after) <= 600 and after.startswith("\n    after_0")
+    assert after.split("\n")[-1].startswith("    after_")
+
+
+def test_syntax_region_is_the_top_level_statement_when_it_starts_within_the_bound() -> None:
+    prefix = "import os\n\n\n@cached\ndef f(x):\n    if x:\n        return (\n            x +"
+    suffix = "\n        )\n    else:\n        pass\n\n\nclass G:\n    pass\n"
+    before, after = syntax_region(prefix, suffix)
+    assert before == "def f(x):\n    if x:\n        return (\n            x +"
+    assert after == "\n        )\n    else:\n        pass\n\n"
+    braces = syntax_region("int a;\nint f() {\n  return 1 +", "\n}\nelse_thing();\n")
+    assert braces == ("int f() {\n  return 1 +", "\n}")  # a closing brace continues the statement
+    assert syntax_region("x = 1\ny = ", " 2\nz = 3\n") == ("y = ", " 2")
 
 
 @settings(max_examples=80, deadline=None)
