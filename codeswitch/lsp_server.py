@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Generator
+from functools import partial
 from typing import Any, BinaryIO, NamedTuple, cast
 
 from lsprotocol import types
@@ -111,6 +112,23 @@ class CodeswitchProtocol(LanguageServerProtocol):
                 result_future.cancel()
             return
         super()._run_generator(future, gen=gen, result_future=result_future)
+
+    def _execute_handler(self, msg_id: Any, handler: Any, callback: Any, args: Any = None,
+                         kwargs: Any = None) -> None:
+        """pygls files the future of a notification, and of each step of its built-in generator
+        handlers, under a made-up id that nobody can cancel and nothing removes: a future (a lock,
+        a condition, callbacks) kept for every ``didChange`` of a session. Those are forgotten
+        once done; a request's own future stays until pygls answers it (and can be cancelled)."""
+        super()._execute_handler(msg_id, handler, callback, args, kwargs)
+        if isinstance(callback, partial) and callback.func == self._send_handler_result:
+            return
+        future = self._request_futures.get(msg_id)
+        if future is None:
+            return
+        if future.done():
+            self._request_futures.pop(msg_id, None)
+        else:
+            future.add_done_callback(lambda _done: self._request_futures.pop(msg_id, None))
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         """The custom methods' params are structured into their classes (:mod:`.handlers.protocol`)
