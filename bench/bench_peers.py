@@ -155,12 +155,12 @@ async def _type(client: StdioClient, server: Server, uri: str, at: tuple[int, in
             before = counts(ports["port"]).get(server.counter or "", 0)
         ch = typed[i]
         version += 1
-        at = {"line": row, "character": col}
+        here = {"line": row, "character": col}
         c0 = client.cpu_ms()
         t0 = time.perf_counter()
         client.notify("textDocument/didChange", {
             "textDocument": {"uri": uri, "version": version},
-            "contentChanges": [{"range": {"start": at, "end": at}, "text": ch}]})
+            "contentChanges": [{"range": {"start": here, "end": here}, "text": ch}]})
         row, col = (row + 1, 0) if ch == "\n" else (row, col + 1)
         result = await asyncio.wait_for(client.request(method, {
             "textDocument": {"uri": uri}, "position": {"line": row, "character": col},
@@ -287,29 +287,32 @@ async def _stock(args: argparse.Namespace, tmp: Path, ports: dict[str, int], ski
 
 
 async def _drift(args: argparse.Namespace, tmp: Path, ports: dict[str, int]) -> None:
+    """``--runs`` sessions of ``--drift`` keys; each line compares a session's last 100 keys with
+    its first 100, and with a fresh server typing the same last 100 keys into the same text
+    (what the file's growth alone costs: the session typed ~25 lines into it)."""
     lines = min(args.lines)
     cs = next(s for s in servers(tmp, ports, args.peers_dir, {"tabby-agent": "", "Copilot LS": ""})
               if s.name == "codeswitch")
-    res = await measure(cs, tmp / "drift", lines, args.drift, ports)
-    if not res.times:
-        print(f"\nDrift: failed ({res.error})")
-        return
-    # the same last 100 keys typed by a fresh server into the same text: what the file's growth
-    # alone costs (the session typed ~25 lines into it), apart from anything the session kept
-    fresh = await measure(cs, tmp / "drift-fresh", lines, 100, ports, typed_before=args.drift - 100)
-    first, last = statistics.median(res.times[:100]), statistics.median(res.times[-100:])
-    cpu_first, cpu_last = statistics.mean(res.cpu[:100]), statistics.mean(res.cpu[-100:])
-    print(f"\nDrift over {args.drift} keys (codeswitch, {lines} lines, a model call per key): "
-          f"first-100 median {first:.2f} ms, last-100 median {last:.2f} ms "
-          f"({(last / first - 1) * 100:+.1f} %), "
-          f"server CPU per key (mean) {cpu_first:.2f} -> {cpu_last:.2f} ms "
-          f"({(cpu_last / cpu_first - 1) * 100:+.1f} %), "
-          f"peak RSS {res.rss_mb or 0:.0f} MB, {res.calls / len(res.times):.2f} model calls/key"
-          + (f", {res.error}" if res.error else ""))
-    if fresh.times:
-        print(f"  the same last 100 keys on a fresh server opened with the text typed so far: median "
-              f"{fresh.median:.2f} ms, server CPU per key {fresh.cpu_mean:.2f} ms; the session's last 100 "
-              f"are {(last / fresh.median - 1) * 100:+.1f} % from it (what the session itself adds)")
+    print(f"\nDrift over {args.drift} keys (codeswitch, {lines} lines, a model call per key), "
+          f"{args.runs} session(s):")
+    changes: list[float] = []
+    for run in range(args.runs):
+        res = await measure(cs, tmp / f"drift-{run}", lines, args.drift, ports)
+        if not res.times:
+            print(f"  failed ({res.error})")
+            return
+        fresh = await measure(cs, tmp / f"drift-fresh-{run}", lines, 100, ports,
+                              typed_before=args.drift - 100)
+        first, last = statistics.median(res.times[:100]), statistics.median(res.times[-100:])
+        cpu_first, cpu_last = statistics.mean(res.cpu[:100]), statistics.mean(res.cpu[-100:])
+        changes.append(last / first - 1)
+        versus = (f"; a fresh server on the text typed so far {fresh.median:.2f} ms "
+                  f"(the session {(last / fresh.median - 1) * 100:+.1f} % from it)") if fresh.times else ""
+        print(f"  first-100 median {first:.2f} ms, last-100 {last:.2f} ms ({changes[-1] * 100:+.1f} %), "
+              f"server CPU per key {cpu_first:.2f} -> {cpu_last:.2f} ms, peak RSS {res.rss_mb or 0:.0f} MB"
+              f"{versus}")
+    if len(changes) > 1:
+        print(f"  median change over the sessions: {statistics.median(changes) * 100:+.1f} %")
 
 
 def main() -> None:
