@@ -25,6 +25,8 @@ async function previewText(page, text, timeout, stale) {
 
 async function analysisSteps(page, h) {
   h.step('explain a function from the code action menu: Markdown preview of a read-only document');
+  const mini = async () => (await h.emulator('/_emulator/requests')).filter((r) => r.model === 'gpt-5.1-codex-mini');
+  const before = (await mini()).length;  // the inline and edit steps used the same model
   await h.goToLine(page, 'def invoice_for');
   await page.keyboard.press('Control+.');
   const label = 'Explain function `invoice_for`';
@@ -56,7 +58,7 @@ async function analysisSteps(page, h) {
     throw new Error(`the review does not cover the changed definitions:\n${reviewed}`);
   }
   await h.shot(page, 'review');
-  const sent = (await h.emulator('/_emulator/requests')).filter((r) => r.model === 'gpt-5.1-codex-mini');
+  const sent = (await mini()).slice(before);
   if (sent.length !== 2 || sent.some((r) => JSON.stringify(r.body).includes('sk-e2e-shop-secret'))) {
     throw new Error(`expected two analysis requests to gpt-5.1-codex-mini, none with the .env secret: ${sent.length}`);
   }
