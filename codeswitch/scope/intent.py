@@ -75,6 +75,9 @@ CUES: tuple[Cue, ...] = (
          "function", 0.85, "talks about this definition"),
     _cue(r"\b(refactor|simplify|clean ?up|optimi[sz]e|rewrite)\s+(this|it|here)\b", "function", 0.8,
          "a local rework of this code"),
+    _cue(r"^\s*(add|write|update|improve|fix)\s+(a|the|its)\s+(docstring|doc ?comment|comment)\s*"
+         r"(to\s+(this|it)\b.*|here\b.*)?$", "function", 0.85,
+         "asks for one doc comment: it goes inside the definition at the cursor"),
     _cue(r"\b(add|write|update|improve)\s+(a\s+|the\s+)?(docstring|doc comment|comments?|logging|log line|"
          r"guard|check|retr(y|ies)|timeout|validation|error handling|type hints? here)\b", "function", 0.6,
          "adds something inside this definition"),

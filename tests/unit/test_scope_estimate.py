@@ -300,3 +300,19 @@ def test_type_hints_for_one_definition_nobody_else_uses_stay_function(
     _, index, snap = ws
     scope = edit(snap, index, at(snap, "total += i"), "Add type hints")
     assert (scope.scope, scope.anchor_name, scope.files) == ("function", "helper", ("pkg/core.py",))
+
+
+def test_one_doc_comment_stays_in_the_definition_at_the_cursor(tmp_path: Path) -> None:
+    """A short editor instruction says nothing about reach but its object: one docstring lives
+    inside the definition at the cursor, however many definitions the file holds."""
+    text = "".join(f"def step_{i}(order):\n    total = order.total * {i}\n    return total\n\n\n"
+                   for i in range(6))
+    (tmp_path / "steps.py").write_text(text)
+    index = WorkspaceIndex()
+    index.build(tmp_path)
+    snap = Snapshot.from_text(text, path=tmp_path / "steps.py", uri=(tmp_path / "steps.py").as_uri())
+    pos = at(snap, "total = order.total * 3")
+    for instruction in ("add a docstring", "Write the doc comment"):
+        scope = edit(snap, index, pos, instruction)
+        assert scope.scope == "function" and "one doc comment" in scope.reasons[0]
+    assert edit(snap, index, pos, "add docstrings everywhere").scope == "workspace"
