@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import ipaddress
 import logging
 import os
 import secrets
@@ -40,17 +39,6 @@ MIN_TOKEN_CHARS = 16
 
 class TokenError(Exception):
     """The token file cannot be used (the message says why)."""
-
-
-def loopback_host(host: str) -> str | None:
-    """The address to bind for ``host`` when it is a loopback one, else None."""
-    if host.lower() == "localhost":
-        return "127.0.0.1"
-    bare = host.strip("[]")  # [::1]
-    try:
-        return bare if ipaddress.ip_address(bare).is_loopback else None
-    except ValueError:
-        return None
 
 
 def new_token() -> str:

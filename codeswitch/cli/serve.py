@@ -69,8 +69,9 @@ def run(args: argparse.Namespace) -> int:
     token: str | None = None
     if address is not None:
         from codeswitch import tcp
+        from codeswitch.hosts import loopback_host
 
-        host = tcp.loopback_host(address[0])
+        host = loopback_host(address[0])
         if host is None:
             print(f"codeswitch serve: --tcp listens on a loopback address only (127.0.0.1, ::1, "
                   f"localhost), not {address[0]!r}", file=sys.stderr)

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import httpx
+
+from codeswitch.hosts import loopback_host
 
 #: the largest response head (status line and headers) accepted
 MAX_HEAD = 64 * 1024
@@ -47,15 +48,7 @@ def serves(url: str) -> bool:
         parsed = httpx.URL(url)
     except httpx.InvalidURL:
         return False
-    if parsed.scheme != "http":
-        return False
-    host = parsed.host.lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return parsed.scheme == "http" and loopback_host(parsed.host) is not None
 
 
 @dataclass(eq=False)
@@ -136,7 +129,7 @@ class LoopbackTransport(httpx.AsyncBaseTransport):
                 conn.reused = True
                 return conn
             conn.close()
-        host = origin[0].strip("[]")
+        host = origin[0]  # httpx gives an IPv6 host without its brackets
         try:
             async with asyncio.timeout(connect_s):
                 reader, writer = await asyncio.open_connection(host, origin[1], limit=MAX_HEAD)
@@ -343,5 +336,4 @@ class _Body(httpx.AsyncByteStream):
         if self._keep and self._frames.done:
             self._transport._release(conn)
             return
-        with contextlib.suppress(OSError):
-            conn.close()
+        conn.close()

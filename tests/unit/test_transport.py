@@ -9,7 +9,8 @@ import os
 import threading
 from typing import Any
 
-from codeswitch.tcp import loopback_host, token_gate
+from codeswitch.hosts import loopback_host
+from codeswitch.tcp import token_gate
 from codeswitch.transport import (
     INVALID_REQUEST,
     PARSE_ERROR,
