@@ -129,25 +129,25 @@ async def measure(server: Server, root: Path, lines: int, keys: int, ports: dict
             "workspaceFolders": [{"uri": root.as_uri(), "name": "ws"}],
             "initializationOptions": server.options}), 60)
         client.notify("initialized", {})
-        text, row, col = document(lines, typed_text(typed_before + WARMUP + keys)[:typed_before])
+        typed = typed_text(typed_before + WARMUP + keys)
+        text, row, col = document(lines, typed[:typed_before])
         uri = (root / "bench.py").as_uri()
         client.notify("textDocument/didOpen", {"textDocument": {
             "uri": uri, "languageId": "python", "version": 1, "text": text}})
         await asyncio.sleep(SETTLE_S[0])  # each server's own work on open (parse, index) is done
-        return await _type(client, server, uri, (row, col, typed_before), keys, ports, on_key)
+        return await _type(client, server, uri, (row, col), typed[typed_before:], keys, ports, on_key)
     except (TimeoutError, LspError, ConnectionError) as exc:
         return Result([], 0, client.peak_rss_mb(), f"{type(exc).__name__}: {exc}")
     finally:
         await client.stop()
 
 
-async def _type(client: StdioClient, server: Server, uri: str, at: tuple[int, int, int], keys: int,
+async def _type(client: StdioClient, server: Server, uri: str, at: tuple[int, int], typed: str, keys: int,
                 ports: dict[str, int], on_key: Callable[[int, float], None] | None) -> Result:
     method = "textDocument/inlineCompletion" if server.method == "inline" else "textDocument/completion"
     trigger = {"triggerKind": 2} if server.method == "inline" else {"triggerKind": 1}
-    row, col, skip = at
+    row, col = at
     version, times, cpu = 1, [], []
-    typed = typed_text(skip + WARMUP + keys)[skip:]
     before = counts(ports["port"]).get(server.counter or "", 0)
     empty = 0
     for i in range(WARMUP + keys):
@@ -309,8 +309,9 @@ async def _drift(args: argparse.Namespace, tmp: Path, ports: dict[str, int]) -> 
         versus = (f"; a fresh server on the text typed so far {fresh.median:.2f} ms "
                   f"(the session {(last / fresh.median - 1) * 100:+.1f} % from it)") if fresh.times else ""
         print(f"  first-100 median {first:.2f} ms, last-100 {last:.2f} ms ({changes[-1] * 100:+.1f} %), "
-              f"server CPU per key {cpu_first:.2f} -> {cpu_last:.2f} ms, peak RSS {res.rss_mb or 0:.0f} MB"
-              f"{versus}")
+              f"server CPU per key {cpu_first:.2f} -> {cpu_last:.2f} ms, peak RSS {res.rss_mb or 0:.0f} MB, "
+              f"{res.calls / len(res.times):.2f} model calls/key{versus}"
+              + (f", {res.error}" if res.error else ""))
     if len(changes) > 1:
         print(f"  median change over the sessions: {statistics.median(changes) * 100:+.1f} %")
 
