@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from codeswitch.text import Span
+from codeswitch.text import Pos, Span
 
 RequestKind = Literal["inline", "edit", "auto"]
 ScopeName = Literal["inline", "function", "workspace"]
@@ -28,19 +28,59 @@ class ScopeRequest:
     instruction: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
 class Symbol:
     """A definition or a reference found by the tag queries.
 
     ``kind`` is the capture suffix: function, method, class, interface, type, module, macro,
     constant for definitions; call, class, import, type, declaration, ... for references.
     ``path`` is relative to the workspace root and "/" separated.
+
+    A large file holds a hundred thousand of these, so the span is kept packed (the start in one
+    int; the end only when it is not where the name ends on the same line) and made on reading.
+    Immutable, compared and hashed by value.
     """
+
+    __slots__ = ("_end", "_start", "kind", "name", "path")
 
     name: str
     kind: str
     path: str
-    span: Span
+
+    def __init__(self, name: str, kind: str, path: str, span: Span) -> None:
+        start, end = span.start, span.end
+        set_ = object.__setattr__
+        set_(self, "name", name)
+        set_(self, "kind", kind)
+        set_(self, "path", path)
+        set_(self, "_start", start.line << _COL_BITS | start.col)
+        plain = end.line == start.line and end.col == start.col + len(name)
+        set_(self, "_end", None if plain else end)
+
+    @property
+    def span(self) -> Span:
+        packed: int = self._start
+        start = Pos(packed >> _COL_BITS, packed & _COL_MASK)
+        end: Pos | None = self._end
+        return Span(start, end if end is not None else Pos(start.line, start.col + len(self.name)))
+
+    def _key(self) -> tuple[str, str, str, int, Pos | None]:
+        return self.name, self.kind, self.path, self._start, self._end
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Symbol) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Symbol is immutable (cannot set {name})")
+
+    def __repr__(self) -> str:
+        return f"Symbol(name={self.name!r}, kind={self.kind!r}, path={self.path!r}, span={self.span!r})"
+
+
+_COL_BITS = 32
+_COL_MASK = (1 << _COL_BITS) - 1
 
 
 @dataclass(frozen=True, slots=True)

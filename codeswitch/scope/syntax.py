@@ -10,7 +10,7 @@ compiled parsers and need no network at run time.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import PurePath
@@ -207,6 +207,75 @@ class SyntaxTree:
     def sexp(self) -> str:
         """The tree as an S-expression (for tests comparing incremental and fresh parses)."""
         return str(self.root)
+
+
+#: a file above this many bytes is parsed a few top-level nodes at a time where a whole tree is not
+#: needed (the index, the outline of a large open document): memory follows the stretch, not the file
+SECTION_BYTES = 64 * 1024
+#: a section widens (doubling) while its parse has errors, up to this many bytes
+_WIDEST = 8 * SECTION_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """Whole top-level nodes of a file, parsed on their own: bytes [start_byte, end_byte), which
+    begin and end at line starts. ``rows`` are the rows where a top-level node begins a line of its
+    own (the first is the section's start), the places a later local parse may start from."""
+
+    tree: SyntaxTree
+    start_byte: int
+    end_byte: int
+    rows: tuple[int, ...]
+
+
+def parse_sections(language: str, data: bytes, span: int = SECTION_BYTES) -> Iterator[Section]:
+    """The file as consecutive sections of about ``span`` bytes, parsed one at a time.
+
+    A section ends before its last top-level node, which the cut may have left unfinished: the
+    next section starts there, so every top-level node is parsed whole, once, and each section's
+    tree matches a whole parse. A section whose parse has an error, or whose only node is cut,
+    widens (a cut inside a construct can break the parse anywhere back to its start); text that
+    is broken itself stops widening at ``_WIDEST`` bytes and is cut before its first error. Each
+    section's tree is valid until the next is read (they share one parser)."""
+    lang = grammar(language)
+    if lang is None:
+        return
+    parser = ts.Parser(lang)
+    size = len(data)
+    start, row, reach = 0, 0, span
+    while start < size or start == 0:
+        cut = data.find(b"\n", start + reach - 1) + 1 if size - start > reach else 0
+        end = cut if cut > 0 else size
+        end_row = row + data.count(b"\n", start, end)
+        end_col = 0 if end < size else end - (data.rfind(b"\n", 0, end) + 1)
+        parser.included_ranges = [ts.Range((row, 0), (end_row, end_col), start, end)]
+        tree = parser.parse(data)
+        assert tree is not None
+        kids = tree.root_node.children
+        done = len(kids)
+        if end < size:  # the last node may continue past the cut
+            if tree.root_node.has_error and reach < _WIDEST:
+                reach *= 2  # a cut inside a construct breaks the parse anywhere back to its start
+                continue
+            done -= 1
+            if tree.root_node.has_error:  # broken code: a best effort, up to the first error
+                done = min(done, next((i for i, k in enumerate(kids) if k.has_error or k.is_missing), done))
+            while done > 0 and kids[done - 1].end_point.row >= kids[done].start_point.row:
+                done -= 1
+            if done == 0:
+                if reach < _WIDEST:
+                    reach *= 2
+                    continue
+                done = len(kids)  # no clean place to stop: all of it, up to the cut
+        rows = [row] + [b.start_point.row for a, b in zip(kids, kids[1:done], strict=False)
+                        if a.end_point.row < b.start_point.row]
+        if done < len(kids):
+            after = kids[done]
+            end, end_row = after.start_byte - after.start_point.column, after.start_point.row
+        yield Section(SyntaxTree(language, parser, tree), start, end, tuple(rows))
+        if end >= size:
+            return
+        start, row, reach = end, end_row, span
 
 
 def _point(p: tuple[int, int] | ts.Point) -> tuple[int, int]:

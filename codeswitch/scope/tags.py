@@ -6,7 +6,7 @@ Captures follow the tree-sitter tags convention: ``@name`` plus ``@definition.<k
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
 from functools import cache
 from importlib import resources
 
@@ -16,7 +16,7 @@ from codeswitch.text import Pos, Span
 
 from .model import Symbol
 from .nodes import NODES, pos_of
-from .syntax import SyntaxTree, grammar
+from .syntax import SECTION_BYTES, SyntaxTree, grammar, parse_sections
 
 
 @cache
@@ -46,58 +46,102 @@ def _has_class_ancestor(node: ts.Node, language: str) -> bool:
     return False
 
 
+#: the tag query runs over this many bytes of top-level nodes at a time, so that its matches (which
+#: tree-sitter returns as a list) stay few whatever the size of the file
+_BATCH_BYTES = 16 * 1024
+
+
 def extract_tags(language: str, source: bytes, path: str,
                  tree: SyntaxTree | None = None) -> tuple[list[Symbol], list[Symbol]]:
-    """(definitions, references) of one file; empty lists for languages without a query."""
+    """(definitions, references) of one file; empty lists for languages without a query.
+
+    Without a tree, a large file is parsed a section at a time (:func:`parse_sections`): the
+    index of a 50k-line file never holds its whole tree."""
     query = tag_query(language)
     if query is None:
         return [], []
-    if tree is None:
-        tree = SyntaxTree.parse(language, source)
-        if tree is None:
+    collect = _Collector(language, query, source, path)
+    if tree is not None:
+        collect.tree(tree, 0, len(source))
+    elif len(source) > SECTION_BYTES:
+        for section in parse_sections(language, source):
+            collect.tree(section.tree, section.start_byte, section.end_byte)
+    else:
+        whole = SyntaxTree.parse(language, source)
+        if whole is None:
             return [], []
-    ascii_only = source.isascii()
-    rows: list[str] = [] if ascii_only else source.decode("utf-8", errors="replace").split("\n")
+        collect.tree(whole, 0, len(source))
+    return collect.result()
 
-    def pos(point: tuple[int, int]) -> Pos:
+
+class _Collector:
+    """Definitions and references of one file, gathered a stretch of top-level nodes at a time."""
+
+    __slots__ = ("_ascii", "_defs", "_language", "_path", "_query", "_refs", "_rows", "_source")
+
+    def __init__(self, language: str, query: ts.Query, source: bytes, path: str) -> None:
+        self._language, self._query, self._source, self._path = language, query, source, path
+        self._ascii = source.isascii()
+        self._rows: list[str] | None = None
+        self._defs: dict[int, Symbol] = {}  # by the name's start byte
+        self._refs: dict[int, Symbol] = {}
+
+    def tree(self, tree: SyntaxTree, lo: int, hi: int) -> None:
+        """Tag the names that start in bytes [lo, hi) of ``tree``, a batch of top-level nodes at a time."""
+        cursor = ts.QueryCursor(self._query)
+        start = lo
+        for node in tree.root.children:
+            if node.end_byte <= lo:
+                continue
+            if node.start_byte >= hi:
+                break
+            if node.end_byte - start >= _BATCH_BYTES:
+                self._batch(cursor, tree, start, min(node.end_byte, hi))
+                start = min(node.end_byte, hi)
+        if start < hi:
+            self._batch(cursor, tree, start, hi)
+
+    def _batch(self, cursor: ts.QueryCursor, tree: SyntaxTree, lo: int, hi: int) -> None:
+        cursor.set_byte_range(lo, hi)
+        language = self._language
+        for _, captures in cursor.matches(tree.root):
+            names = captures.get("name")
+            if not names:
+                continue
+            name = names[0]
+            at = name.start_byte
+            if not lo <= at < hi or at in self._defs:
+                continue
+            for cap, nodes in captures.items():
+                if cap == "name" or not nodes:
+                    continue
+                role, _, kind = cap.partition(".")
+                if role == "definition":
+                    node = nodes[0]
+                    if kind == "function" and _has_class_ancestor(node, language):
+                        kind = "method"
+                    elif kind == "method" and language == "ruby" and not _has_class_ancestor(node, language):
+                        kind = "function"
+                    self._defs[at] = self._symbol(name, kind)
+                    self._refs.pop(at, None)  # a name that a definition binds is not a reference
+                    break
+                if role == "reference" and at not in self._refs:
+                    self._refs[at] = self._symbol(name, kind)
+
+    def _symbol(self, name: ts.Node, kind: str) -> Symbol:
+        text = sys.intern(self._source[name.start_byte:name.end_byte].decode("utf-8", errors="replace"))
+        return Symbol(text, sys.intern(kind), self._path, Span(self._pos(name.start_point), self._pos(name.end_point)))
+
+    def _pos(self, point: tuple[int, int]) -> Pos:
         row, col = point
-        if ascii_only:
+        if self._ascii:
             return Pos(row, col)
+        if self._rows is None:
+            self._rows = self._source.decode("utf-8", errors="replace").split("\n")
+        rows = self._rows
         return pos_of(rows[row] if row < len(rows) else "", row, col)
 
-    defs: list[Symbol] = []
-    refs: list[Symbol] = []
-    def_names: set[int] = set()
-    seen_refs: set[int] = set()
-    pending: list[tuple[ts.Node, ts.Node, str]] = []
-    for _, captures in ts.QueryCursor(query).matches(tree.root):
-        names = captures.get("name")
-        if not names:
-            continue
-        name = names[0]
-        for cap, nodes in captures.items():
-            if cap == "name" or not nodes:
-                continue
-            role, _, kind = cap.partition(".")
-            node = nodes[0]
-            if role == "definition":
-                if kind == "function" and _has_class_ancestor(node, language):
-                    kind = "method"
-                elif kind == "method" and language == "ruby" and not _has_class_ancestor(node, language):
-                    kind = "function"
-                def_names.add(name.start_byte)
-                defs.append(_symbol(source, name, kind, path, pos))
-            elif role == "reference":
-                pending.append((name, node, kind))
-    for name, _node, kind in pending:
-        if name.start_byte in def_names or name.start_byte in seen_refs:
-            continue
-        seen_refs.add(name.start_byte)
-        refs.append(_symbol(source, name, kind, path, pos))
-    return defs, refs
-
-
-def _symbol(source: bytes, name: ts.Node, kind: str, path: str,
-            pos: Callable[[tuple[int, int]], Pos]) -> Symbol:
-    text = source[name.start_byte:name.end_byte].decode("utf-8", errors="replace")
-    return Symbol(text, kind, path, Span(pos(name.start_point), pos(name.end_point)))
+    def result(self) -> tuple[list[Symbol], list[Symbol]]:
+        """(definitions, references), each in source order."""
+        return ([self._defs[k] for k in sorted(self._defs)],
+                [self._refs[k] for k in sorted(self._refs)])

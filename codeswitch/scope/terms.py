@@ -62,7 +62,7 @@ def _stem(word: str) -> str:
     return word[:-1] if word.endswith("e") and len(word) > 3 else word
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def identifier_terms(name: str) -> frozenset[str]:
     """The terms of one identifier (or file stem): ``parseHTTPHeader`` -> parse, http, header."""
     out = set()
