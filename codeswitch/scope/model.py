@@ -45,6 +45,8 @@ class Symbol:
     name: str
     kind: str
     path: str
+    _start: int
+    _end: Pos | None
 
     def __init__(self, name: str, kind: str, path: str, span: Span) -> None:
         start, end = span.start, span.end

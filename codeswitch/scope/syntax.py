@@ -13,6 +13,7 @@ import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import PurePath
 
 import tree_sitter as ts
@@ -267,7 +268,7 @@ def parse_sections(language: str, data: bytes, span: int = SECTION_BYTES) -> Ite
                     reach *= 2
                     continue
                 done = len(kids)  # no clean place to stop: all of it, up to the cut
-        rows = [row] + [b.start_point.row for a, b in zip(kids, kids[1:done], strict=False)
+        rows = [row] + [b.start_point.row for a, b in pairwise(kids[:done])
                         if a.end_point.row < b.start_point.row]
         if done < len(kids):
             after = kids[done]

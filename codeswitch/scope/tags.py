@@ -130,7 +130,8 @@ class _Collector:
 
     def _symbol(self, name: ts.Node, kind: str) -> Symbol:
         text = sys.intern(self._source[name.start_byte:name.end_byte].decode("utf-8", errors="replace"))
-        return Symbol(text, sys.intern(kind), self._path, Span(self._pos(name.start_point), self._pos(name.end_point)))
+        span = Span(self._pos(name.start_point), self._pos(name.end_point))
+        return Symbol(text, sys.intern(kind), self._path, span)
 
     def _pos(self, point: tuple[int, int]) -> Pos:
         row, col = point

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,7 @@ def test_broken_text_still_ends_its_sections_and_covers_the_file() -> None:
     data = b"x = (\n" + b"".join(b"y%d = %d\n" % (i, i) for i in range(20000))
     sections = list(parse_sections("python", data, 1024))
     assert sections[0].start_byte == 0 and sections[-1].end_byte == len(data)
-    assert all(a.end_byte == b.start_byte for a, b in zip(sections, sections[1:], strict=False))
+    assert all(a.end_byte == b.start_byte for a, b in pairwise(sections))
 
 
 def test_a_symbol_keeps_its_span_packed_and_compares_by_value() -> None:
