@@ -20,6 +20,7 @@ and are :class:`Pos` (code points) inside. Lines split on ``\\n``, ``\\r\\n`` an
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
 from codeswitch.limits import MAX_FILE_BYTES
-from codeswitch.scope.syntax import SyntaxTree, language_for
+from codeswitch.scope.syntax import Region, SyntaxTree, language_for, parse_region, parse_sections
 from codeswitch.text import Pos, Span, Text, advance, col_to_units, extent, split_lines, units_to_col
 
 __all__ = ["DocumentStore", "Pos", "PositionError", "Snapshot", "Span", "UnknownDocument", "path_from_uri",
@@ -36,6 +37,9 @@ __all__ = ["DocumentStore", "Pos", "PositionError", "Snapshot", "Span", "Unknown
 ENCODINGS = ("utf-16", "utf-8", "utf-32")
 #: documents above this many UTF-8 bytes are kept as plain text (no tree)
 MAX_TREE_BYTES = MAX_FILE_BYTES
+#: documents above this many UTF-8 bytes keep no whole tree (one costs ~50x the text) but an
+#: :class:`_Outline` of where their top-level nodes start, which bounds the local parses
+LARGE_DOC_BYTES = 512 * 1024
 
 _SP = "surrogatepass"  # JSON may carry lone surrogates; never crash on them
 
@@ -140,12 +144,91 @@ class _PendingTree:
         return _copy_tree(tree or self._base), _copy_tree(outline) if outline is not None else None
 
 
+class _Outline:
+    """A large document's stand-in for a tree: the rows where its top-level nodes begin a line.
+
+    Built once by a parse a section at a time (never a whole tree), then kept across edits
+    without parsing: an edit drops the rows it spans and shifts the ones below. The keystroke
+    path (:meth:`near`) parses the sections around the cursor, widening like
+    :meth:`_PendingTree.near`; a reader of the whole tree (:meth:`resolve`) pays a whole parse,
+    held only as long as this version is the latest.
+    """
+
+    __slots__ = ("_local", "_tree", "language", "rows", "text")
+
+    def __init__(self, language: str, rows: list[int], text: Text) -> None:
+        self.language = language
+        self.rows = rows  # ascending, starting at 0; shared between versions, never mutated
+        self.text = text
+        self._tree: SyntaxTree | None = None
+        self._local: tuple[int, SyntaxTree] | None = None
+
+    @classmethod
+    def build(cls, language: str, text: Text) -> _Outline:
+        data = text.join().encode("utf-8", _SP)
+        rows = [row for section in parse_sections(language, data) for row in section.rows]
+        return cls(language, rows or [0], text)
+
+    @staticmethod
+    def edit_rows(rows: list[int], first: int, last: int, added: int) -> list[int]:
+        """The rows after lines ``first``..``last`` are replaced by text holding ``added`` line breaks."""
+        delta = added - (last - first)
+        if delta == 0 and first == last:
+            return rows
+        i, j = bisect_right(rows, first), bisect_right(rows, last)
+        return rows[:i] + [r + delta for r in rows[j:]]
+
+    def resolve(self) -> SyntaxTree:
+        tree = self._tree
+        if tree is None:
+            with _PARSE_LOCK:
+                tree = self._tree
+                if tree is None:
+                    parsed = SyntaxTree.parse(self.language, self.text.read)
+                    assert parsed is not None  # the grammar parsed this document before
+                    tree = self._tree = parsed
+        return tree
+
+    def _region(self, row: int, reach: int) -> Region:
+        rows, text = self.rows, self.text
+        k = bisect_right(rows, row) - 1
+        lo = rows[max(0, k - reach)]
+        hi = rows[k + reach + 1] if k + reach + 1 < len(rows) else None
+        start = Pos(lo, 0)
+        end = Pos(hi, 0) if hi is not None and hi < text.line_count else \
+            Pos(text.line_count - 1, len(text.line(text.line_count - 1)))
+        return Region(text.byte_offset(start), text.byte_offset(end), text.ts_point(start),
+                      text.ts_point(end))
+
+    def near(self, row: int) -> SyntaxTree:
+        """A parse of the top-level nodes around ``row``: the sections around it, widened while
+        the node holding ``row`` reaches an edge, up to ``LOCAL_PARSE_BYTES``."""
+        tree = self._tree
+        if tree is not None:
+            return tree
+        local = self._local
+        if local is not None and local[0] == row:
+            return local[1]
+        size = self.text.nbytes
+        parsed: SyntaxTree | None = None
+        for reach in _REACHES:
+            region = self._region(row, reach)
+            if parsed is not None and region.end_byte - region.start_byte > LOCAL_PARSE_BYTES:
+                break
+            parsed, joined = parse_region(self.language, self.text.read, region, row, size)
+            if not joined or (reach > 1 and parsed.holds_error_at(row)):
+                break
+        assert parsed is not None
+        self._local = (row, parsed)
+        return parsed
+
+
 def _copy_tree(syntax: SyntaxTree) -> SyntaxTree:
     """A copy whose edits leave ``syntax`` (held by older snapshots) as it is."""
     return SyntaxTree(syntax.language, syntax.parser, syntax.tree.copy())
 
 
-_Syntax = SyntaxTree | _PendingTree | None
+_Syntax = SyntaxTree | _PendingTree | _Outline | None
 
 
 class Snapshot:
@@ -185,7 +268,13 @@ class Snapshot:
     def syntax(self) -> SyntaxTree | None:
         """The tree for exactly this version (reparsed here on first use after changes)."""
         syntax = self._syntax
-        return syntax.resolve() if isinstance(syntax, _PendingTree) else syntax
+        return syntax.resolve() if isinstance(syntax, _PendingTree | _Outline) else syntax
+
+    @property
+    def kept_syntax(self) -> SyntaxTree | None:
+        """:attr:`syntax` when this document keeps a whole tree (cheap to bring up to date), None
+        for a large one, which keeps only an outline (readers then parse what they need)."""
+        return None if isinstance(self._syntax, _Outline) else self.syntax
 
     def syntax_near(self, line: int) -> SyntaxTree | None:
         """A tree that is right around ``line``, for the keystroke path (inline requests).
@@ -196,7 +285,7 @@ class Snapshot:
         Anything that reads beyond the cursor's definition uses :attr:`syntax`.
         """
         syntax = self._syntax
-        return syntax.near(line) if isinstance(syntax, _PendingTree) else syntax
+        return syntax.near(line) if isinstance(syntax, _PendingTree | _Outline) else syntax
 
     @property
     def line_count(self) -> int:
@@ -250,8 +339,8 @@ class Snapshot:
         return pos.line, col_to_units(self.line(pos.line), pos.col, self.encoding)
 
 
-def _parse(text: Text, language: str | None, *, binary: bool) -> tuple[SyntaxTree | None, str | None,
-                                                                         str | None]:
+def _parse(text: Text, language: str | None, *, binary: bool) -> tuple[SyntaxTree | _Outline | None,
+                                                                         str | None, str | None]:
     """(tree, why there is none, language) for a fresh parse of text."""
     if binary:
         return None, "binary", None
@@ -259,6 +348,8 @@ def _parse(text: Text, language: str | None, *, binary: bool) -> tuple[SyntaxTre
         return None, "no grammar", None
     if text.nbytes > MAX_TREE_BYTES:
         return None, "too large", language
+    if text.nbytes > LARGE_DOC_BYTES:
+        return _Outline.build(language, text), None, language
     tree = SyntaxTree.parse(language, text.read)
     return tree, None if tree is not None else "no grammar", language
 
@@ -329,6 +420,7 @@ class DocumentStore:
         text = doc.text
         edited: SyntaxTree | None = None
         outline: SyntaxTree | None = None
+        rows = doc.syntax.rows if isinstance(doc.syntax, _Outline) else None
         fresh = False
         for rng, new in changes:
             if "\x00" in new:
@@ -340,7 +432,10 @@ class DocumentStore:
             start, end = self._clamp(text, rng[0], rng[1]), self._clamp(text, rng[2], rng[3])
             if (end.line, end.col) < (start.line, start.col):
                 start, end = end, start
-            if doc.syntax is not None and not fresh and not doc.binary:
+            if rows is not None and not fresh:
+                rows = _Outline.edit_rows(rows, start.line, end.line, len(split_lines(new)) - 1)
+            elif doc.syntax is not None and not isinstance(doc.syntax, _Outline) and not fresh \
+                    and not doc.binary:
                 if edited is None:  # older snapshots keep their own, unedited trees
                     if isinstance(doc.syntax, _PendingTree):
                         edited, outline = doc.syntax.editable()
@@ -361,9 +456,12 @@ class DocumentStore:
                                   old_end_point, new_end_point)
             text = text.replace(start, end, new)
         doc.text, doc.version, doc.snap = text, version, None
-        if edited is not None and text.nbytes <= MAX_TREE_BYTES and not doc.binary:
+        if rows is not None and not fresh and isinstance(doc.syntax, _Outline) and not doc.binary \
+                and text.nbytes <= MAX_TREE_BYTES:
+            doc.syntax = _Outline(doc.syntax.language, rows, text)
+        elif edited is not None and text.nbytes <= MAX_TREE_BYTES and not doc.binary:
             doc.syntax = _PendingTree(edited, text, outline)
-        elif fresh or doc.syntax is None or doc.binary or text.nbytes > MAX_TREE_BYTES:
+        elif fresh or doc.syntax is None or doc.binary or text.nbytes > MAX_TREE_BYTES or rows is not None:
             doc.syntax, doc.plain_reason, _ = _parse(text, doc.language, binary=doc.binary)
         self._notify(uri, version)
 

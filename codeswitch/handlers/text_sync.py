@@ -96,7 +96,7 @@ def _refresh_index(ls: CodeswitchServer, uri: str) -> None:
 
     def work() -> None:
         try:
-            index.update_text(path, snap.text, snap.language, tree=snap.syntax)
+            index.update_text(path, snap.text, snap.language, tree=snap.kept_syntax)
         except Exception as exc:  # the index is a hint; a failure must not reach the client
             log.warning("re-indexing %s failed: %s", uri, exc)
 

@@ -179,18 +179,7 @@ class SyntaxTree:
         of the whole text), and whether it is *joined*: the top-level node holding ``row`` reaches
         an edge of the region that is not an edge of the file, so the text may have joined it to
         what lies beyond."""
-        parser = ts.Parser(self.parser.language)
-        parser.included_ranges = [ts.Range(region.start_point, region.end_point, region.start_byte,
-                                           region.end_byte)]
-        tree = parser.parse(read, encoding="utf8")
-        assert tree is not None
-        joined = False
-        for node in tree.root_node.children:
-            holds_row = node.start_point.row <= row <= node.end_point.row
-            if holds_row and ((node.start_byte <= region.start_byte and region.start_byte > 0)
-                              or (node.end_byte >= region.end_byte and region.end_byte < size)):
-                joined = True
-        return SyntaxTree(self.language, parser, tree), joined
+        return parse_region(self.language, read, region, row, size)
 
     def holds_error_at(self, row: int) -> bool:
         """Whether a top-level node holding ``row`` has a syntax error."""
@@ -208,6 +197,25 @@ class SyntaxTree:
     def sexp(self) -> str:
         """The tree as an S-expression (for tests comparing incremental and fresh parses)."""
         return str(self.root)
+
+
+def parse_region(language: str, read: ReadCallback, region: Region, row: int,
+                 size: int) -> tuple[SyntaxTree, bool]:
+    """:meth:`SyntaxTree.parse_region` for a document that keeps no tree of its own."""
+    lang = grammar(language)
+    assert lang is not None
+    parser = ts.Parser(lang)
+    parser.included_ranges = [ts.Range(region.start_point, region.end_point, region.start_byte,
+                                       region.end_byte)]
+    tree = parser.parse(read, encoding="utf8")
+    assert tree is not None
+    joined = False
+    for node in tree.root_node.children:
+        holds_row = node.start_point.row <= row <= node.end_point.row
+        if holds_row and ((node.start_byte <= region.start_byte and region.start_byte > 0)
+                          or (node.end_byte >= region.end_byte and region.end_byte < size)):
+            joined = True
+    return SyntaxTree(language, parser, tree), joined
 
 
 #: a file above this many bytes is parsed a few top-level nodes at a time where a whole tree is not

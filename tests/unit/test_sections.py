@@ -79,3 +79,23 @@ def test_a_symbol_keeps_its_span_packed_and_compares_by_value() -> None:
     assert plain != odd and len({plain, odd, plain}) == 2
     with pytest.raises(AttributeError):
         plain.name = "other"  # type: ignore[misc]
+
+
+def test_a_large_open_document_keeps_an_outline_and_parses_around_the_cursor() -> None:
+    from codeswitch.documents import LARGE_DOC_BYTES, DocumentStore
+
+    lines = [f"def f{i}(x):\n    return x + {i}\n" for i in range(LARGE_DOC_BYTES // 20)]
+    store = DocumentStore()
+    store.open("file:///big.py", "python", 1, "".join(lines))
+    row = 2 * (len(lines) // 2) + 1  # the body of a function in the middle
+    store.change("file:///big.py", 2, [((row, 16, row, 16), " * 2\n    y = (")])
+    snap = store.snapshot("file:///big.py")
+    assert snap.kept_syntax is None
+    near = snap.syntax_near(row)
+    assert near is not None
+    holding = [n for n in near.root.children if n.start_point.row <= row <= n.end_point.row]
+    assert holding and holding[0].type == "function_definition"
+    assert near.root.end_byte - near.root.start_byte < 64 * 1024  # a local parse, not the file
+    assert snap.syntax is not None and snap.syntax.root.end_point.row == len(lines) * 2 + 1  # on demand
+    below = snap.syntax_near(row + 10)  # the rows below the edit moved down one line
+    assert below is not None
