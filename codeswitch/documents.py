@@ -123,7 +123,7 @@ class _PendingTree:
                 return self.resolve()
             if parsed is not None and region.end_byte - region.start_byte > LOCAL_PARSE_BYTES:
                 break
-            parsed, joined = self._base.parse_region(self._text.read, region, row, size)
+            parsed, joined = parse_region(self._base.language, self._text.read, region, row, size)
             if not joined or (reach > 1 and parsed.holds_error_at(row)):
                 break
         else:

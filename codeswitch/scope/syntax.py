@@ -173,14 +173,6 @@ class SyntaxTree:
         end = (after.end_byte, after.end_point) if after is not None else (root.end_byte, root.end_point)
         return Region(start[0], end[0], _point(start[1]), _point(end[1]))
 
-    def parse_region(self, read: ReadCallback, region: Region, row: int,
-                     size: int) -> tuple[SyntaxTree, bool]:
-        """A fresh parse of just ``region`` of the text (``size`` bytes in all; positions stay those
-        of the whole text), and whether it is *joined*: the top-level node holding ``row`` reaches
-        an edge of the region that is not an edge of the file, so the text may have joined it to
-        what lies beyond."""
-        return parse_region(self.language, read, region, row, size)
-
     def holds_error_at(self, row: int) -> bool:
         """Whether a top-level node holding ``row`` has a syntax error."""
         return any(n.has_error for n in self.tree.root_node.children
@@ -201,7 +193,10 @@ class SyntaxTree:
 
 def parse_region(language: str, read: ReadCallback, region: Region, row: int,
                  size: int) -> tuple[SyntaxTree, bool]:
-    """:meth:`SyntaxTree.parse_region` for a document that keeps no tree of its own."""
+    """A fresh parse of just ``region`` of the text (``size`` bytes in all; positions stay those
+    of the whole text), and whether it is *joined*: the top-level node holding ``row`` reaches
+    an edge of the region that is not an edge of the file, so the text may have joined it to
+    what lies beyond."""
     lang = grammar(language)
     assert lang is not None
     parser = ts.Parser(lang)
