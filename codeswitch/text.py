@@ -90,14 +90,14 @@ def col_to_units(line: str, col: int, encoding: str) -> int:
 
 
 class _Chunk:
-    """Up to a few hundred lines (with terminators), their UTF-8 encodings and lazy prefix sums."""
+    """Up to a few hundred lines (with terminators), their UTF-8 bytes in one blob and lazy
+    prefix sums (in an ASCII chunk, the byte offsets are the code point offsets)."""
 
-    __slots__ = ("_byte_starts", "_char_starts", "blob", "enc", "lines", "lone_cr", "nchars")
+    __slots__ = ("_byte_starts", "_char_starts", "blob", "lines", "lone_cr", "nchars")
 
-    def __init__(self, lines: tuple[str, ...], enc: tuple[bytes, ...]) -> None:
+    def __init__(self, lines: tuple[str, ...]) -> None:
         self.lines = lines
-        self.enc = enc
-        self.blob = b"".join(enc)
+        self.blob = "".join(lines).encode("utf-8", _SP)
         self.nchars = sum(map(len, lines))
         self.lone_cr = self.blob.count(b"\r") - self.blob.count(b"\r\n")
         self._byte_starts: tuple[int, ...] | None = None
@@ -105,7 +105,11 @@ class _Chunk:
 
     def byte_starts(self) -> tuple[int, ...]:
         if self._byte_starts is None:
-            self._byte_starts = tuple(accumulate(map(len, self.enc), initial=0))
+            if len(self.blob) == self.nchars:
+                self._byte_starts = self.char_starts()
+            else:
+                widths = (len(s.encode("utf-8", _SP)) for s in self.lines)
+                self._byte_starts = tuple(accumulate(widths, initial=0))
         return self._byte_starts
 
     def char_starts(self) -> tuple[int, ...]:
@@ -114,13 +118,13 @@ class _Chunk:
         return self._char_starts
 
 
-def _make_chunks(lines: list[str], enc: list[bytes]) -> list[_Chunk]:
+def _make_chunks(lines: list[str]) -> list[_Chunk]:
     n = len(lines)
     if n <= 2 * CHUNK_LINES:
-        return [_Chunk(tuple(lines), tuple(enc))]
+        return [_Chunk(tuple(lines))]
     parts = -(-n // CHUNK_LINES)
     bounds = [n * k // parts for k in range(parts + 1)]
-    return [_Chunk(tuple(lines[a:b]), tuple(enc[a:b])) for a, b in pairwise(bounds)]
+    return [_Chunk(tuple(lines[a:b])) for a, b in pairwise(bounds)]
 
 
 class Text:
@@ -137,8 +141,7 @@ class Text:
 
     @classmethod
     def from_string(cls, text: str) -> Text:
-        lines = split_lines(text)
-        return cls(_make_chunks(lines, [s.encode("utf-8", _SP) for s in lines]))
+        return cls(_make_chunks(split_lines(text)))
 
     @property
     def line_count(self) -> int:
@@ -203,7 +206,7 @@ class Text:
             ci, li = self.locate(pos.line)
             prefix = self.chunks[ci].lines[li][: pos.col]
             return pos.line, len(prefix.encode("utf-8", _SP))
-        return extent(b"".join(c.blob for c in self.chunks)[: self.byte_offset(pos)])
+        return extent(self.encoded()[: self.byte_offset(pos)])
 
     def replace(self, start: Pos, end: Pos, new: str) -> Text:
         """A new text with [start, end) replaced; only the chunks around the edit are rebuilt."""
@@ -221,20 +224,20 @@ class Text:
         if not last_line:
             mid.pop()  # the region ended with a terminator: the remainder is ""
         lines = [*self.chunks[ca].lines[:la], *mid, *self.chunks[cb].lines[lb + 1 :]]
-        enc = [*self.chunks[ca].enc[:la], *(s.encode("utf-8", _SP) for s in mid),
-               *self.chunks[cb].enc[lb + 1 :]]
         if len(lines) < CHUNK_LINES // 4 and len(self.chunks) > 1:
             if cb + 1 < len(self.chunks):
                 cb += 1
                 lines += self.chunks[cb].lines
-                enc += self.chunks[cb].enc
             else:
                 ca -= 1
                 lines[:0] = self.chunks[ca].lines
-                enc[:0] = self.chunks[ca].enc
         if not lines:  # only possible for an empty document
-            lines, enc = [""], [b""]
-        return Text([*self.chunks[:ca], *_make_chunks(lines, enc), *self.chunks[cb + 1 :]])
+            lines = [""]
+        return Text([*self.chunks[:ca], *_make_chunks(lines), *self.chunks[cb + 1 :]])
+
+    def encoded(self) -> bytes:
+        """The whole text in UTF-8 (as tree-sitter reads it)."""
+        return b"".join(c.blob for c in self.chunks)
 
     def join(self) -> str:
         return "".join(chain.from_iterable(c.lines for c in self.chunks))
