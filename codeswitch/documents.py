@@ -20,6 +20,7 @@ and are :class:`Pos` (code points) inside. Lines split on ``\\n``, ``\\r\\n`` an
 from __future__ import annotations
 
 import threading
+from array import array
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -156,7 +157,7 @@ class _Outline:
 
     __slots__ = ("_local", "_tree", "language", "rows", "text")
 
-    def __init__(self, language: str, rows: list[int], text: Text) -> None:
+    def __init__(self, language: str, rows: array[int], text: Text) -> None:
         self.language = language
         self.rows = rows  # ascending, starting at 0; shared between versions, never mutated
         self.text = text
@@ -165,18 +166,19 @@ class _Outline:
 
     @classmethod
     def build(cls, language: str, text: Text) -> _Outline:
-        data = text.join().encode("utf-8", _SP)
-        rows = [row for section in parse_sections(language, data) for row in section.rows]
-        return cls(language, rows or [0], text)
+        rows = array("l")  # a machine word a row: a large document has tens of thousands
+        for section in parse_sections(language, text.encoded()):
+            rows.extend(section.rows)
+        return cls(language, rows or array("l", [0]), text)
 
     @staticmethod
-    def edit_rows(rows: list[int], first: int, last: int, added: int) -> list[int]:
+    def edit_rows(rows: array[int], first: int, last: int, added: int) -> array[int]:
         """The rows after lines ``first``..``last`` are replaced by text holding ``added`` line breaks."""
         delta = added - (last - first)
         if delta == 0 and first == last:
             return rows
         i, j = bisect_right(rows, first), bisect_right(rows, last)
-        return rows[:i] + [r + delta for r in rows[j:]]
+        return rows[:i] + array("l", [r + delta for r in rows[j:]])
 
     def resolve(self) -> SyntaxTree:
         tree = self._tree
