@@ -83,8 +83,8 @@ class _Collector:
         self._language, self._query, self._source, self._path = language, query, source, path
         self._ascii = source.isascii()
         self._rows: list[str] | None = None
-        self._defs: dict[int, Symbol] = {}  # by the name's start byte
-        self._refs: dict[int, Symbol] = {}
+        self._defs: list[Symbol] = []  # in source order: batches come in the order of their bytes
+        self._refs: list[Symbol] = []
 
     def tree(self, tree: SyntaxTree, lo: int, hi: int) -> None:
         """Tag the names that start in bytes [lo, hi) of ``tree``, a batch of top-level nodes at a time."""
@@ -104,13 +104,15 @@ class _Collector:
     def _batch(self, cursor: ts.QueryCursor, tree: SyntaxTree, lo: int, hi: int) -> None:
         cursor.set_byte_range(lo, hi)
         language = self._language
+        defs: dict[int, Symbol] = {}  # by the name's start byte: one name may match several patterns
+        refs: dict[int, Symbol] = {}
         for _, captures in cursor.matches(tree.root):
             names = captures.get("name")
             if not names:
                 continue
             name = names[0]
             at = name.start_byte
-            if not lo <= at < hi or at in self._defs:
+            if not lo <= at < hi or at in defs:
                 continue
             for cap, nodes in captures.items():
                 if cap == "name" or not nodes:
@@ -122,11 +124,13 @@ class _Collector:
                         kind = "method"
                     elif kind == "method" and language == "ruby" and not _has_class_ancestor(node, language):
                         kind = "function"
-                    self._defs[at] = self._symbol(name, kind)
-                    self._refs.pop(at, None)  # a name that a definition binds is not a reference
+                    defs[at] = self._symbol(name, kind)
+                    refs.pop(at, None)  # a name that a definition binds is not a reference
                     break
-                if role == "reference" and at not in self._refs:
-                    self._refs[at] = self._symbol(name, kind)
+                if role == "reference" and at not in refs:
+                    refs[at] = self._symbol(name, kind)
+        self._defs.extend(defs[k] for k in sorted(defs))
+        self._refs.extend(refs[k] for k in sorted(refs))
 
     def _symbol(self, name: ts.Node, kind: str) -> Symbol:
         text = sys.intern(self._source[name.start_byte:name.end_byte].decode("utf-8", errors="replace"))
@@ -144,5 +148,4 @@ class _Collector:
 
     def result(self) -> tuple[list[Symbol], list[Symbol]]:
         """(definitions, references), each in source order."""
-        return ([self._defs[k] for k in sorted(self._defs)],
-                [self._refs[k] for k in sorted(self._refs)])
+        return self._defs, self._refs
