@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from codeswitch.diskio import is_regular, read_regular
 from codeswitch.limits import MAX_FILE_BYTES  # files larger are not indexed
@@ -44,6 +45,32 @@ def looks_binary(data: bytes) -> bool:
     return b"\x00" in data[:8192]
 
 
+#: the symbols of one name in a table: most names have one, kept without a tuple around it
+_Entry = Symbol | tuple[Symbol, ...]
+
+
+def _symbols(entry: _Entry | None) -> tuple[Symbol, ...]:
+    if entry is None:
+        return ()
+    return (entry,) if isinstance(entry, Symbol) else entry
+
+
+def _group(symbols: Iterable[Symbol]) -> dict[str, _Entry]:
+    """name -> its symbols, in order; a large file has tens of thousands of names, used once."""
+    out: dict[str, _Entry] = {}
+    many: dict[str, list[Symbol]] = {}
+    for sym in symbols:
+        had = out.setdefault(sym.name, sym)
+        if had is not sym:
+            group = many.get(sym.name)
+            if group is None:
+                group = many[sym.name] = [cast(Symbol, had)]  # the first is still bare in out
+            group.append(sym)
+    for name, syms in many.items():
+        out[name] = tuple(syms)
+    return out
+
+
 class _Tables:
     """Per-file tags plus name -> symbols maps; mutated only under the index lock."""
 
@@ -51,8 +78,8 @@ class _Tables:
 
     def __init__(self) -> None:
         self.files: dict[str, FileTags] = {}
-        self.defs: dict[str, tuple[Symbol, ...]] = {}
-        self.refs: dict[str, tuple[Symbol, ...]] = {}
+        self.defs: dict[str, _Entry] = {}
+        self.refs: dict[str, _Entry] = {}
         #: term -> the files whose name (or package, for an __init__ / index file) has it
         self.named: dict[str, set[str]] = {}
 
@@ -64,25 +91,28 @@ class _Tables:
                 holders.add(path)
             else:
                 holders.discard(path)
-        touched_d = {s.name for s in old.definitions} if old else set()
-        touched_r = {s.name for s in old.references} if old else set()
-        new_d: dict[str, list[Symbol]] = {}
-        new_r: dict[str, list[Symbol]] = {}
+        new_d = _group(tags.definitions) if tags is not None else {}
+        new_r = _group(tags.references) if tags is not None else {}
         if tags is not None:
             self.files[path] = tags
-            for sym in tags.definitions:  # grouped once: a name at a time would be names x symbols
-                new_d.setdefault(sym.name, []).append(sym)
-            for sym in tags.references:
-                new_r.setdefault(sym.name, []).append(sym)
-            touched_d |= new_d.keys()
-            touched_r |= new_r.keys()
-        for table, names, fresh in ((self.defs, touched_d, new_d), (self.refs, touched_r, new_r)):
-            for name in names:
-                kept = tuple(s for s in table.get(name, ()) if s.path != path) + tuple(fresh.get(name, ()))
-                if kept:
-                    table[name] = kept  # a new tuple: readers holding the old one are unaffected
-                else:
-                    table.pop(name, None)
+        for table, fresh, gone in ((self.defs, new_d, old.definitions if old else ()),
+                                   (self.refs, new_r, old.references if old else ())):
+            for name in {s.name for s in gone if s.name not in fresh}:
+                kept = tuple(s for s in _symbols(table.get(name)) if s.path != path)
+                _store(table, name, kept)
+            for name, entry in fresh.items():
+                had = table.get(name)
+                if had is None:
+                    table[name] = entry
+                else:  # a new entry: readers holding the old one are unaffected
+                    _store(table, name, (*(s for s in _symbols(had) if s.path != path), *_symbols(entry)))
+
+
+def _store(table: dict[str, _Entry], name: str, syms: tuple[Symbol, ...]) -> None:
+    if not syms:
+        table.pop(name, None)
+    else:
+        table[name] = syms[0] if len(syms) == 1 else syms
 
 
 class WorkspaceIndex:
@@ -235,13 +265,13 @@ class WorkspaceIndex:
     # --- queries ---------------------------------------------------------------------------
 
     def definitions(self, name: str) -> list[Symbol]:
-        return list(self._tables.defs.get(name, ()))
+        return list(_symbols(self._tables.defs.get(name)))
 
     def references(self, name: str) -> list[Symbol]:
-        return list(self._tables.refs.get(name, ()))
+        return list(_symbols(self._tables.refs.get(name)))
 
     def files_referencing(self, name: str) -> set[str]:
-        return {s.path for s in self._tables.refs.get(name, ())}
+        return {s.path for s in _symbols(self._tables.refs.get(name))}
 
     def symbols_in(self, path: str | Path) -> list[Symbol]:
         """Definitions of one file, in source order."""

@@ -136,6 +136,23 @@ def test_update_text_and_remove(workspace: Path) -> None:
     assert "notes.txt" not in index.files()
 
 
+def test_a_name_in_one_file_then_in_several_then_in_none(tmp_path: Path) -> None:
+    index = WorkspaceIndex(tmp_path)
+    index.update_text(tmp_path / "a.py", "def run():\n    pass\n\nrun()\nrun()\n", "python")
+    assert [(s.path, s.span.start.line) for s in index.definitions("run")] == [("a.py", 0)]
+    assert [s.span.start.line for s in index.references("run")] == [3, 4]
+    index.update_text(tmp_path / "b.py", "def run():\n    pass\nrun()\n", "python")
+    assert sorted(s.path for s in index.definitions("run")) == ["a.py", "b.py"]
+    assert index.files_referencing("run") == {"a.py", "b.py"}
+    index.update_text(tmp_path / "a.py", "def other():\n    pass\n", "python")
+    assert [s.path for s in index.definitions("run")] == ["b.py"]
+    assert [s.path for s in index.references("run")] == ["b.py"]
+    assert [s.name for s in index.definitions("other")] == ["other"]
+    index.remove(tmp_path / "b.py")
+    assert index.definitions("run") == [] and index.references("run") == []
+    assert index.files_referencing("run") == set()
+
+
 def test_update_file_rereads_disk_and_respects_ignores(workspace: Path) -> None:
     index = WorkspaceIndex()
     index.build(workspace)
