@@ -322,7 +322,8 @@ def _tag(language: str, data: bytes, rel: str, tree: SyntaxTree | None = None) -
         if d.kind != "method":
             for term in identifier_terms(d.name):
                 outer.setdefault(term, []).append(d.span.start.line)
-    return FileTags(tuple(defs), tuple(refs), sum(1 for d in defs if d.kind != "method"),
-                    terms_of({s.name for s in defs} | {s.name for s in refs}),
+    names = {s.name for s in defs}
+    names.update(s.name for s in refs)
+    return FileTags(tuple(defs), tuple(refs), sum(1 for d in defs if d.kind != "method"), terms_of(names),
                     {t: tuple(rows) for t, rows in outer.items()})
 
