@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from codeswitch.allocator import fix_trim_threshold
 from codeswitch.cli import summary
 
 LEVELS = ("debug", "info", "warning", "error")
@@ -62,6 +63,7 @@ def _quiet_expected_errors(record: logging.LogRecord) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    fix_trim_threshold()  # before anything large is allocated: see codeswitch/allocator.py
     address = _address(args.tcp) if args.tcp else None
     if args.tcp and address is None:
         print(f"codeswitch serve: --tcp wants HOST:PORT, got {args.tcp!r}", file=sys.stderr)
