@@ -1,7 +1,8 @@
 """codeswitch side by side with tabby-agent and the Copilot language server, per keystroke.
 
     .venv/bin/python bench/bench_peers.py [--keys 200] [--lines 100 10000 50000] [--runs 1]
-                                          [--drift 1000] [--stock-keys 20] [--peers-dir DIR] [--no-install]
+                                          [--drift 1000] [--drift-sessions 3] [--stock-keys 20]
+                                          [--peers-dir DIR] [--no-install]
 
 Each keystroke is an incremental ``didChange`` (one character typed into a line in the middle
 of the file, starting ``--settle`` seconds after it was opened) followed by a completion request
@@ -287,16 +288,17 @@ async def _stock(args: argparse.Namespace, tmp: Path, ports: dict[str, int], ski
 
 
 async def _drift(args: argparse.Namespace, tmp: Path, ports: dict[str, int]) -> None:
-    """``--runs`` sessions of ``--drift`` keys; each line compares a session's last 100 keys with
+    """``--drift-sessions`` sessions of ``--drift`` keys (one session's figure swings by +-10 % on
+    a shared machine; their median does not); each line compares a session's last 100 keys with
     its first 100, and with a fresh server typing the same last 100 keys into the same text
     (what the file's growth alone costs: the session typed ~25 lines into it)."""
     lines = min(args.lines)
     cs = next(s for s in servers(tmp, ports, args.peers_dir, {"tabby-agent": "", "Copilot LS": ""})
               if s.name == "codeswitch")
     print(f"\nDrift over {args.drift} keys (codeswitch, {lines} lines, a model call per key), "
-          f"{args.runs} session(s):")
+          f"{args.drift_sessions} session(s):")
     changes: list[float] = []
-    for run in range(args.runs):
+    for run in range(args.drift_sessions):
         res = await measure(cs, tmp / f"drift-{run}", lines, args.drift, ports)
         if not res.times:
             print(f"  failed ({res.error})")
@@ -323,6 +325,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1,
                     help="repeat the table; the run with the median median is shown")
     ap.add_argument("--drift", type=int, default=1000, help="keys for the drift measurement (0: skip)")
+    ap.add_argument("--drift-sessions", type=int, default=3, help="sessions for the drift measurement")
     ap.add_argument("--stock-keys", type=int, default=20, help="keys per peer with stock debounce (0: skip)")
     ap.add_argument("--peers-dir", type=Path, default=Path.home() / ".cache" / "codeswitch-bench" / "peers")
     ap.add_argument("--no-install", action="store_true", help="only use peers already in --peers-dir")
