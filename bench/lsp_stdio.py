@@ -9,12 +9,27 @@ to a round trip is the same for every server it drives.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 _TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_clock(pid: int) -> int | None:
+    """The id of ``pid``'s CPU-time clock (all its threads, nanosecond resolution), or None where
+    the C library has no ``clock_getcpuclockid``."""
+    try:
+        libc = ctypes.CDLL(None)
+        clock = ctypes.c_int()
+        if libc.clock_getcpuclockid(pid, ctypes.byref(clock)) == 0:
+            return clock.value
+    except (OSError, AttributeError):
+        pass
+    return None
 
 
 class LspError(Exception):
@@ -30,6 +45,7 @@ class StdioClient:
         self._pending: dict[int, asyncio.Future[Any]] = {}
         self._reader = asyncio.get_running_loop().create_task(self._read())
         self.notifications: list[tuple[str, Any]] = []
+        self._clock = _cpu_clock(proc.pid)
 
     @classmethod
     async def start(cls, cmd: Sequence[str], env: Mapping[str, str], cwd: str | None = None) -> StdioClient:
@@ -91,8 +107,14 @@ class StdioClient:
 
     def cpu_ms(self) -> float:
         """CPU time (user + system, all threads) the server process used so far, in ms. Unlike
-        wall time it hardly changes when other programs load the machine; its resolution is a
-        clock tick (10 ms), so only sums over many keys are meaningful."""
+        wall time it hardly changes when other programs load the machine. Read from the process's
+        CPU clock (nanoseconds); where there is none, from /proc, whose resolution is a clock tick
+        (10 ms), so only sums over many keys are meaningful."""
+        if self._clock is not None:
+            try:
+                return time.clock_gettime(self._clock) * 1000
+            except OSError:
+                return float("nan")
         try:
             with open(f"/proc/{self.proc.pid}/stat", encoding="ascii") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
