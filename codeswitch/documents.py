@@ -78,13 +78,17 @@ class _PendingTree:
     ``outline`` is the last tree that parsed without errors, edited for every change since, when
     the base itself has errors: its top-level nodes still bound the definitions around a cursor
     while the text is broken (an unclosed parenthesis) and the base's error recovery says little.
+    ``hint`` is the last local parse (:meth:`near`) without errors, edited since: it knows the
+    nodes typed after the base was parsed, which the base sees as one node grown by every edit.
     """
 
-    __slots__ = ("_base", "_local", "_outline", "_text", "_tree")
+    __slots__ = ("_base", "_hint", "_local", "_outline", "_text", "_tree")
 
-    def __init__(self, base: SyntaxTree, text: Text, outline: SyntaxTree | None = None) -> None:
+    def __init__(self, base: SyntaxTree, text: Text, outline: SyntaxTree | None = None,
+                 hint: SyntaxTree | None = None) -> None:
         self._base = base  # edited, not reparsed; never edited again once here
         self._outline = outline  # the same, the last tree without errors (None: the base is it)
+        self._hint = hint  # the same, a local parse
         self._text = text
         self._tree: SyntaxTree | None = None
         self._local: tuple[int, SyntaxTree] | None = None
@@ -99,14 +103,11 @@ class _PendingTree:
         return tree
 
     def near(self, row: int) -> SyntaxTree:
-        """The parsed tree when there is one, else a parse of the top-level nodes around ``row``.
-
-        The region is widened while the node holding ``row`` reaches one of its edges (the edit may
-        have joined it to what lies beyond), up to ``LOCAL_PARSE_BYTES``; a node that still does,
-        or holds a syntax error after one widening, is an unclosed construct that a wider parse
-        would only grow, and the last parse is the answer. Never a whole parse of a large
-        document: only one of at most ``SMALL_TREE_BYTES`` is reparsed whole, for the exact answer.
-        """
+        """The parsed tree when there is one, else a parse of the top-level nodes around ``row``
+        (:func:`_parse_near`), their bounds taken from the hint where it reaches, else from the
+        last tree without errors. Never a whole parse of a large document: one is reparsed whole
+        only when the region would cover half of it, or to settle one of at most
+        ``SMALL_TREE_BYTES``, for the exact answer."""
         tree = self._tree
         if tree is not None:
             return tree
@@ -114,35 +115,77 @@ class _PendingTree:
         if local is not None and local[0] == row:
             return local[1]
         size = self._text.nbytes
-        outline = self._outline or self._base
-        parsed: SyntaxTree | None = None
-        for reach in _REACHES:
-            region = outline.region_around(row, reach)
-            if region is None:
-                break
-            if 2 * (region.end_byte - region.start_byte) > size:
-                return self.resolve()
-            if parsed is not None and region.end_byte - region.start_byte > LOCAL_PARSE_BYTES:
-                break
-            parsed, joined = parse_region(self._base.language, self._text.read, region, row, size)
-            if not joined or (reach > 1 and parsed.holds_error_at(row)):
-                break
-        else:
-            if size <= SMALL_TREE_BYTES:
-                return self.resolve()
-        if parsed is None:
-            return self.resolve()  # an empty tree: nothing to go by
+        bounds = self._outline or self._base
+        hint = self._hint
+
+        def region_at(reach: int) -> Region | None:
+            inside = hint.region_inside(row, reach, size) if hint is not None else None
+            region = inside or bounds.region_around(row, reach)
+            if region is not None and 2 * (region.end_byte - region.start_byte) > size:
+                raise _Whole
+            return region
+
+        try:
+            parsed = _parse_near(self._base.language, self._text, row, region_at,
+                                 settle_whole=size <= SMALL_TREE_BYTES)
+        except _Whole:
+            return self.resolve()
         self._local = (row, parsed)
         return parsed
 
-    def editable(self) -> tuple[SyntaxTree, SyntaxTree | None]:
+    def editable(self) -> tuple[SyntaxTree, SyntaxTree | None, SyntaxTree | None]:
         """Copies to edit for the next change: the base (the reparsed tree when there is one, else
-        this base) and the outline (None when the new base has no errors itself)."""
+        this base), the outline (None when the new base has no errors itself) and the hint (the
+        latest local parse; None once the whole tree is parsed)."""
         tree = self._tree
         if tree is not None and not tree.has_error:
-            return _copy_tree(tree), None
+            return _copy_tree(tree), None, None
         outline = self._outline or (self._base if not self._base.has_error else None)
-        return _copy_tree(tree or self._base), _copy_tree(outline) if outline is not None else None
+        hint = _latest_hint(self._local, self._hint) if tree is None else None
+        return (_copy_tree(tree or self._base), _copy_tree(outline) if outline is not None else None,
+                hint)
+
+
+class _Whole(Exception):
+    """A whole parse is the better answer than a local one (raised out of :func:`_parse_near`)."""
+
+
+def _parse_near(language: str, text: Text, row: int, region_at: Callable[[int], Region | None], *,
+                settle_whole: bool) -> SyntaxTree:
+    """A parse of the top-level nodes around ``row``: ``region_at(reach)`` holds ``reach`` whole
+    nodes on each side of it.
+
+    The region is widened while the node holding ``row`` reaches one of its edges (the edit may
+    have joined it to what lies beyond), up to ``LOCAL_PARSE_BYTES``; a node that still does,
+    or holds a syntax error after one widening, is an unclosed construct that a wider parse
+    would only grow, and the last parse is the answer. Raises :class:`_Whole` when there is no
+    region, or when it does not settle and ``settle_whole``."""
+    size = text.nbytes
+    parsed: SyntaxTree | None = None
+    for reach in _REACHES:
+        region = region_at(reach)
+        if region is None:
+            break
+        if parsed is not None and region.end_byte - region.start_byte > LOCAL_PARSE_BYTES:
+            break
+        parsed, joined = parse_region(language, text.read, region, row, size)
+        if not joined or (reach > 1 and parsed.holds_error_at(row)):
+            break
+    else:
+        if settle_whole:
+            raise _Whole
+    if parsed is None:
+        raise _Whole  # an empty tree: nothing to go by
+    return parsed
+
+
+def _latest_hint(local: tuple[int, SyntaxTree] | None, hint: SyntaxTree | None) -> SyntaxTree | None:
+    """A copy to edit of the latest local parse of a version that has no syntax errors (their
+    bounds tell little), else of the hint it was given, else of its broken local parse."""
+    latest = local[1] if local is not None else None
+    if latest is None or (latest.has_error and hint is not None):
+        latest = hint
+    return _copy_tree(latest) if latest is not None else None
 
 
 class _Outline:
@@ -152,15 +195,16 @@ class _Outline:
     without parsing: an edit drops the rows it spans and shifts the ones below. The keystroke
     path (:meth:`near`) parses the sections around the cursor, widening like
     :meth:`_PendingTree.near`; a reader of the whole tree (:meth:`resolve`) pays a whole parse,
-    held only as long as this version is the latest.
+    held only as long as this version is the latest. ``hint`` is as in :class:`_PendingTree`.
     """
 
-    __slots__ = ("_local", "_tree", "language", "rows", "text")
+    __slots__ = ("_local", "_tree", "hint", "language", "rows", "text")
 
-    def __init__(self, language: str, rows: array[int], text: Text) -> None:
+    def __init__(self, language: str, rows: array[int], text: Text, hint: SyntaxTree | None = None) -> None:
         self.language = language
         self.rows = rows  # ascending, starting at 0; shared between versions, never mutated
         self.text = text
+        self.hint = hint
         self._tree: SyntaxTree | None = None
         self._local: tuple[int, SyntaxTree] | None = None
 
@@ -179,6 +223,10 @@ class _Outline:
             return rows
         i, j = bisect_right(rows, first), bisect_right(rows, last)
         return rows[:i] + array("l", [r + delta for r in rows[j:]])
+
+    def editable_hint(self) -> SyntaxTree | None:
+        """A copy to edit for the next change of the latest local parse (None: there is none)."""
+        return _latest_hint(self._local, self.hint)
 
     def resolve(self) -> SyntaxTree:
         tree = self._tree
@@ -203,24 +251,21 @@ class _Outline:
                       text.ts_point(end))
 
     def near(self, row: int) -> SyntaxTree:
-        """A parse of the top-level nodes around ``row``: the sections around it, widened while
-        the node holding ``row`` reaches an edge, up to ``LOCAL_PARSE_BYTES``."""
+        """A parse of the top-level nodes around ``row`` (:func:`_parse_near`), bounded by the
+        hint where it reaches, else by the sections around ``row``; never a whole parse."""
         tree = self._tree
         if tree is not None:
             return tree
         local = self._local
         if local is not None and local[0] == row:
             return local[1]
-        size = self.text.nbytes
-        parsed: SyntaxTree | None = None
-        for reach in _REACHES:
-            region = self._region(row, reach)
-            if parsed is not None and region.end_byte - region.start_byte > LOCAL_PARSE_BYTES:
-                break
-            parsed, joined = parse_region(self.language, self.text.read, region, row, size)
-            if not joined or (reach > 1 and parsed.holds_error_at(row)):
-                break
-        assert parsed is not None
+        size, hint = self.text.nbytes, self.hint
+
+        def region_at(reach: int) -> Region:
+            inside = hint.region_inside(row, reach, size) if hint is not None else None
+            return inside or self._region(row, reach)
+
+        parsed = _parse_near(self.language, self.text, row, region_at, settle_whole=False)
         self._local = (row, parsed)
         return parsed
 
@@ -372,6 +417,21 @@ class _Doc:
 Change = tuple[tuple[int, int, int, int] | None, str]
 
 
+def _edit_trees(trees: Sequence[SyntaxTree], text: Text, start: Pos, end: Pos, new: str) -> None:
+    """Tell ``trees`` (of ``text``) that ``start``..``end`` is replaced by ``new``."""
+    start_byte, old_end_byte = text.byte_offset(start), text.byte_offset(end)
+    start_point = text.ts_point(start)
+    if text.lone_cr:
+        old_end_point = advance(start_point, extent(text.slice(start, end).encode("utf-8", _SP)))
+    else:
+        old_end_point = text.ts_point(end)
+    data = new.encode("utf-8", _SP)
+    new_end_point = advance(start_point, extent(data))
+    for tree in trees:
+        tree.edit(start_byte, old_end_byte, start_byte + len(data), start_point, old_end_point,
+                  new_end_point)
+
+
 class DocumentStore:
     """The open documents. Mutated on the server's event loop only; snapshots go anywhere."""
 
@@ -422,47 +482,40 @@ class DocumentStore:
         text = doc.text
         edited: SyntaxTree | None = None
         outline: SyntaxTree | None = None
+        hint: SyntaxTree | None = None
         rows = doc.syntax.rows if isinstance(doc.syntax, _Outline) else None
-        fresh = False
+        fresh = took_hint = False
         for rng, new in changes:
             if "\x00" in new:
                 doc.binary = True
             if rng is None:
                 text, fresh, edited, doc.binary = Text.from_string(new), True, None, "\x00" in new
-                outline = None
+                outline = hint = None
                 continue
             start, end = self._clamp(text, rng[0], rng[1]), self._clamp(text, rng[2], rng[3])
             if (end.line, end.col) < (start.line, start.col):
                 start, end = end, start
-            if rows is not None and not fresh:
+            if fresh or doc.binary or doc.syntax is None:
+                pass
+            elif rows is not None:
+                if not took_hint and isinstance(doc.syntax, _Outline):
+                    hint, took_hint = doc.syntax.editable_hint(), True
                 rows = _Outline.edit_rows(rows, start.line, end.line, len(split_lines(new)) - 1)
-            elif doc.syntax is not None and not isinstance(doc.syntax, _Outline) and not fresh \
-                    and not doc.binary:
-                if edited is None:  # older snapshots keep their own, unedited trees
-                    if isinstance(doc.syntax, _PendingTree):
-                        edited, outline = doc.syntax.editable()
-                    else:
-                        edited = _copy_tree(doc.syntax)
-                start_byte, old_end_byte = text.byte_offset(start), text.byte_offset(end)
-                start_point = text.ts_point(start)
-                if text.lone_cr:
-                    old_end_point = advance(start_point, extent(
-                        text.slice(start, end).encode("utf-8", _SP)))
-                else:
-                    old_end_point = text.ts_point(end)
-                data = new.encode("utf-8", _SP)
-                new_end_point = advance(start_point, extent(data))
-                for tree in (edited, outline):
-                    if tree is not None:
-                        tree.edit(start_byte, old_end_byte, start_byte + len(data), start_point,
-                                  old_end_point, new_end_point)
+            elif edited is None:  # older snapshots keep their own, unedited trees
+                if isinstance(doc.syntax, _PendingTree):
+                    edited, outline, hint = doc.syntax.editable()
+                elif isinstance(doc.syntax, SyntaxTree):
+                    edited = _copy_tree(doc.syntax)
+            trees = [t for t in (edited, outline, hint) if t is not None]
+            if trees:
+                _edit_trees(trees, text, start, end, new)
             text = text.replace(start, end, new)
         doc.text, doc.version, doc.snap = text, version, None
         if rows is not None and not fresh and isinstance(doc.syntax, _Outline) and not doc.binary \
                 and text.nbytes <= MAX_TREE_BYTES:
-            doc.syntax = _Outline(doc.syntax.language, rows, text)
+            doc.syntax = _Outline(doc.syntax.language, rows, text, hint)
         elif edited is not None and text.nbytes <= MAX_TREE_BYTES and not doc.binary:
-            doc.syntax = _PendingTree(edited, text, outline)
+            doc.syntax = _PendingTree(edited, text, outline, hint)
         elif fresh or doc.syntax is None or doc.binary or text.nbytes > MAX_TREE_BYTES or rows is not None:
             doc.syntax, doc.plain_reason, _ = _parse(text, doc.language, binary=doc.binary)
         self._notify(uri, version)

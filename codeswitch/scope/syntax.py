@@ -144,34 +144,69 @@ class SyntaxTree:
 
         On a tree with syntax errors only nodes without errors bound the region: error recovery may
         have drawn any boundary of an ERROR or of a node holding one, so those tell nothing."""
+        bounds = self._bounds(row, reach)
+        if bounds is None:
+            return None
+        before, after = bounds
+        root = self.tree.root_node
+        start = (before.start_byte, before.start_point) if before is not None else (0, (0, 0))
+        end = (after.end_byte, after.end_point) if after is not None else (root.end_byte, root.end_point)
+        return Region(start[0], end[0], _point(start[1]), _point(end[1]))
+
+    def region_inside(self, row: int, reach: int, size: int) -> Region | None:
+        """:meth:`region_around` in a tree of one stretch of a text of ``size`` bytes (a local
+        parse, edited since): None unless the stretch holds ``row`` and ``reach`` whole nodes on
+        each side of it, fewer only where the stretch meets an edge of the file."""
+        ranges = self.tree.included_ranges
+        if len(ranges) != 1:
+            return None
+        span = ranges[0]
+        if not span.start_point.row <= row <= span.end_point.row:
+            return None
+        bounds = self._bounds(row, reach)
+        if bounds is None:
+            return None
+        before, after = bounds
+        if (before is None and span.start_byte > 0) or (after is None and span.end_byte < size):
+            return None
+        start = (before.start_byte, before.start_point) if before is not None else (0, (0, 0))
+        end = (after.end_byte, after.end_point) if after is not None else (span.end_byte, span.end_point)
+        return Region(start[0], end[0], _point(start[1]), _point(end[1]))
+
+    def _bounds(self, row: int, reach: int) -> tuple[ts.Node | None, ts.Node | None] | None:
+        """The ``reach``-th whole top-level node ending above ``row`` and the one starting below it
+        (None where there are fewer); None for an empty tree."""
         root = self.tree.root_node
         count = root.child_count
         if count == 0:
             return None
         broken = root.has_error
-        cursor = root.walk()  # finding the child is done in C, not by walking children here
-        index = cursor.goto_first_child_for_point((row, 0))
-        at = cursor.node if index is not None else root.child(count - 1)
-        assert at is not None
-        before = at.prev_sibling  # whole nodes on both sides: ones that end above row ...
+        # siblings by index, never Node.prev_sibling nor a cursor's goto_previous_sibling: on an
+        # edited tree, where an edit left zero-width nodes at one place, the first returns the
+        # node itself again (a loop) and the second crashes
+        index = root.walk().goto_first_child_for_point((row, 0))  # found in C, not walked here
+        at = index if index is not None else count - 1
+        before: ts.Node | None = None  # whole nodes on both sides: ones that end above row ...
         need = reach
-        while before is not None:
-            if before.end_point.row < row and not (broken and _unsure(before)):
+        for i in range(at - 1, -1, -1):
+            node = root.child(i)
+            assert node is not None
+            if node.end_point.row < row and not (broken and _unsure(node)):
                 need -= 1
                 if need == 0:
+                    before = node
                     break
-            before = before.prev_sibling
-        after: ts.Node | None = at  # ... and ones that start below it
+        after: ts.Node | None = None  # ... and ones that start below it
         need = reach
-        while after is not None:
-            if after.start_point.row > row and not (broken and _unsure(after)):
+        for i in range(at, count):
+            node = root.child(i)
+            assert node is not None
+            if node.start_point.row > row and not (broken and _unsure(node)):
                 need -= 1
                 if need == 0:
+                    after = node
                     break
-            after = after.next_sibling
-        start = (before.start_byte, before.start_point) if before is not None else (0, (0, 0))
-        end = (after.end_byte, after.end_point) if after is not None else (root.end_byte, root.end_point)
-        return Region(start[0], end[0], _point(start[1]), _point(end[1]))
+        return before, after
 
     def holds_error_at(self, row: int) -> bool:
         """Whether a top-level node holding ``row`` has a syntax error."""

@@ -7,6 +7,7 @@ but the answer still holds the cursor."""
 from __future__ import annotations
 
 import random
+import statistics
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,90 @@ def test_a_line_that_joins_the_next_definition_widens_the_local_parse() -> None:
     assert whole.syntax is not None and not whole.syntax.has_error
     assert _inline(snap, row, 7) == _inline(whole, row, 7)
     assert not _parsed_whole(snap)
+
+
+def _span(tree: object) -> int:
+    """How many bytes a local parse covered."""
+    (rng,) = tree.tree.included_ranges  # type: ignore[attr-defined]
+    return int(rng.end_byte - rng.start_byte)
+
+
+@pytest.mark.parametrize("outline", [False, True], ids=["tree", "outline"])
+def test_a_session_of_typing_keeps_the_local_parse_the_size_of_a_definition(
+        outline: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """New definitions typed since the last whole parse are one grown node to the old tree (or
+    outline): the local parse must learn them, not cover all that was typed."""
+    if outline:
+        monkeypatch.setattr("codeswitch.documents.LARGE_DOC_BYTES", 8 * 1024)
+    store, uri, _ = _long_file()
+    row, col = 5 * 1000 - 1, 0  # the blank line above f1000
+    typed = "".join(f"total_{i} = value_{i} + compute({i}) * rate\n" for i in range(60))
+    widths = []
+    for version, ch in enumerate(typed, start=2):
+        store.change(uri, version, [((row, col, row, col), ch)])
+        row, col = (row + 1, 0) if ch == "\n" else (row, col + 1)
+        local = store.snapshot(uri).syntax_near(row)
+        assert local is not None
+        widths.append(_span(local))
+    # a key typed after 2,000 others parses as much as one of the first: the stretch around the
+    # line being typed (one typed in a still-open parenthesis widens, as it would at any time)
+    assert statistics.median(widths[-200:]) < 1.5 * statistics.median(widths[:200]) < len(typed) / 10
+    snap = store.snapshot(uri)
+    assert _inline(snap, row - 1, 5) == _inline(Snapshot.from_text(snap.text, path=Path("long.py")), row - 1, 5)
+    assert not _parsed_whole(snap) if not outline else True
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_local_parse_stays_right_through_edits_around_and_away_from_the_cursor(seed: int) -> None:
+    """Typing at a cursor mixed with edits above and below it, deletions of the definitions
+    around it and whole-text replacements: every answer is the whole-file one."""
+    rng = random.Random(seed)
+    text = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(150))
+    store, uri = DocumentStore(encoding="utf-32"), "file:///s.py"
+    store.open(uri, "python", 1, text)
+    assert store.snapshot(uri).syntax is not None
+    row, col = 4 * 75 + 2, 0
+    for version in range(2, 300):
+        snap = store.snapshot(uri)
+        lines = snap.text.split("\n")
+        defs = [i for i, line in enumerate(lines) if line.startswith("def ")]
+        kind = rng.random()
+        if kind < 0.7:  # type at the cursor
+            ch = rng.choice(["a", "b = 1\n", "\n", "\ndef g():\n    pass\n", "_"])
+            store.change(uri, version, [((row, col, row, col), ch)])
+            parts = ch.split("\n")
+            row, col = row + len(parts) - 1, (col if len(parts) == 1 else 0) + len(parts[-1])
+        elif kind < 0.85:  # above or below it: a line before a definition, or the definition gone
+            at = rng.choice(defs)
+            stop = at + 4 if lines[at + 1].startswith("    return") and rng.random() < 0.5 else at
+            if at <= row <= stop:
+                continue
+            new = "x = 2\n" if stop == at else ""
+            store.change(uri, version, [((at, 0, stop, 0), new)])
+            if stop < row:
+                row += new.count("\n") - (stop - at)
+        elif kind < 0.97:  # the definitions around it gone, the cursor on a blank line between
+            lo = max([d for d in defs if d <= row] or [0])
+            hi = min([d for d in defs if d > row] or [len(lines) - 1])
+            store.change(uri, version, [((lo, 0, hi, 0), "\n")])
+            row, col = lo, 0
+        else:  # the client sends the whole text
+            store.change(uri, version, [(None, snap.text.replace("return x", "return -x", 1))])
+        snap = store.snapshot(uri)
+        col = min(col, len(snap.line(row)))
+        assert snap.syntax_near(row) is not None
+        assert _check(snap, Path("s.py"), (row, col)), snap.text
+
+
+def test_definitions_deleted_one_after_another_still_parse_locally() -> None:
+    """Deletions that leave several zero-width nodes at one place in the edited tree, where
+    tree-sitter's sibling walk back loops on itself: the local parse answers, and rightly."""
+    text = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(150))
+    store, uri = DocumentStore(encoding="utf-32"), "file:///s.py"
+    store.open(uri, "python", 1, text)
+    assert store.snapshot(uri).syntax is not None
+    for version, rng in enumerate([(299, 0, 306, 0), (293, 0, 302, 0), (291, 0, 298, 0)], start=2):
+        store.change(uri, version, [(rng, "")])
+    snap = store.snapshot(uri)
+    assert snap.syntax_near(291) is not None
+    assert _check(snap, Path("s.py"), (291, 0))
