@@ -154,10 +154,14 @@ def test_a_session_of_typing_keeps_the_local_parse_the_size_of_a_definition(
     assert not _parsed_whole(snap)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_the_local_parse_stays_right_through_edits_around_and_away_from_the_cursor(seed: int) -> None:
+@pytest.mark.parametrize("outline", [False, True], ids=["tree", "outline"])
+@pytest.mark.parametrize("seed", range(4))
+def test_the_local_parse_stays_right_through_edits_around_and_away_from_the_cursor(
+        seed: int, outline: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Typing at a cursor mixed with edits above and below it, deletions of the definitions
     around it and whole-text replacements: every answer is the whole-file one."""
+    if outline:
+        monkeypatch.setattr("codeswitch.documents.LARGE_DOC_BYTES", 1024)
     rng = random.Random(seed)
     text = "".join(f"def f{i}(x):\n    return x + {i}\n\n\n" for i in range(150))
     store, uri = DocumentStore(encoding="utf-32"), "file:///s.py"
