@@ -482,9 +482,9 @@ class DocumentStore:
         text = doc.text
         edited: SyntaxTree | None = None
         outline: SyntaxTree | None = None
-        hint: SyntaxTree | None = None
-        rows = doc.syntax.rows if isinstance(doc.syntax, _Outline) else None
-        fresh = took_hint = False
+        rows, hint = (doc.syntax.rows, doc.syntax.editable_hint()) if isinstance(doc.syntax, _Outline) \
+            else (None, None)
+        fresh = False
         for rng, new in changes:
             if "\x00" in new:
                 doc.binary = True
@@ -498,8 +498,6 @@ class DocumentStore:
             if fresh or doc.binary or doc.syntax is None:
                 pass
             elif rows is not None:
-                if not took_hint and isinstance(doc.syntax, _Outline):
-                    hint, took_hint = doc.syntax.editable_hint(), True
                 rows = _Outline.edit_rows(rows, start.line, end.line, len(split_lines(new)) - 1)
             elif edited is None:  # older snapshots keep their own, unedited trees
                 if isinstance(doc.syntax, _PendingTree):

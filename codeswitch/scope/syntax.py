@@ -147,11 +147,8 @@ class SyntaxTree:
         bounds = self._bounds(row, reach)
         if bounds is None:
             return None
-        before, after = bounds
         root = self.tree.root_node
-        start = (before.start_byte, before.start_point) if before is not None else (0, (0, 0))
-        end = (after.end_byte, after.end_point) if after is not None else (root.end_byte, root.end_point)
-        return Region(start[0], end[0], _point(start[1]), _point(end[1]))
+        return _between(*bounds, root.end_byte, root.end_point)
 
     def region_inside(self, row: int, reach: int, size: int) -> Region | None:
         """:meth:`region_around` in a tree of one stretch of a text of ``size`` bytes (a local
@@ -169,9 +166,7 @@ class SyntaxTree:
         before, after = bounds
         if (before is None and span.start_byte > 0) or (after is None and span.end_byte < size):
             return None
-        start = (before.start_byte, before.start_point) if before is not None else (0, (0, 0))
-        end = (after.end_byte, after.end_point) if after is not None else (span.end_byte, span.end_point)
-        return Region(start[0], end[0], _point(start[1]), _point(end[1]))
+        return _between(before, after, span.end_byte, span.end_point)
 
     def _bounds(self, row: int, reach: int) -> tuple[ts.Node | None, ts.Node | None] | None:
         """The ``reach``-th whole top-level node ending above ``row`` and the one starting below it
@@ -315,6 +310,15 @@ def parse_sections(language: str, data: bytes, span: int = SECTION_BYTES) -> Ite
         if end >= size:
             return
         start, row, reach = end, end_row, span
+
+
+def _between(before: ts.Node | None, after: ts.Node | None, end_byte: int,
+             end_point: tuple[int, int] | ts.Point) -> Region:
+    """From the start of ``before`` (the file's start without one) to the end of ``after``
+    (``end_byte`` / ``end_point`` without one)."""
+    start = (before.start_byte, before.start_point) if before is not None else (0, (0, 0))
+    end = (after.end_byte, after.end_point) if after is not None else (end_byte, end_point)
+    return Region(start[0], end[0], _point(start[1]), _point(end[1]))
 
 
 def _point(p: tuple[int, int] | ts.Point) -> tuple[int, int]:
