@@ -54,6 +54,8 @@ _LITERALS: tuple[str, ...] = (
 #: blocks at least this long are judged line by line, with verdicts cached per line and per block
 _CACHED_FROM = 512
 _CACHE_SIZE = 1024
+#: the characters of the texts a verdict cache holds, at most
+_CACHE_CHARS = 1 << 20
 
 
 class SecretInPrompt(AllModelsFailed):
@@ -79,10 +81,13 @@ class UnsendableText(AllModelsFailed):
 
 
 class _Verdicts:
-    """A bounded memory of text -> what was found in it ("" for nothing)."""
+    """A bounded memory of text -> what was found in it ("" for nothing): at most ``size`` texts
+    and ``chars`` characters of them (a whole inline prompt is kilobytes, one for every key)."""
 
-    def __init__(self, size: int = _CACHE_SIZE) -> None:
+    def __init__(self, size: int = _CACHE_SIZE, chars: int = _CACHE_CHARS) -> None:
         self.size = size
+        self.chars = chars
+        self.held = 0
         self.known: OrderedDict[str, str] = OrderedDict()
 
     def get(self, text: str) -> str | None:
@@ -92,9 +97,12 @@ class _Verdicts:
         return found
 
     def put(self, text: str, found: str) -> None:
+        if text not in self.known:
+            self.held += len(text)
         self.known[text] = found
-        if len(self.known) > self.size:
-            self.known.popitem(last=False)
+        while self.known and (len(self.known) > self.size or self.held > self.chars):
+            gone, _ = self.known.popitem(last=False)
+            self.held -= len(gone)
 
 
 _BLOCKS = _Verdicts()
