@@ -89,6 +89,7 @@ def loaded_grammars() -> dict[str, str]:
     return out
 
 
+@cache
 def _leaked_per_read() -> int:
     """How many references this ``tree_sitter`` build keeps to each object a read callback
     returns, never to be released (0.26.1 keeps one: every parse through a callback leaked all
@@ -112,9 +113,6 @@ def _leaked_per_read() -> int:
     return leaked // returned if returned and leaked > 0 and leaked % returned == 0 else 0
 
 
-_LEAKED_PER_READ: list[int] = []
-
-
 def _parse_with(parser: ts.Parser, read: ReadCallback, old_tree: ts.Tree | None) -> ts.Tree | None:
     if old_tree is None:
         return parser.parse(read, encoding="utf8")
@@ -123,9 +121,7 @@ def _parse_with(parser: ts.Parser, read: ReadCallback, old_tree: ts.Tree | None)
 
 def _parse_read(parser: ts.Parser, read: ReadCallback, old_tree: ts.Tree | None = None) -> ts.Tree | None:
     """``parser.parse`` through a read callback, releasing the references the binding keeps."""
-    if not _LEAKED_PER_READ:
-        _LEAKED_PER_READ.append(_leaked_per_read())
-    leaked = _LEAKED_PER_READ[0]
+    leaked = _leaked_per_read()
     if not leaked:
         return _parse_with(parser, read, old_tree)
     returned: list[bytes] = []
