@@ -276,14 +276,19 @@ class Dispatcher(DispatchSession):
         finally:
             for t in tasks:
                 t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            for call in ctx.calls:
-                if call is handed or call.outcome is not None:
-                    continue
-                if winner is not None and call is not winner:
-                    await self._abandon(call)
-                else:  # the request was cancelled once a call had opened: nobody else closes it
-                    await close_stream(call)
+            try:
+                await asyncio.gather(*tasks, return_exceptions=True)
+            except BaseException:  # cancelled while settling: the caller never gets the call
+                handed = None
+                raise
+            finally:
+                for call in ctx.calls:
+                    if call is handed or call.outcome is not None:
+                        continue
+                    if winner is not None and call is not winner:
+                        await self._abandon(call)
+                    else:  # the request was cancelled once a call had opened: nobody else closes it
+                        await close_stream(call)
 
     async def _abandon(self, call: Call) -> None:
         """A hedged call that lost the race: close it, record it as cancelled."""

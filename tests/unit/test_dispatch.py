@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncGenerator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -287,3 +288,36 @@ async def test_a_request_cancelled_as_its_hedged_call_opens_closes_that_call() -
     with pytest.raises(asyncio.CancelledError):
         await task
     assert prov.calls == [A] and prov.closed == 1  # closed now, not when the collector finds it
+
+
+class Endless(Scripted):
+    """Sends a first token, then nothing more until it is closed (a long answer)."""
+
+    async def stream(self, req: CompletionRequest) -> AsyncGenerator[StreamEvent, None]:
+        self.calls.append(req.model_id)
+        try:
+            await asyncio.sleep(0)
+            yield TextDelta("a")
+            await asyncio.Event().wait()
+        finally:
+            self.closed += 1
+
+
+@pytest.mark.parametrize("hedge_after_ms", [None, 50])
+async def test_a_request_cancelled_at_any_step_closes_every_call_it_opened(
+    hedge_after_ms: int | None,
+) -> None:
+    """Whichever await the cancellation lands on (opening, the first token, handing the call over,
+    reading on), no stream is left open for the collector to find."""
+    dec = replace(decision(A, B), tier="inline", scope="inline", hedge_after_ms=hedge_after_ms)
+    for ticks in range(40):
+        prov = Endless("p", {})
+        d = Dispatcher(Config(), CATALOG, None, lambda model, prov=prov: prov,
+                       policy=DispatchPolicy(RetryPolicy(max_retries=0)))
+        task = asyncio.create_task(d.complete(dec, build, request_kind="inline", scope="inline"))
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert prov.closed == len(prov.calls), f"cancelled after {ticks} steps: a stream left open"
