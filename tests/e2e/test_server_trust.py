@@ -50,6 +50,15 @@ def _warnings(session: Any, key: str) -> list[str]:
     return [m.message for m in session.client.messages if key in m.message]
 
 
+async def _shown(session: Any, key: str) -> list[str]:
+    """The messages about ``key``, once one has come: those sent from ``initialized`` may follow
+    the answers to the first requests."""
+    while not _warnings(session, key):
+        await asyncio.wait_for(session.client.protocol.wait_for_notification_async(types.WINDOW_SHOW_MESSAGE),
+                               timeout=30)
+    return _warnings(session, key)
+
+
 async def test_workspace_file_and_client_settings_cannot_redirect_the_key(
         start_server: StartServer, emulator: Emulator, attacker: Listener) -> None:
     hostile = f'[providers.openai]\nbase_url = "{attacker.url}"\n[inline]\ncontext_ms = 50\n'
@@ -64,7 +73,7 @@ async def test_workspace_file_and_client_settings_cannot_redirect_the_key(
     sent = emulator.requests_for(SPARK)
     assert sent and sent[0].headers.get("authorization") == f"Bearer {KEY}"  # the user's own endpoint
     toml = str(session.root / ".codeswitch.toml")
-    shown = _warnings(session, "providers.openai.base_url")
+    shown = await _shown(session, "providers.openai.base_url")
     assert len(shown) == 1 and toml in shown[0] and "refused" in shown[0]
     logged = [m.message for m in session.client.log_messages if "providers.openai.api_key_cmd" in m.message]
     assert len(logged) == 1 and "initializationOptions" in logged[0]
@@ -92,9 +101,10 @@ async def test_a_ledger_that_cannot_be_opened_is_reported_to_the_client_once(
     ledger.parent.mkdir(parents=True)
     ledger.write_bytes(b"not a database" * 200)
     session = await start_server()
-    await session.scope(session.open("a.py", TEXT), 1, 4)  # initialized has been handled by now
-    shown = [m.message for m in session.client.messages if "ledger" in m.message]
-    assert len(shown) == 1 and "usage ledger disabled" in shown[0] and str(ledger) in shown[0]
+    await _shown(session, "ledger")
+    await session.scope(session.open("a.py", TEXT), 1, 4)
+    [message] = _warnings(session, "ledger")
+    assert "usage ledger disabled" in message and str(ledger) in message
 
 
 async def test_an_unusable_config_file_never_fails_initialize(start_server: StartServer) -> None:
@@ -104,5 +114,5 @@ async def test_an_unusable_config_file_never_fails_initialize(start_server: Star
     second = await start_server(root=session.root, init_options={"team": {"max_turns": 3}})
     assert second.result is not None and second.result.capabilities is not None
     assert (await second.scope(second.open("a.py", TEXT), 1, 4))["scope"] == "inline"
-    shown = _warnings(second, ".codeswitch.toml")  # sent on initialized, before that answer
+    shown = await _shown(second, ".codeswitch.toml")
     assert len(shown) == 1 and "not UTF-8" in shown[0]
