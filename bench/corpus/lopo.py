@@ -7,8 +7,10 @@ Usage: lopo.py [--mirrors DIR] [--cache DIR] [--jobs N] [--write] [train.py opti
    extract the estimator's features (extract.py) from a mirror under --mirrors (default
    $CODESWITCH_MIRRORS); cached per project under --cache, keyed by the estimator's source and
    the case list, so a rerun after changing only the training costs seconds.
-2. Train and score with train.py: the leave-one-project-out table, the reliability table, the
-   simulated cost, and click scored by the model trained on every corpus project.
+2. Judge, from the real commits, whether the edit-time escalation would fire (cascade.py).
+3. Train and score with train.py: the leave-one-project-out table, the reliability table, the
+   simulated cost, what the escalation catches, and click scored by the model trained on every
+   corpus project.
 
 Without mirrors it prints "skipped: ..." and exits 0. Projects without a mirror are skipped and named.
 """
@@ -27,6 +29,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
 
+import cascade  # noqa: E402
 import extract  # noqa: E402
 import train  # noqa: E402
 
@@ -129,7 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     if not outputs:
         print("skipped: no corpus project has a mirror")
         return 0
-    train_args = [str(p) for p in outputs] + rest
+    escalation = args.cache / f"escalation-{key}.jsonl"  # a few seconds: always made afresh
+    cascade.main(["--mirrors", str(mirrors), "--cases", str(args.cases), "--out", str(escalation), "--quiet"])
+    train_args = [str(p) for p in outputs] + ["--escalation", str(escalation)] + rest
     if click_out is not None:
         train_args += ["--click", str(click_out)]
     return train.main(train_args)

@@ -55,14 +55,11 @@ Row = dict[str, Any]
 
 
 def load(paths: Iterable[str]) -> list[Row]:
-    rows = []
-    for p in paths:
-        for line in Path(p).read_text().splitlines():
-            if line.strip():
-                r = json.loads(line)
-                if "features" in r:
-                    rows.append(r)
-    return rows
+    return [r for p in paths for r in load_jsonl(p) if "features" in r]
+
+
+def load_jsonl(path: str) -> list[Row]:
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
 def vocabulary(rows: Sequence[Row]) -> set[str]:
@@ -205,6 +202,49 @@ def reliability(items: Sequence[tuple[float, bool]]) -> None:
             print(f"{lo:5.1f}-{min(hi, 1.0):4.1f}   {len(got):6d} {sum(got) / len(got):7.1%}")
 
 
+def escalates(row: Row, judged: dict[str, dict[str, Any]]) -> bool | None:
+    """Whether the edit-time check would hand this request to the workspace tier: the real commit
+    changed the anchor's signature (cascade.py) and other files use it (the index, at the parent).
+    None when the case was not judged."""
+    j = judged.get(str(row["id"]).split("#", 1)[0])
+    if j is None:
+        return None
+    return bool(j["signature_changed"]) and row["features"].get("refs.other_files_log", 0.0) > 0
+
+
+def print_cascade(by_project: dict[str, list[tuple[Row, str]]], judged: dict[str, dict[str, Any]]) -> None:
+    """Under-routed requests the escalation would catch, and those that would end below their scope."""
+    print("\ncascade on the real commits (subject cases; escalation = the commit changed the anchor's "
+          "signature and other files use it):")
+    print(f"{'policy':34} {'under':>6} {'caught':>7} {'ends below':>10} {'cost/oracle':>11}")
+    policies = {"the estimator": lambda r, p: p, "always function": lambda r, p: "function"}
+    for name, policy in policies.items():
+        under, caught, below, costs = [], [], [], []
+        for items in by_project.values():
+            n = u = c = 0
+            routed_cost = oracle = 0.0
+            for r, p in items:
+                p, t = policy(r, p), r["label"]
+                n += 1
+                oracle += tier_cost(t)
+                routed_cost += tier_cost(p)
+                if ORDER[p] < ORDER[t]:
+                    u += 1
+                    if t == "workspace" and escalates(r, judged):
+                        c += 1
+                        routed_cost += tier_cost(t)
+            under.append(u / n)
+            caught.append(c / n)
+            below.append((u - c) / n)
+            costs.append(routed_cost / oracle)
+        k = len(under)
+        print(f"{name:34} {sum(under) / k:6.1%} {sum(caught) / k:7.1%} {sum(below) / k:10.1%} "
+              f"{sum(costs) / k:11.2f}")
+    print("(caught: escalated before anything is applied, paying both calls; ends below: answered by a "
+          "tier smaller than the change needed; the model's own 'callers must change' sentence is not "
+          "simulated, so caught is a floor)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("features", nargs="+")
@@ -215,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                          "≤ UNDER_TARGET)")
     ap.add_argument("--balanced", action="store_true", help="weigh the classes equally (default: as found)")
     ap.add_argument("--write", action="store_true", help=f"write {MODEL_PATH.name}")
+    ap.add_argument("--escalation", help="cascade.py output: report what the edit-time escalation catches")
     ap.add_argument("--without", action="append", default=[], metavar="PREFIX",
                     help="leave out features whose name starts with PREFIX (e.g. hist.)")
     args = ap.parse_args(argv)
@@ -253,6 +294,11 @@ def main(argv: list[str] | None = None) -> int:
     chosen = chosen if chosen is not None else 6.0
     print(f"under-routing penalty: {chosen}")
     print_table("leave-one-project-out, commit subjects as instructions", routed(chosen, "subject"))
+    if args.escalation:
+        judged = {j["id"]: j for j in load_jsonl(args.escalation)}
+        print_cascade({project: [(r, decided(r, _probs(z, t), chosen)) for r, z in items
+                                 if r.get("variant", "subject") == "subject"]
+                       for project, items in by_project.items()}, judged)
     if any(r.get("variant") == "body" for r in rows):
         print_table("leave-one-project-out, commit bodies as instructions (bug-report style)",
                     routed(chosen, "body"))
