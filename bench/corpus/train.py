@@ -187,8 +187,8 @@ def print_table(title: str, results: dict[str, list[tuple[str, str]]]) -> dict[s
         print(f"  {t:>9}: " + " / ".join(f"{conf[(t, p)]:4d}" for p in SCOPES))
     print("cost/oracle = routed cost / cost of routing by the true label (typical tokens, catalog prices, "
           "an under-routed request escalated and paying both); "
-          f"always workspace: {avg['always_ws_ratio']:.2f}; always function + escalation: "
-          f"{avg['always_fn_ratio']:.2f}")
+          f"always workspace: {avg['always_ws_ratio']:.2f}; always function, were every under-routed "
+          f"request escalated: {avg['always_fn_ratio']:.2f}")
     return avg
 
 
