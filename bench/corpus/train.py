@@ -20,7 +20,7 @@ import json
 import math
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -202,14 +202,12 @@ def reliability(items: Sequence[tuple[float, bool]]) -> None:
             print(f"{lo:5.1f}-{min(hi, 1.0):4.1f}   {len(got):6d} {sum(got) / len(got):7.1%}")
 
 
-def escalates(row: Row, judged: dict[str, dict[str, Any]]) -> bool | None:
+def escalates(row: Row, judged: dict[str, dict[str, Any]]) -> bool:
     """Whether the edit-time check would hand this request to the workspace tier: the real commit
-    changed the anchor's signature (cascade.py) and other files use it (the index, at the parent).
-    None when the case was not judged."""
+    changed the anchor's signature (cascade.py) and other files use it (the index, at the parent)."""
     j = judged.get(str(row["id"]).split("#", 1)[0])
-    if j is None:
-        return None
-    return bool(j["signature_changed"]) and row["features"].get("refs.other_files_log", 0.0) > 0
+    used_elsewhere = row["features"].get("refs.other_files_log", 0) > 0
+    return j is not None and bool(j["signature_changed"]) and used_elsewhere
 
 
 def print_cascade(by_project: dict[str, list[tuple[Row, str]]], judged: dict[str, dict[str, Any]]) -> None:
@@ -217,14 +215,15 @@ def print_cascade(by_project: dict[str, list[tuple[Row, str]]], judged: dict[str
     print("\ncascade on the real commits (subject cases; escalation = the commit changed the anchor's "
           "signature and other files use it):")
     print(f"{'policy':34} {'under':>6} {'caught':>7} {'ends below':>10} {'cost/oracle':>11}")
-    policies = {"the estimator": lambda r, p: p, "always function": lambda r, p: "function"}
+    policies: dict[str, Callable[[str], str]] = {"the estimator": lambda p: p,
+                                                 "always function": lambda p: "function"}
     for name, policy in policies.items():
         under, caught, below, costs = [], [], [], []
         for items in by_project.values():
             n = u = c = 0
             routed_cost = oracle = 0.0
-            for r, p in items:
-                p, t = policy(r, p), r["label"]
+            for r, decided_scope in items:
+                p, t = policy(decided_scope), r["label"]
                 n += 1
                 oracle += tier_cost(t)
                 routed_cost += tier_cost(p)
