@@ -10,7 +10,12 @@ definition an edit at the case's cursor anchors to is taken from the parent tree
 (the server's own ``_signature``) is looked up in the file as the commit left it. A header that is
 gone means the commit changed that signature (or renamed, moved or removed the definition).
 
-One line per commit: ``{"id", "project", "label", "anchor", "signature_changed"}``. Whether other
+A second, candidate trigger is measured beside it, for Python files: the edited definition uses a
+name the file did not have before (``new_names``: not a word of the old file, not a builtin, not
+bound inside the definition), i.e. the commit leans on a helper, constant or import it added
+elsewhere. The server does not run this check; the figures say whether it would be worth it.
+
+One line per commit: ``{"id", "project", "label", "anchor", "signature_changed", "new_names"}``. Whether other
 files use the definition is the index's answer at the parent, which the estimator's features
 already carry (``refs.other_files_log``); ``train.py --escalation`` joins the two and reports how
 many under-routed requests the trigger would catch and how many would end below their true scope.
@@ -22,6 +27,7 @@ be simulated without a model, so the figures are a floor for what escalation cat
 from __future__ import annotations
 
 import argparse
+import builtins
 import json
 import os
 import re
@@ -34,11 +40,23 @@ sys.path.insert(0, str(HERE))
 
 from extract import find_mirror, git  # noqa: E402
 
-from codeswitch.documents import Snapshot  # noqa: E402
+from codeswitch.documents import Pos, Snapshot  # noqa: E402
 from codeswitch.features.edit import _signature  # noqa: E402  (the very check the server runs)
-from codeswitch.scope import enclosing_definition  # noqa: E402
+from codeswitch.scope import Definition, enclosing_definition  # noqa: E402
 
 _SPACE = re.compile(r"\s+")
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_KNOWN = frozenset(dir(builtins)) | {"self", "cls", "__class__"}
+#: where a Python identifier is bound rather than used (the parent's node type)
+_BINDS = frozenset({
+    "parameters", "default_parameter", "typed_parameter", "typed_default_parameter", "lambda_parameters",
+    "list_splat_pattern", "dictionary_splat_pattern", "as_pattern_target", "pattern_list", "tuple_pattern",
+    "list_pattern", "global_statement", "nonlocal_statement", "aliased_import", "dotted_name",
+    "import_statement", "import_from_statement",
+})
+_TARGET_FIELD = {"assignment": "left", "augmented_assignment": "left", "for_statement": "left",
+                 "for_in_clause": "left", "function_definition": "name", "class_definition": "name",
+                 "named_expression": "name", "keyword_argument": "name", "attribute": "attribute"}
 
 
 def commit_of(case_id: str) -> str:
@@ -53,11 +71,55 @@ def show(gitdir: Path, rev: str, path: str) -> str | None:
         return None  # not in that commit (the commit removed or moved the file)
 
 
+def _identifiers(snap: Snapshot, d: Definition) -> tuple[set[str], set[str]]:
+    """(used, bound) Python identifiers inside ``d``, strings and comments left out; an attribute
+    name (``x.name``) and a keyword argument's name are neither."""
+    used: set[str] = set()
+    bound: set[str] = set()
+    assert snap.syntax is not None
+    stack = [snap.syntax.root]
+    while stack:
+        node = stack.pop()
+        outside = node.end_byte <= d.start_byte or node.start_byte >= d.end_byte
+        if outside or node.type in ("string", "comment"):
+            continue
+        if node.type != "identifier":
+            stack.extend(node.children)
+            continue
+        parent = node.parent
+        field = _TARGET_FIELD.get(parent.type) if parent is not None else None
+        target = parent.child_by_field_name(field) if parent is not None and field else None
+        inside_target = target is not None and target.start_byte <= node.start_byte < target.end_byte
+        if parent is not None and parent.type in ("attribute", "keyword_argument") and inside_target:
+            continue
+        (bound if inside_target or (parent is not None and parent.type in _BINDS) else used).add(
+            node.text.decode("utf-8", "replace") if node.text else "")
+    return used, bound
+
+
+def new_names(old: str, new: str, path: str, anchor: Definition, header_line: str) -> list[str]:
+    """Names the definition uses after the commit that its file did not have before (Python only)."""
+    lines = new.split("\n")
+    named = re.compile(rf"^\s*(async\s+)?(def|class)\s+{re.escape(anchor.name or '')}\b")
+    rows = [i for i, row in enumerate(lines) if row == header_line] or \
+        [i for i, row in enumerate(lines) if named.match(row)]
+    if not rows:
+        return []  # removed or renamed: the signature check already says so
+    row = min(rows, key=lambda i: abs(i - anchor.span.start.line))
+    snap = Snapshot.from_text(new, path=Path(path), uri=f"file:///w/{path}")
+    indent = len(lines[row]) - len(lines[row].lstrip())
+    after = enclosing_definition(snap, Pos(row, indent + 1), innermost=False)
+    if after is None or snap.syntax is None:
+        return []
+    used, bound = _identifiers(snap, after)
+    return sorted(used - bound - _KNOWN - set(_WORD.findall(old)))
+
+
 def judge(gitdir: Path, case: dict[str, object]) -> dict[str, object]:
     """Whether the commit changed the header of the definition an edit at the cursor anchors to."""
     path = str(case["file"])
     row: dict[str, object] = {"id": case["id"], "label": case["label"], "anchor": False,
-                              "signature_changed": False}
+                              "signature_changed": False, "new_names": []}
     old = show(gitdir, str(case["parent"]), path)
     if old is None:
         return row
@@ -72,6 +134,8 @@ def judge(gitdir: Path, case: dict[str, object]) -> dict[str, object]:
     header = _signature(old.encode()[anchor.start_byte:anchor.end_byte].decode("utf-8", "replace"))
     new = show(gitdir, commit_of(str(case["id"])), path)
     row["signature_changed"] = new is None or header not in _SPACE.sub("", new)
+    if new is not None and snap.language == "python":
+        row["new_names"] = new_names(old, new, path, anchor, snap.line(anchor.span.start.line))
     return row
 
 

@@ -16,6 +16,7 @@ Needs scikit-learn (the ``train`` extra: ``pip install -e '.[train]'``).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -202,22 +203,26 @@ def reliability(items: Sequence[tuple[float, bool]]) -> None:
             print(f"{lo:5.1f}-{min(hi, 1.0):4.1f}   {len(got):6d} {sum(got) / len(got):7.1%}")
 
 
-def escalates(row: Row, judged: dict[str, dict[str, Any]]) -> bool:
+def escalates(row: Row, judged: dict[str, dict[str, Any]], new_names: bool = False) -> bool:
     """Whether the edit-time check would hand this request to the workspace tier: the real commit
-    changed the anchor's signature (cascade.py) and other files use it (the index, at the parent)."""
+    changed the anchor's signature (cascade.py) and other files use it (the index, at the parent);
+    with ``new_names``, also when the anchor came to use a name its file did not have (a candidate)."""
     j = judged.get(str(row["id"]).split("#", 1)[0])
+    if j is None:
+        return False
     used_elsewhere = row["features"].get("refs.other_files_log", 0) > 0
-    return j is not None and bool(j["signature_changed"]) and used_elsewhere
+    return (bool(j["signature_changed"]) and used_elsewhere) or (new_names and bool(j.get("new_names")))
 
 
 def print_cascade(by_project: dict[str, list[tuple[Row, str]]], judged: dict[str, dict[str, Any]]) -> None:
     """Under-routed requests the escalation would catch, and those that would end below their scope."""
     print("\ncascade on the real commits (subject cases; escalation = the commit changed the anchor's "
-          "signature and other files use it):")
-    print(f"{'policy':34} {'under':>6} {'caught':>7} {'ends below':>10} {'cost/oracle':>11}")
+          "signature and other files use it; + new names: or the anchor uses a name its file did not have, "
+          "Python only, a candidate the server does not run):")
+    print(f"{'policy':44} {'under':>6} {'caught':>7} {'ends below':>10} {'cost/oracle':>11}")
     policies: dict[str, Callable[[str], str]] = {"the estimator": lambda p: p,
                                                  "always function": lambda p: "function"}
-    for name, policy in policies.items():
+    for (name, policy), with_names in itertools.product(policies.items(), (False, True)):
         under, caught, below, costs = [], [], [], []
         for items in by_project.values():
             n = u = c = 0
@@ -229,7 +234,7 @@ def print_cascade(by_project: dict[str, list[tuple[Row, str]]], judged: dict[str
                 routed_cost += tier_cost(p)
                 if ORDER[p] < ORDER[t]:
                     u += 1
-                    if t == "workspace" and escalates(r, judged):
+                    if t == "workspace" and escalates(r, judged, with_names):
                         c += 1
                         routed_cost += tier_cost(t)
             under.append(u / n)
@@ -237,7 +242,8 @@ def print_cascade(by_project: dict[str, list[tuple[Row, str]]], judged: dict[str
             below.append((u - c) / n)
             costs.append(routed_cost / oracle)
         k = len(under)
-        print(f"{name:34} {sum(under) / k:6.1%} {sum(caught) / k:7.1%} {sum(below) / k:10.1%} "
+        label = name + (" (+ new names)" if with_names else "")
+        print(f"{label:44} {sum(under) / k:6.1%} {sum(caught) / k:7.1%} {sum(below) / k:10.1%} "
               f"{sum(costs) / k:11.2f}")
     print("(caught: escalated before anything is applied, paying both calls; ends below: answered by a "
           "tier smaller than the change needed; the model's own 'callers must change' sentence is not "
