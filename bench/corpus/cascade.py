@@ -39,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from extract import find_mirror, git  # noqa: E402
+from tree_sitter import Node  # noqa: E402
 
 from codeswitch.documents import Pos, Snapshot  # noqa: E402
 from codeswitch.features.edit import _signature  # noqa: E402  (the very check the server runs)
@@ -54,9 +55,12 @@ _BINDS = frozenset({
     "list_pattern", "global_statement", "nonlocal_statement", "aliased_import", "dotted_name",
     "import_statement", "import_from_statement",
 })
+#: where a Python identifier is bound by its place in its parent: (parent's node type, field)
 _TARGET_FIELD = {"assignment": "left", "augmented_assignment": "left", "for_statement": "left",
                  "for_in_clause": "left", "function_definition": "name", "class_definition": "name",
-                 "named_expression": "name", "keyword_argument": "name", "attribute": "attribute"}
+                 "named_expression": "name"}
+#: an identifier that names no variable: ``x.name``, ``f(name=...)``
+_NOT_A_VARIABLE = {"attribute": "attribute", "keyword_argument": "name"}
 
 
 def commit_of(case_id: str) -> str:
@@ -69,6 +73,13 @@ def show(gitdir: Path, rev: str, path: str) -> str | None:
         return git(gitdir, "show", f"{rev}:{path}").decode("utf-8", "replace")
     except subprocess.CalledProcessError:
         return None  # not in that commit (the commit removed or moved the file)
+
+
+def _in_field(node: Node, parent: Node, fields: dict[str, str]) -> bool:
+    """Whether ``node`` lies in the field ``fields`` names for its parent's type."""
+    field = fields.get(parent.type)
+    target = parent.child_by_field_name(field) if field else None
+    return target is not None and target.start_byte <= node.start_byte < target.end_byte
 
 
 def _identifiers(snap: Snapshot, d: Definition) -> tuple[set[str], set[str]]:
@@ -86,23 +97,18 @@ def _identifiers(snap: Snapshot, d: Definition) -> tuple[set[str], set[str]]:
         if node.type != "identifier":
             stack.extend(node.children)
             continue
-        parent = node.parent
-        field = _TARGET_FIELD.get(parent.type) if parent is not None else None
-        target = parent.child_by_field_name(field) if parent is not None and field else None
-        inside_target = target is not None and target.start_byte <= node.start_byte < target.end_byte
-        if parent is not None and parent.type in ("attribute", "keyword_argument") and inside_target:
+        parent, name = node.parent, node.text.decode("utf-8", "replace") if node.text else ""
+        if parent is None or not name or _in_field(node, parent, _NOT_A_VARIABLE):
             continue
-        (bound if inside_target or (parent is not None and parent.type in _BINDS) else used).add(
-            node.text.decode("utf-8", "replace") if node.text else "")
+        (bound if parent.type in _BINDS or _in_field(node, parent, _TARGET_FIELD) else used).add(name)
     return used, bound
 
 
-def new_names(old: str, new: str, path: str, anchor: Definition, header_line: str) -> list[str]:
+def new_names(old: str, new: str, path: str, anchor: Definition) -> list[str]:
     """Names the definition uses after the commit that its file did not have before (Python only)."""
     lines = new.split("\n")
-    named = re.compile(rf"^\s*(async\s+)?(def|class)\s+{re.escape(anchor.name or '')}\b")
-    rows = [i for i, row in enumerate(lines) if row == header_line] or \
-        [i for i, row in enumerate(lines) if named.match(row)]
+    header = re.compile(rf"^\s*(async\s+)?(def|class)\s+{re.escape(anchor.name or '')}\b")
+    rows = [i for i, row in enumerate(lines) if header.match(row)]
     if not rows:
         return []  # removed or renamed: the signature check already says so
     row = min(rows, key=lambda i: abs(i - anchor.span.start.line))
@@ -135,7 +141,7 @@ def judge(gitdir: Path, case: dict[str, object]) -> dict[str, object]:
     new = show(gitdir, commit_of(str(case["id"])), path)
     row["signature_changed"] = new is None or header not in _SPACE.sub("", new)
     if new is not None and snap.language == "python":
-        row["new_names"] = new_names(old, new, path, anchor, snap.line(anchor.span.start.line))
+        row["new_names"] = new_names(old, new, path, anchor)
     return row
 
 
